@@ -1,0 +1,50 @@
+import type { KubedriverConfig } from "./config/types.js";
+import { AccountRegistry } from "./core/accounts/registry.js";
+import { resolveAccounts } from "./core/accounts/resolve.js";
+import { accountsHandlers, AccountsService } from "./grpc/accounts.js";
+import { CallTracker } from "./grpc/calls.js";
+import { namespaceHealthHandlers, NamespaceHealthService } from "./grpc/namespace-health.js";
+import { serverGroupsHandlers, ServerGroupsService } from "./grpc/server-groups.js";
+import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
+import type { Logger } from "./observability/logger.js";
+
+export interface Kubedriver {
+  grpc: RunningGrpcServer;
+  /** Graceful stop: see RunningGrpcServer.shutdown. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: resolves accounts, builds core services and serves
+ * them over gRPC. Nothing here waits for a cluster, so the port opens at once.
+ */
+export async function startKubedriver(config: KubedriverConfig, log: Logger, source = "config"): Promise<Kubedriver> {
+  const registry = new AccountRegistry(resolveAccounts(config, source));
+  const tracker = new CallTracker();
+  const deps = { log, tracker };
+
+  const grpc = await startGrpcServer({
+    host: config.server.host,
+    port: config.server.port,
+    log,
+    tracker,
+    services: [
+      { name: "kubedriver.v1.Accounts", definition: AccountsService, implementation: accountsHandlers(registry, deps) },
+      {
+        name: "kubedriver.v1.ServerGroups",
+        definition: ServerGroupsService,
+        implementation: serverGroupsHandlers(registry, deps),
+      },
+      {
+        name: "kubedriver.v1.Health",
+        definition: NamespaceHealthService,
+        implementation: namespaceHealthHandlers(registry, deps),
+      },
+    ],
+  });
+
+  return {
+    grpc,
+    stop: () => grpc.shutdown(config.server.shutdownGraceSeconds * 1000),
+  };
+}

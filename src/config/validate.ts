@@ -1,0 +1,208 @@
+import os from "node:os";
+import path from "node:path";
+import { FieldPath } from "../core/field-path.js";
+import { dns1123LabelProblem } from "../core/kubernetes-names.js";
+import { ConfigReader } from "./reader.js";
+import {
+  defaultListen,
+  type DockerRegistryAccountConfig,
+  type DockerRegistryBindingConfig,
+  type KubedriverConfig,
+  type KubernetesAccountConfig,
+  type ServerConfig,
+} from "./types.js";
+
+/** Files referenced by the config (passwordFile) are read through this. */
+export type ReadFile = (file: string) => string;
+
+export interface ValidateOptions {
+  /** Relative paths in the config are resolved against this directory. */
+  baseDir: string;
+  readFile: ReadFile;
+  homeDir?: string;
+}
+
+const accountName = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Validates and defaults a parsed account spec, collecting every problem. */
+export function validateConfig(raw: unknown, opts: ValidateOptions, r = new ConfigReader()): KubedriverConfig | undefined {
+  const root = FieldPath.root();
+  const top = r.object(raw ?? {}, root, ["server", "kubernetes", "dockerRegistry"]) ?? {};
+
+  const server = readServer(r, top.server, root.child("server"));
+  const dockerRegistry = readDockerRegistry(r, top.dockerRegistry, root.child("dockerRegistry"), opts);
+  const kubernetes = readKubernetes(r, top.kubernetes, root.child("kubernetes"), opts, dockerRegistry);
+
+  return r.errors.empty ? { server, kubernetes, dockerRegistry } : undefined;
+}
+
+function readServer(r: ConfigReader, value: unknown, at: FieldPath): ServerConfig {
+  const s = r.object(value, at, ["listen", "shutdownGraceSeconds"]) ?? {};
+  const listen = r.string(s.listen, at.child("listen"));
+  const parsed = listen === undefined ? defaultListen : parseListen(listen);
+  if (!parsed) r.errors.add(at.child("listen"), `must be HOST:PORT with a port from 1 to 65535, got "${listen}"`);
+  return {
+    host: parsed?.host ?? defaultListen.host,
+    port: parsed?.port ?? defaultListen.port,
+    shutdownGraceSeconds: r.integer(s.shutdownGraceSeconds, at.child("shutdownGraceSeconds"), { min: 0, max: 3600 }) ?? 10,
+  };
+}
+
+/** Parses `HOST:PORT` or `[IPv6]:PORT`; port 0 asks the OS for a free one. */
+export function parseListen(listen: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+function readDockerRegistry(r: ConfigReader, value: unknown, at: FieldPath, opts: ValidateOptions) {
+  const d = r.object(value, at, ["enabled", "accounts"]) ?? {};
+  const enabled = r.boolean(d.enabled, at.child("enabled")) ?? true;
+  const accounts: DockerRegistryAccountConfig[] = [];
+  const names = new Set<string>();
+  (r.list(d.accounts, at.child("accounts")) ?? []).forEach((item, i) => {
+    const p = at.child("accounts").index(i);
+    const a = r.object(item, p, ["name", "address", "username", "password", "passwordFile", "email"]);
+    if (!a) return r.errors.add(p, "must be a mapping");
+    const name = r.string(a.name, p.child("name"), { required: true });
+    if (name !== undefined) {
+      if (!accountName.test(name)) r.errors.add(p.child("name"), `"${name}" must be letters, digits, '-', '_' or '.'`);
+      else if (names.has(name)) r.errors.add(p.child("name"), `duplicate account name "${name}"`);
+      names.add(name);
+    }
+    const address = r.string(a.address, p.child("address"), { required: true });
+    const username = r.string(a.username, p.child("username"), { required: true });
+    const password = readPassword(r, a, p, opts);
+    const email = r.string(a.email, p.child("email")) ?? "";
+    if (name && address && username && password !== undefined) {
+      accounts.push({ name, address, username, password, email });
+    }
+  });
+  return { enabled, accounts: enabled ? accounts : [] };
+}
+
+function readPassword(r: ConfigReader, a: Record<string, unknown>, p: FieldPath, opts: ValidateOptions): string | undefined {
+  const inline = r.string(a.password, p.child("password"));
+  const file = r.string(a.passwordFile, p.child("passwordFile"));
+  if (inline !== undefined && file !== undefined) {
+    r.errors.add(p.child("passwordFile"), "give either password or passwordFile, not both");
+    return undefined;
+  }
+  if (file === undefined) {
+    if (inline === undefined) r.errors.add(p.child("password"), "is required (or passwordFile)");
+    return inline;
+  }
+  const resolved = expandPath(file, opts);
+  try {
+    // A trailing newline is an artefact of how such files are written, not part of the password.
+    return opts.readFile(resolved).replace(/\r?\n$/, "");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
+    r.errors.add(p.child("passwordFile"), `cannot read "${resolved}" (${code})`);
+    return undefined;
+  }
+}
+
+function readKubernetes(
+  r: ConfigReader,
+  value: unknown,
+  at: FieldPath,
+  opts: ValidateOptions,
+  registries: { enabled: boolean; accounts: DockerRegistryAccountConfig[] },
+) {
+  const k =
+    r.object(value, at, [
+      "enabled",
+      "accounts",
+      "healthCheckIntervalSeconds",
+      "healthCheckTimeoutSeconds",
+      "healthCheckConcurrency",
+    ]) ?? {};
+  const enabled = r.boolean(k.enabled, at.child("enabled")) ?? true;
+  const healthCheckIntervalSeconds =
+    r.integer(k.healthCheckIntervalSeconds, at.child("healthCheckIntervalSeconds"), { min: 1, max: 86_400 }) ?? 30;
+  const healthCheckTimeoutSeconds =
+    r.integer(k.healthCheckTimeoutSeconds, at.child("healthCheckTimeoutSeconds"), { min: 1, max: 3600 }) ?? 5;
+  const healthCheckConcurrency =
+    r.integer(k.healthCheckConcurrency, at.child("healthCheckConcurrency"), { min: 1, max: 1024 }) ?? 16;
+
+  const registryNames = new Set(registries.accounts.map((a) => a.name));
+  const accounts: KubernetesAccountConfig[] = [];
+  const names = new Set<string>();
+  (r.list(k.accounts, at.child("accounts")) ?? []).forEach((item, i) => {
+    const p = at.child("accounts").index(i);
+    const a = r.object(item, p, ["name", "kubeconfigFile", "namespaces", "user", "cluster", "dockerRegistries"]);
+    if (!a) return r.errors.add(p, "must be a mapping");
+    const name = r.string(a.name, p.child("name"), { required: true });
+    if (name !== undefined) {
+      if (!accountName.test(name)) r.errors.add(p.child("name"), `"${name}" must be letters, digits, '-', '_' or '.'`);
+      else if (names.has(name)) r.errors.add(p.child("name"), `duplicate account name "${name}"`);
+      names.add(name);
+    }
+    const kubeconfigFile = expandPath(r.string(a.kubeconfigFile, p.child("kubeconfigFile")) ?? "~/.kube/config", opts);
+    const namespaces = r.stringList(a.namespaces, p.child("namespaces"), dns1123LabelProblem);
+    const user = r.string(a.user, p.child("user"));
+    const cluster = r.string(a.cluster, p.child("cluster"));
+    const dockerRegistries = readBindings(r, a.dockerRegistries, p.child("dockerRegistries"), {
+      registryNames,
+      registriesEnabled: registries.enabled,
+      accountNamespaces: namespaces,
+    });
+    if (name) accounts.push({ name, kubeconfigFile, namespaces, user, cluster, dockerRegistries });
+  });
+  return {
+    enabled,
+    healthCheckIntervalSeconds,
+    healthCheckTimeoutSeconds,
+    healthCheckConcurrency,
+    accounts: enabled ? accounts : [],
+  };
+}
+
+function readBindings(
+  r: ConfigReader,
+  value: unknown,
+  at: FieldPath,
+  ctx: { registryNames: Set<string>; registriesEnabled: boolean; accountNamespaces?: string[] },
+): DockerRegistryBindingConfig[] {
+  const items = r.list(value, at);
+  if (!items || items.length === 0) {
+    r.errors.add(at, "at least one docker registry account is required");
+    return [];
+  }
+  const out: DockerRegistryBindingConfig[] = [];
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    const p = at.index(i);
+    const b = r.object(item, p, ["accountName", "namespaces"]);
+    if (!b) return r.errors.add(p, "must be a mapping");
+    const accountName = r.string(b.accountName, p.child("accountName"), { required: true });
+    if (accountName !== undefined) {
+      if (!ctx.registriesEnabled) {
+        r.errors.add(p.child("accountName"), `docker registry account "${accountName}" cannot be used: dockerRegistry.enabled is false`);
+      } else if (!ctx.registryNames.has(accountName)) {
+        r.errors.add(p.child("accountName"), `no docker registry account named "${accountName}" (dockerRegistry.accounts)`);
+      } else if (seen.has(accountName)) {
+        r.errors.add(p.child("accountName"), `duplicate docker registry account "${accountName}"`);
+      }
+      seen.add(accountName);
+    }
+    const namespaces = r.stringList(b.namespaces, p.child("namespaces"), dns1123LabelProblem);
+    for (const [j, ns] of (namespaces ?? []).entries()) {
+      if (ctx.accountNamespaces && !ctx.accountNamespaces.includes(ns)) {
+        r.errors.add(p.child("namespaces").index(j), `namespace "${ns}" is not one of the account's namespaces`);
+      }
+    }
+    if (accountName) out.push({ accountName, namespaces });
+  });
+  return out;
+}
+
+function expandPath(file: string, opts: ValidateOptions): string {
+  const home = opts.homeDir ?? os.homedir();
+  if (file === "~") return home;
+  if (file.startsWith("~/")) return path.join(home, file.slice(2));
+  return path.resolve(opts.baseDir, file);
+}

@@ -1,0 +1,120 @@
+import type { FieldErrors, FieldViolation } from "./field-path.js";
+
+/**
+ * Typed core errors. Core code throws these; `src/grpc/status.ts` maps them to
+ * gRPC status codes in one place. Messages name the account, namespace and
+ * object and never contain a secret.
+ */
+export abstract class KubedriverError extends Error {
+  abstract readonly kind: ErrorKind;
+  /** A stable, machine-readable reason (google.rpc.ErrorInfo.reason). */
+  readonly reason: string;
+  /** The resource concerned, for google.rpc.ResourceInfo. */
+  readonly resource?: ResourceRef;
+
+  constructor(message: string, options: ErrorOptions & { reason?: string; resource?: ResourceRef } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.reason = options.reason ?? "";
+    this.resource = options.resource;
+  }
+}
+
+export type ErrorKind =
+  | "InvalidArgument"
+  | "NotFound"
+  | "AlreadyExists"
+  | "FailedPrecondition"
+  | "Conflict"
+  | "PermissionDenied"
+  | "Unauthenticated"
+  | "Unavailable"
+  | "DeadlineExceeded"
+  | "Unimplemented";
+
+export interface ResourceRef {
+  /** e.g. "account", "namespace", "server group", "service". */
+  type: string;
+  name: string;
+  /** The account (and namespace) the resource lives in, when it has one. */
+  owner?: string;
+}
+
+type Options = ErrorOptions & { reason?: string; resource?: ResourceRef };
+
+export class InvalidArgumentError extends KubedriverError {
+  readonly kind = "InvalidArgument";
+  readonly violations: readonly FieldViolation[];
+
+  constructor(message: string, violations: readonly FieldViolation[], options: Options = {}) {
+    super(message, options);
+    this.violations = violations;
+  }
+
+  /** Throws when the collected field errors are not empty. */
+  static throwIfAny(errors: FieldErrors, what = "invalid request"): void {
+    if (errors.empty) return;
+    const summary = errors.violations.map((v) => `${v.field}: ${v.description}`).join("; ");
+    throw new InvalidArgumentError(`${what}: ${summary}`, errors.violations);
+  }
+}
+
+export class NotFoundError extends KubedriverError {
+  readonly kind = "NotFound";
+}
+
+export class AlreadyExistsError extends KubedriverError {
+  readonly kind = "AlreadyExists";
+}
+
+export class FailedPreconditionError extends KubedriverError {
+  readonly kind = "FailedPrecondition";
+}
+
+/** A concurrent modification: retrying the whole operation may succeed. */
+export class ConflictError extends KubedriverError {
+  readonly kind = "Conflict";
+}
+
+export class PermissionDeniedError extends KubedriverError {
+  readonly kind = "PermissionDenied";
+}
+
+export class UnauthenticatedError extends KubedriverError {
+  readonly kind = "Unauthenticated";
+}
+
+export class UnavailableError extends KubedriverError {
+  readonly kind = "Unavailable";
+}
+
+export class DeadlineExceededError extends KubedriverError {
+  readonly kind = "DeadlineExceeded";
+}
+
+export class UnimplementedError extends KubedriverError {
+  readonly kind = "Unimplemented";
+}
+
+/** Finds the first kubedriver error along the `cause` chain. */
+export function findKubedriverError(err: unknown): KubedriverError | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {
+    if (e instanceof KubedriverError) return e;
+  }
+  return undefined;
+}
+
+function is(kind: ErrorKind) {
+  return (err: unknown): boolean => findKubedriverError(err)?.kind === kind;
+}
+
+export const isInvalidArgument = is("InvalidArgument");
+export const isNotFound = is("NotFound");
+export const isAlreadyExists = is("AlreadyExists");
+export const isFailedPrecondition = is("FailedPrecondition");
+export const isConflict = is("Conflict");
+export const isPermissionDenied = is("PermissionDenied");
+export const isUnauthenticated = is("Unauthenticated");
+export const isUnavailable = is("Unavailable");
+export const isDeadlineExceeded = is("DeadlineExceeded");
+export const isUnimplemented = is("Unimplemented");

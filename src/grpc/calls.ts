@@ -1,0 +1,183 @@
+import { performance } from "node:perf_hooks";
+import {
+  status as Code,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type Metadata,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+} from "@grpc/grpc-js";
+import type { Observable } from "rxjs";
+import type { Logger } from "../observability/logger.js";
+import { plainStatus, toServiceError } from "./status.js";
+
+/** What a handler knows about the call it serves, free of grpc-js types beyond metadata. */
+export interface CallContext {
+  method: string;
+  /** Aborted when the caller cancels, its deadline passes, or the server stops. */
+  signal: AbortSignal;
+  metadata: Metadata;
+  log: Logger;
+}
+
+/**
+ * Keeps the calls in flight, so that shutdown can let unary calls finish and
+ * end streams with a clear status instead of cutting them off.
+ */
+export class CallTracker {
+  private readonly unaryCalls = new Set<Promise<void>>();
+  private readonly streamEnders = new Set<() => void>();
+
+  get activeStreams(): number {
+    return this.streamEnders.size;
+  }
+
+  get activeUnaryCalls(): number {
+    return this.unaryCalls.size;
+  }
+
+  trackUnary(done: Promise<void>): void {
+    this.unaryCalls.add(done);
+    void done.finally(() => this.unaryCalls.delete(done));
+  }
+
+  trackStream(end: () => void): () => void {
+    this.streamEnders.add(end);
+    return () => this.streamEnders.delete(end);
+  }
+
+  /** Ends every open stream (UNAVAILABLE: the server is shutting down). */
+  endStreams(): void {
+    for (const end of [...this.streamEnders]) end();
+  }
+
+  /** Resolves true when every unary call has finished, false when the grace period ran out first. */
+  async drainUnary(graceMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+    const drained = (async () => {
+      while (this.unaryCalls.size > 0) await Promise.allSettled([...this.unaryCalls]);
+      return true as const;
+    })();
+    try {
+      return await Promise.race([drained, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+export interface CallDeps {
+  log: Logger;
+  tracker: CallTracker;
+}
+
+/**
+ * Adapts an async handler to grpc-js: grpc-js does not await handlers, so the
+ * adapter does, answers exactly once, maps errors through the one mapping
+ * function, and logs one line per call.
+ */
+export function unary<Req, Res>(
+  method: string,
+  deps: CallDeps,
+  handle: (request: Req, ctx: CallContext) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const started = performance.now();
+    const ctx = contextOf(method, call, deps);
+    const done = (async () => {
+      try {
+        const response = await handle(call.request, ctx.context);
+        callback(null, response);
+        logCall(ctx.context.log, Code.OK, started);
+      } catch (err) {
+        const status = toServiceError(err, ctx.context.log);
+        callback(status);
+        logCall(ctx.context.log, status.code, started, status.details);
+      } finally {
+        ctx.release();
+      }
+    })();
+    deps.tracker.trackUnary(done);
+  };
+}
+
+/**
+ * Adapts a streaming handler: `open` validates the request and returns the
+ * stream's messages (errors thrown here end the call before any message); the
+ * subscription is released when the caller cancels, and server shutdown ends
+ * the stream with UNAVAILABLE.
+ */
+export function serverStream<Req, Res>(
+  method: string,
+  deps: CallDeps,
+  open: (request: Req, ctx: CallContext) => Promise<Observable<Res>> | Observable<Res>,
+): handleServerStreamingCall<Req, Res> {
+  return (call: ServerWritableStream<Req, Res>) => {
+    const started = performance.now();
+    const ctx = contextOf(method, call, deps);
+    const log = ctx.context.log;
+    let finished = false;
+    let subscription: { unsubscribe(): void } | undefined;
+    const finish = (status?: ReturnType<typeof toServiceError>) => {
+      if (finished) return;
+      finished = true;
+      subscription?.unsubscribe();
+      untrack();
+      ctx.release();
+      if (call.cancelled) {
+        logCall(log, Code.CANCELLED, started);
+        return;
+      }
+      if (status) call.emit("error", status);
+      else call.end();
+      logCall(log, status?.code ?? Code.OK, started, status?.details);
+    };
+    const untrack = deps.tracker.trackStream(() =>
+      finish(plainStatus(Code.UNAVAILABLE, "kubedriver is shutting down; reconnect to another replica or retry")),
+    );
+    call.on("cancelled", () => finish());
+
+    void (async () => {
+      try {
+        const messages = await open(call.request, ctx.context);
+        if (finished) return;
+        subscription = messages.subscribe({
+          next: (message) => {
+            if (!finished) call.write(message);
+          },
+          error: (err: unknown) => finish(toServiceError(err, log)),
+          complete: () => finish(),
+        });
+        if (finished) subscription.unsubscribe();
+      } catch (err) {
+        finish(toServiceError(err, log));
+      }
+    })();
+  };
+}
+
+function contextOf<Req, Res>(
+  method: string,
+  call: ServerUnaryCall<Req, Res> | ServerWritableStream<Req, Res>,
+  deps: CallDeps,
+): { context: CallContext; release: () => void } {
+  const abort = new AbortController();
+  const onCancel = () => abort.abort(new Error("call cancelled"));
+  call.on("cancelled", onCancel);
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline);
+  const signals = [abort.signal];
+  if (Number.isFinite(ms)) signals.push(AbortSignal.timeout(Math.max(ms, 0)));
+  const log = deps.log.child({ method, peer: call.getPeer() });
+  return {
+    context: { method, signal: AbortSignal.any(signals), metadata: call.metadata, log },
+    release: () => call.removeListener("cancelled", onCancel),
+  };
+}
+
+/** One line per call; the method and peer are already bound to `log`. */
+function logCall(log: Logger, code: Code, started: number, message?: string): void {
+  const fields = { code: Code[code], durationMs: Math.round((performance.now() - started) * 100) / 100 };
+  log.info("rpc", message === undefined ? fields : { ...fields, error: message });
+}

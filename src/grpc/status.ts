@@ -1,0 +1,93 @@
+import { randomUUID } from "node:crypto";
+import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
+import { findKubedriverError, type ErrorKind, type KubedriverError } from "../core/errors.js";
+import type { Logger } from "../observability/logger.js";
+import { BadRequest, ErrorInfo, ResourceInfo } from "../../gen/google/rpc/error_details.js";
+import { Status } from "../../gen/google/rpc/status.js";
+import type { Any } from "../../gen/google/protobuf/any.js";
+
+const domain = "kubedriver.io";
+
+const codeOf: Record<ErrorKind, Code> = {
+  InvalidArgument: Code.INVALID_ARGUMENT,
+  NotFound: Code.NOT_FOUND,
+  AlreadyExists: Code.ALREADY_EXISTS,
+  FailedPrecondition: Code.FAILED_PRECONDITION,
+  Conflict: Code.ABORTED,
+  PermissionDenied: Code.PERMISSION_DENIED,
+  Unauthenticated: Code.UNAUTHENTICATED,
+  Unavailable: Code.UNAVAILABLE,
+  DeadlineExceeded: Code.DEADLINE_EXCEEDED,
+  Unimplemented: Code.UNIMPLEMENTED,
+};
+
+/**
+ * The one place where errors become gRPC statuses. Core errors keep their
+ * meaning (code, message, field violations, resource) and travel as
+ * google.rpc.Status details in `grpc-status-details-bin`; anything else is a
+ * bug in kubedriver: INTERNAL with a correlation id, its cause logged and
+ * never sent.
+ */
+export function toServiceError(err: unknown, log: Logger): Partial<ServiceError> & { code: Code } {
+  const known = findKubedriverError(err);
+  if (!known) {
+    const correlationId = randomUUID();
+    log.error("internal error", { correlationId, err: describeUnknown(err) });
+    return withDetails(Code.INTERNAL, `internal error (correlation id ${correlationId})`, [
+      pack("google.rpc.ErrorInfo", ErrorInfo.encode({ reason: "INTERNAL", domain, metadata: { correlationId } }).finish()),
+    ]);
+  }
+  return withDetails(codeOf[known.kind], known.message, detailsOf(known));
+}
+
+/** A status for conditions of the transport itself (shutdown, cancellation). */
+export function plainStatus(code: Code, message: string): Partial<ServiceError> & { code: Code } {
+  return withDetails(code, message, []);
+}
+
+function detailsOf(err: KubedriverError): Any[] {
+  const details: Any[] = [];
+  if (err.kind === "InvalidArgument" && "violations" in err) {
+    const violations = (err as { violations: readonly { field: string; description: string }[] }).violations;
+    details.push(
+      pack(
+        "google.rpc.BadRequest",
+        BadRequest.encode({
+          fieldViolations: violations.map((v) => ({ ...v, reason: "", localizedMessage: undefined })),
+        }).finish(),
+      ),
+    );
+  }
+  if (err.reason) {
+    details.push(pack("google.rpc.ErrorInfo", ErrorInfo.encode({ reason: err.reason, domain, metadata: {} }).finish()));
+  }
+  if (err.resource) {
+    details.push(
+      pack(
+        "google.rpc.ResourceInfo",
+        ResourceInfo.encode({
+          resourceType: err.resource.type,
+          resourceName: err.resource.name,
+          owner: err.resource.owner ?? "",
+          description: "",
+        }).finish(),
+      ),
+    );
+  }
+  return details;
+}
+
+function pack(typeName: string, value: Uint8Array): Any {
+  return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(value) };
+}
+
+function withDetails(code: Code, message: string, details: Any[]): Partial<ServiceError> & { code: Code } {
+  const metadata = new Metadata();
+  metadata.set("grpc-status-details-bin", Buffer.from(Status.encode({ code, message, details }).finish()));
+  return { code, details: message, metadata };
+}
+
+function describeUnknown(err: unknown): unknown {
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
+  return String(err);
+}

@@ -1,0 +1,144 @@
+import { ApiException } from "@kubernetes/client-node";
+import {
+  AlreadyExistsError,
+  ConflictError,
+  DeadlineExceededError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  KubedriverError,
+  NotFoundError,
+  PermissionDeniedError,
+  UnavailableError,
+  type ResourceRef,
+} from "../core/errors.js";
+
+/** What a Kubernetes call was about, so that errors can name it. */
+export interface CallTarget {
+  account: string;
+  /** e.g. "get", "create", "patch". */
+  verb: string;
+  /** Kubernetes kind, lower-case words: "namespace", "replication controller". */
+  kind: string;
+  namespace?: string;
+  name?: string;
+}
+
+/** The parts of a Kubernetes `Status` body we read. */
+interface KubeStatus {
+  reason?: string;
+  message?: string;
+  details?: { causes?: { field?: string; message?: string; reason?: string }[] };
+}
+
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+]);
+
+/**
+ * Converts what client-node throws into a core error, once, here: so that no
+ * `ApiException` reaches core, and its `message` (which embeds the response
+ * headers) is never forwarded. Errors that are not Kubernetes or network
+ * failures are returned unchanged: they are bugs.
+ */
+export function toCoreError(err: unknown, target: CallTarget): unknown {
+  if (err instanceof KubedriverError) return err;
+  const where = describeTarget(target);
+  const resource: ResourceRef | undefined = target.name
+    ? { type: target.kind, name: target.name, owner: ownerOf(target) }
+    : undefined;
+
+  if (err instanceof ApiException) {
+    const status = parseStatus(err.body);
+    const detail = status.message ? `: ${status.message}` : "";
+    const opts = { cause: err, reason: status.reason ?? "", resource };
+    switch (err.code) {
+      case 400:
+        return new InvalidArgumentError(`${where} rejected as a bad request${detail}`, causesOf(status), opts);
+      case 401:
+        return new PermissionDeniedError(`${where}: the cluster rejected the account's credentials (401 Unauthorized)`, opts);
+      case 403:
+        return new PermissionDeniedError(`${where} forbidden${detail}`, opts);
+      case 404:
+        return new NotFoundError(`${target.kind}${target.name ? ` "${target.name}"` : ""} not found (${where})`, opts);
+      case 409:
+        return status.reason === "AlreadyExists"
+          ? new AlreadyExistsError(`${target.kind} "${target.name ?? ""}" already exists (${where})`, opts)
+          : new ConflictError(`${where} conflicted with a concurrent change${detail}`, opts);
+      case 410:
+        return new FailedPreconditionError(`${where}: the listing expired, start again from the first page${detail}`, opts);
+      case 422:
+        return new InvalidArgumentError(`${where} rejected as invalid${detail}`, causesOf(status), opts);
+      case 429:
+        return new UnavailableError(`${where}: the API server is throttling requests (429)`, opts);
+      case 504:
+        return new DeadlineExceededError(`${where}: the API server timed out${detail}`, opts);
+      default:
+        if (err.code >= 500) return new UnavailableError(`${where}: the API server failed (${err.code})${detail}`, opts);
+        return new FailedPreconditionError(`${where} failed with HTTP ${err.code}${detail}`, opts);
+    }
+  }
+
+  if (isAbort(err)) {
+    return new DeadlineExceededError(`${where}: the API server did not answer in time`, { cause: err, resource });
+  }
+  const code = networkCode(err);
+  if (code && unreachableCodes.has(code)) {
+    return new UnavailableError(`${where}: the API server is unreachable (${code})`, { cause: err, resource, reason: code });
+  }
+  if (code && /CERT|SSL|TLS|SELF_SIGNED/.test(code)) {
+    return new UnavailableError(`${where}: TLS handshake with the API server failed (${code})`, { cause: err, resource, reason: code });
+  }
+  return err;
+}
+
+function describeTarget(t: CallTarget): string {
+  const object = t.name ? `${t.kind} "${t.name}"` : t.kind;
+  const ns = t.namespace ? ` in namespace "${t.namespace}"` : "";
+  return `account "${t.account}": ${t.verb} ${object}${ns}`;
+}
+
+function ownerOf(t: CallTarget): string {
+  return t.namespace ? `account ${t.account}, namespace ${t.namespace}` : `account ${t.account}`;
+}
+
+function parseStatus(body: unknown): KubeStatus {
+  if (typeof body === "string") {
+    try {
+      const parsed: unknown = JSON.parse(body);
+      return typeof parsed === "object" && parsed !== null ? (parsed as KubeStatus) : {};
+    } catch {
+      return {};
+    }
+  }
+  return typeof body === "object" && body !== null ? (body as KubeStatus) : {};
+}
+
+function causesOf(status: KubeStatus) {
+  return (status.details?.causes ?? []).map((c) => ({
+    field: c.field ?? "",
+    description: c.message ?? c.reason ?? "invalid",
+  }));
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
+}
+
+/** node-fetch puts the socket error code on the error or on its cause. */
+function networkCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    const rec = e as { code?: unknown; errno?: unknown; cause?: unknown };
+    if (typeof rec.code === "string") return rec.code;
+    if (typeof rec.errno === "string") return rec.errno;
+    e = rec.cause;
+  }
+  return undefined;
+}

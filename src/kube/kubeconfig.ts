@@ -1,0 +1,70 @@
+import { KubeConfig } from "@kubernetes/client-node";
+
+/** Which cluster, user and namespace an account uses, as read from its kubeconfig. */
+export interface ResolvedKubeconfig {
+  kubeConfig: KubeConfig;
+  context: string;
+  cluster: string;
+  user: string;
+  server: string;
+  /** The context's namespace, when it sets one. */
+  namespace?: string;
+}
+
+export type KubeconfigProblem = { field: "kubeconfigFile" | "user" | "cluster"; description: string };
+
+/**
+ * Loads a kubeconfig with client-node (certificates, tokens, token files,
+ * basic auth, exec plugins and insecure-skip-tls-verify all come from it) and
+ * narrows it to one context: the current context, with its user and cluster
+ * replaced by the ones the account names.
+ */
+export function resolveKubeconfig(
+  file: string,
+  select: { user?: string; cluster?: string },
+): { resolved?: ResolvedKubeconfig; problems: KubeconfigProblem[] } {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code ?? (err instanceof Error ? err.message.split("\n")[0] : "unreadable");
+    return { problems: [{ field: "kubeconfigFile", description: `cannot load kubeconfig "${file}" (${why})` }] };
+  }
+
+  const problems: KubeconfigProblem[] = [];
+  const currentName = kc.getCurrentContext();
+  const current = currentName ? kc.getContextObject(currentName) : null;
+  const clusterName = select.cluster ?? current?.cluster;
+  const userName = select.user ?? current?.user;
+
+  if (!clusterName) problems.push({ field: "cluster", description: `kubeconfig "${file}" has no current-context; name a cluster` });
+  else if (!kc.getCluster(clusterName)) {
+    problems.push({ field: "cluster", description: `cluster "${clusterName}" is not in kubeconfig "${file}"` });
+  }
+  if (!userName) problems.push({ field: "user", description: `kubeconfig "${file}" has no current-context; name a user` });
+  else if (!kc.getUser(userName)) {
+    problems.push({ field: "user", description: `user "${userName}" is not in kubeconfig "${file}"` });
+  }
+  if (problems.length > 0 || !clusterName || !userName) return { problems };
+
+  const namespace = current?.namespace || undefined;
+  let context = currentName;
+  if (!current || current.cluster !== clusterName || current.user !== userName) {
+    // The account mixes entries of the file: give client-node a context of exactly that pair.
+    context = `kubedriver/${clusterName}/${userName}`;
+    kc.addContext({ name: context, cluster: clusterName, user: userName, namespace });
+    kc.setCurrentContext(context);
+  }
+  return {
+    resolved: {
+      kubeConfig: kc,
+      context,
+      cluster: clusterName,
+      user: userName,
+      server: kc.getCluster(clusterName)!.server,
+      namespace,
+    },
+    problems: [],
+  };
+}

@@ -1,0 +1,234 @@
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfigFile, parseConfig } from "../../src/config/load.js";
+import { tempDir } from "../support/kubeconfig.js";
+import fs from "node:fs";
+
+const registries = `
+dockerRegistry:
+  accounts:
+    - name: dockerhub
+      address: https://index.docker.io
+      username: deploy
+      password: s3cret-pass
+      email: deploy@example.com
+`;
+
+function aConfig(kubernetesAccounts: string, extra = registries): string {
+  return `kubernetes:\n  accounts:\n${kubernetesAccounts}\n${extra}`;
+}
+
+const prod = `    - name: prod
+      kubeconfigFile: /etc/kube/prod
+      dockerRegistries:
+        - accountName: dockerhub`;
+
+function problemsOf(yaml: string, opts: Parameters<typeof parseConfig>[1] = {}): string[] {
+  try {
+    parseConfig(yaml, { homeDir: "/home/deployer", baseDir: "/etc/kubedriver", ...opts });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.field}: ${p.description}`);
+    throw err;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("account spec defaults", () => {
+  it("serves on loopback port 7002 with a 30 s health interval when nothing is said", () => {
+    const config = parseConfig(aConfig(prod));
+    expect(config.server).toEqual({ host: "127.0.0.1", port: 7002, shutdownGraceSeconds: 10 });
+    expect(config.kubernetes).toMatchObject({
+      enabled: true,
+      healthCheckIntervalSeconds: 30,
+      healthCheckTimeoutSeconds: 5,
+      healthCheckConcurrency: 16,
+    });
+  });
+
+  it("defaults the kubeconfig to ~/.kube/config, expanding ~", () => {
+    const config = parseConfig(aConfig(`    - name: prod\n      dockerRegistries: [{accountName: dockerhub}]`), {
+      homeDir: "/home/deployer",
+    });
+    expect(config.kubernetes.accounts[0]!.kubeconfigFile).toBe("/home/deployer/.kube/config");
+  });
+
+  it("resolves a relative kubeconfig path against the config file's directory", () => {
+    const config = parseConfig(
+      aConfig(`    - name: prod\n      kubeconfigFile: kube/prod.yaml\n      dockerRegistries: [{accountName: dockerhub}]`),
+      { baseDir: "/etc/kubedriver" },
+    );
+    expect(config.kubernetes.accounts[0]!.kubeconfigFile).toBe(path.resolve("/etc/kubedriver/kube/prod.yaml"));
+  });
+
+  it("leaves namespaces unset so they come from the kubeconfig", () => {
+    const config = parseConfig(aConfig(prod));
+    expect(config.kubernetes.accounts[0]!.namespaces).toBeUndefined();
+    expect(config.kubernetes.accounts[0]!.dockerRegistries[0]!.namespaces).toBeUndefined();
+  });
+
+  it("serves no Kubernetes accounts when kubernetes.enabled is false", () => {
+    const config = parseConfig(`kubernetes:\n  enabled: false\n  accounts:\n${prod}\n${registries}`);
+    expect(config.kubernetes.accounts).toEqual([]);
+  });
+
+  it("accepts an empty account list and an empty file", () => {
+    expect(parseConfig("kubernetes:\n  accounts: []\n").kubernetes.accounts).toEqual([]);
+    expect(parseConfig("").kubernetes.accounts).toEqual([]);
+  });
+
+  it("reads the listen address, IPv6 included", () => {
+    expect(parseConfig(`server:\n  listen: "0.0.0.0:9000"`).server).toMatchObject({ host: "0.0.0.0", port: 9000 });
+    expect(parseConfig(`server:\n  listen: "[::1]:9000"`).server).toMatchObject({ host: "::1", port: 9000 });
+  });
+});
+
+describe("account spec validation", () => {
+  it("names a duplicate account by its field path", () => {
+    expect(problemsOf(aConfig(`${prod}\n${prod}`))).toContain('kubernetes.accounts[1].name: duplicate account name "prod"');
+  });
+
+  it("requires an account name", () => {
+    expect(problemsOf(aConfig(`    - dockerRegistries: [{accountName: dockerhub}]`))).toContain(
+      "kubernetes.accounts[0].name: is required",
+    );
+  });
+
+  it("requires at least one docker registry per account", () => {
+    expect(problemsOf(aConfig(`    - name: prod`))).toContain(
+      "kubernetes.accounts[0].dockerRegistries: at least one docker registry account is required",
+    );
+    expect(problemsOf(aConfig(`    - name: prod\n      dockerRegistries: []`))).toHaveLength(1);
+  });
+
+  it("rejects a docker registry binding that names no configured registry account", () => {
+    const problems = problemsOf(aConfig(`    - name: prod\n      dockerRegistries: [{accountName: quay}]`));
+    expect(problems).toEqual([
+      'kubernetes.accounts[0].dockerRegistries[0].accountName: no docker registry account named "quay" (dockerRegistry.accounts)',
+    ]);
+  });
+
+  it("rejects a pull secret namespace outside the account's namespaces", () => {
+    const problems = problemsOf(
+      aConfig(`    - name: prod
+      namespaces: [web, batch]
+      dockerRegistries:
+        - accountName: dockerhub
+          namespaces: [web, ops]`),
+    );
+    expect(problems).toEqual([
+      'kubernetes.accounts[0].dockerRegistries[0].namespaces[1]: namespace "ops" is not one of the account\'s namespaces',
+    ]);
+  });
+
+  it("rejects namespaces that are not DNS-1123 labels, and duplicates", () => {
+    const problems = problemsOf(
+      aConfig(`    - name: prod\n      namespaces: [Web, ok, ok]\n      dockerRegistries: [{accountName: dockerhub}]`),
+    );
+    expect(problems.map((p) => p.split(":")[0])).toEqual([
+      "kubernetes.accounts[0].namespaces[0]",
+      "kubernetes.accounts[0].namespaces[2]",
+    ]);
+  });
+
+  it("rejects an empty namespace list rather than silently using the default", () => {
+    expect(problemsOf(aConfig(`    - name: prod\n      namespaces: []\n      dockerRegistries: [{accountName: dockerhub}]`))).toEqual([
+      "kubernetes.accounts[0].namespaces: must not be empty when given",
+    ]);
+  });
+
+  it("reports unknown keys at every level instead of ignoring them", () => {
+    const problems = problemsOf(`
+kubernets: {}
+server:
+  lisen: "1.2.3.4:5"
+kubernetes:
+  accounts:
+    - name: prod
+      namespace: [web]
+      dockerRegistries: [{accountName: dockerhub, namspaces: [web]}]
+dockerRegistry:
+  accounts:
+    - name: dockerhub
+      address: https://index.docker.io
+      username: deploy
+      pasword: x
+      password: y
+`);
+    expect(problems.map((p) => p.split(":")[0])).toEqual(
+      expect.arrayContaining([
+        "kubernets",
+        "server.lisen",
+        "kubernetes.accounts[0].namespace",
+        "kubernetes.accounts[0].dockerRegistries[0].namspaces",
+        "dockerRegistry.accounts[0].pasword",
+      ]),
+    );
+    expect(problems.every((p) => p.includes("unknown key"))).toBe(true);
+  });
+
+  it("checks types and ranges", () => {
+    const problems = problemsOf(`
+server:
+  listen: "localhost:70000"
+  shutdownGraceSeconds: -1
+kubernetes:
+  enabled: "yes"
+  healthCheckIntervalSeconds: 0
+  healthCheckConcurrency: 2.5
+  accounts: {}
+`);
+    expect(problems.map((p) => p.split(":")[0])).toEqual([
+      "server.listen",
+      "server.shutdownGraceSeconds",
+      "kubernetes.enabled",
+      "kubernetes.healthCheckIntervalSeconds",
+      "kubernetes.healthCheckConcurrency",
+      "kubernetes.accounts",
+    ]);
+  });
+
+  it("requires a registry password, or a password file, but not both", () => {
+    const registry = (fields: string) => `dockerRegistry:\n  accounts:\n    - name: hub\n      address: a\n      username: u\n${fields}`;
+    expect(problemsOf(registry(""))).toEqual(["dockerRegistry.accounts[0].password: is required (or passwordFile)"]);
+    expect(problemsOf(registry("      password: p\n      passwordFile: /f"))).toEqual([
+      "dockerRegistry.accounts[0].passwordFile: give either password or passwordFile, not both",
+    ]);
+  });
+
+  it("rejects registry bindings when docker registries are disabled", () => {
+    const problems = problemsOf(aConfig(prod, `dockerRegistry:\n  enabled: false\n`));
+    expect(problems[0]).toMatch(/^kubernetes\.accounts\[0\]\.dockerRegistries\[0\]\.accountName: .*dockerRegistry\.enabled is false/);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf(aConfig(`    - name: prod\n    - name: prod\n      dockerRegistries: [{accountName: nope}]`));
+    expect(problems.length).toBe(3);
+  });
+
+  it("reports YAML syntax errors with their line", () => {
+    const problems = problemsOf("kubernetes:\n  accounts: [\n");
+    expect(problems[0]).toMatch(/YAML line \d+/);
+  });
+});
+
+describe("loading a config file", () => {
+  const tmp = tempDir();
+  afterAll(tmp.cleanup);
+
+  it("reads the registry password from passwordFile, without its trailing newline", () => {
+    fs.writeFileSync(path.join(tmp.dir, "pw"), "from-file-pass\n");
+    const file = path.join(tmp.dir, "config.yaml");
+    fs.writeFileSync(file, aConfig(prod, registries.replace("password: s3cret-pass", "passwordFile: pw")));
+    expect(loadConfigFile(file).dockerRegistry.accounts[0]!.password).toBe("from-file-pass");
+  });
+
+  it("names an unreadable password file without printing anything from it", () => {
+    const file = path.join(tmp.dir, "config2.yaml");
+    fs.writeFileSync(file, aConfig(prod, registries.replace("password: s3cret-pass", "passwordFile: missing")));
+    expect(() => loadConfigFile(file)).toThrow(/dockerRegistry\.accounts\[0\]\.passwordFile: cannot read ".*missing" \(ENOENT\)/);
+  });
+
+  it("names a missing config file", () => {
+    expect(() => loadConfigFile(path.join(tmp.dir, "nope.yaml"))).toThrow(/cannot read config file .*nope\.yaml.*ENOENT/);
+  });
+});
