@@ -215,9 +215,7 @@ describe("handler adapters", () => {
     await server.shutdown(100);
     const c = clientsFor(address);
     const err = await grpcError(
-      new Promise((resolve, reject) =>
-        c.accounts.listAccounts({ pageSize: 0, pageToken: "" }, { deadline: Date.now() + 500 }, (e, r) => (e ? reject(e) : resolve(r))),
-      ),
+      call(c.accounts.listAccounts, c.accounts, { pageSize: 0, pageToken: "" }, { deadline: new Date(Date.now() + 500) }),
     );
     expect([Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED]).toContain(err.code);
     c.close();

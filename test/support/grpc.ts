@@ -1,4 +1,4 @@
-import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { credentials, Metadata, type CallOptions, type ServiceError } from "@grpc/grpc-js";
 import { AccountsClient } from "../../gen/kubedriver/v1/accounts.js";
 import { HealthClient as NamespaceHealthClient } from "../../gen/kubedriver/v1/health.js";
 import { ServerGroupsClient } from "../../gen/kubedriver/v1/server_groups.js";
@@ -20,16 +20,25 @@ export function clientsFor(address: string) {
   };
 }
 
+/** The last (fullest) overload of a generated unary client method, which inference picks. */
 type UnaryMethod<Req, Res> = (
   request: Req,
   metadata: Metadata,
+  options: Partial<CallOptions>,
   callback: (err: ServiceError | null, response: Res) => void,
 ) => unknown;
 
 /** Calls a generated unary method as a promise. */
-export function call<Req, Res>(method: UnaryMethod<Req, Res>, client: object, request: Req, metadata = new Metadata()): Promise<Res> {
+export function call<Req, Res>(
+  method: UnaryMethod<Req, Res>,
+  client: object,
+  request: Req,
+  options: { metadata?: Metadata; deadline?: Date } = {},
+): Promise<Res> {
   return new Promise((resolve, reject) =>
-    method.call(client, request, metadata, (err, res) => (err ? reject(err) : resolve(res))),
+    method.call(client, request, options.metadata ?? new Metadata(), { deadline: options.deadline }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    ),
   );
 }
 
