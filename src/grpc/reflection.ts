@@ -1,38 +1,33 @@
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Server } from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-
-/** The contract files served by reflection: ours and the standard health service. */
-const reflectedFiles = [
-  "kubedriver/v1/accounts.proto",
-  "kubedriver/v1/server_groups.proto",
-  "kubedriver/v1/health.proto",
-  "grpc/health/v1/health.proto",
-  "google/rpc/status.proto",
-  "google/rpc/error_details.proto",
-];
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { descriptorSet } from "../../gen/descriptor_set.js";
 
 /**
- * Serves gRPC server reflection (v1 and v1alpha) from the .proto files
- * themselves, so grpcurl and `buf curl` can list and call every method
- * without a copy of our protos.
+ * Serves gRPC server reflection (v1 and v1alpha), so grpcurl and `buf curl`
+ * can list and call every method without a copy of our protos.
+ *
+ * The descriptors are the exact ones buf compiled (`gen/descriptor_set.ts`),
+ * well-known types included: loading the .proto files through proto-loader
+ * instead leaves the well-known types out, and clients then fail on every
+ * message with a Timestamp (grpc/grpc-node#2958).
  */
 export function addReflection(server: Server): void {
-  const definitions = loadSync(reflectedFiles, { includeDirs: [protoRoot()] });
-  new ReflectionService(definitions).addToServer(server);
+  // @grpc/reflection reads only `fileDescriptorProtos` from a package definition's entries.
+  const definition = { kubedriver: { fileDescriptorProtos: filesOf(descriptorSet) } } as unknown as ConstructorParameters<
+    typeof ReflectionService
+  >[0];
+  new ReflectionService(definition).addToServer(server);
 }
 
-/** `proto/` at the package root, from `src/grpc` or from `dist/src/grpc`. */
-function protoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, "proto");
-    if (fs.existsSync(path.join(candidate, "kubedriver", "v1"))) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error("cannot find the proto/ directory of kubedriver");
-    dir = parent;
+/** The serialized FileDescriptorProtos of a FileDescriptorSet (field 1). */
+function filesOf(set: Uint8Array): Uint8Array[] {
+  const reader = new BinaryReader(set);
+  const files: Uint8Array[] = [];
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.LengthDelimited) files.push(reader.bytes());
+    else reader.skip(wireType);
   }
+  return files;
 }

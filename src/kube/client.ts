@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig, type PromiseConfigurationOptions } from "@kubernetes/client-node";
+import { CoreV1Api, Observable, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
 import { toCoreError, type CallTarget } from "./errors.js";
 
 export interface KubeCallOptions {
@@ -26,19 +26,21 @@ export class KubeClient {
 
   async call<T>(
     target: Omit<CallTarget, "account">,
-    fn: (options: PromiseConfigurationOptions) => Promise<T>,
+    fn: (options: ConfigurationOptions) => Promise<T>,
     opts: KubeCallOptions = {},
   ): Promise<T> {
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.defaults.requestTimeoutMs);
     const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
-    const options: PromiseConfigurationOptions = {
+    // The object-style APIs hand these options to the observable layer, which
+    // expects client-node's own Observable from middleware, not a promise.
+    const options: ConfigurationOptions = {
       middleware: [
         {
-          pre: async (ctx) => {
+          pre: (ctx) => {
             ctx.setSignal(signal);
-            return ctx;
+            return new Observable(Promise.resolve(ctx));
           },
-          post: async (ctx) => ctx,
+          post: (ctx) => new Observable(Promise.resolve(ctx)),
         },
       ],
       middlewareMergeStrategy: "append",
