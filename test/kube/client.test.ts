@@ -1,0 +1,108 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as errors from "../../src/core/errors.js";
+import { KubeClient } from "../../src/kube/client.js";
+
+// A bare HTTP server answering like an API server would, so that the error
+// conversion is checked on what client-node really throws.
+const responses = new Map<string, { status: number; body: unknown } | "hang">();
+let server: http.Server;
+let url: string;
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const answer = responses.get(req.url?.split("?")[0] ?? "");
+    if (answer === "hang") return;
+    res.writeHead(answer?.status ?? 200, { "content-type": "application/json", "x-secret-header": "leak-me" });
+    res.end(JSON.stringify(answer?.body ?? { kind: "Namespace", metadata: { name: "ok" } }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+function clientFor(server: string): KubeClient {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server, skipTLSVerify: true }],
+    users: [{ name: "u", token: "a-token" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }],
+    currentContext: "x",
+  });
+  return new KubeClient("prod", kc, { requestTimeoutMs: 2_000 });
+}
+
+function status(code: number, reason: string, message: string, causes?: { field: string; message: string }[]) {
+  return { status: code, body: { kind: "Status", apiVersion: "v1", status: "Failure", code, reason, message, details: { causes } } };
+}
+
+async function readNamespace(name: string, opts = {}) {
+  const client = clientFor(url);
+  return client.call({ verb: "get", kind: "namespace", name }, (o) => client.core.readNamespace({ name }, o), opts);
+}
+
+describe("Kubernetes calls through KubeClient", () => {
+  it("returns the object on success", async () => {
+    await expect(readNamespace("ok")).resolves.toMatchObject({ metadata: { name: "ok" } });
+  });
+
+  const cases: [string, ReturnType<typeof status>, (e: unknown) => boolean][] = [
+    ["404 NotFound", status(404, "NotFound", 'namespaces "a" not found'), errors.isNotFound],
+    ["409 AlreadyExists", status(409, "AlreadyExists", "exists"), errors.isAlreadyExists],
+    ["409 Conflict", status(409, "Conflict", "the object has been modified"), errors.isConflict],
+    ["403 Forbidden", status(403, "Forbidden", 'User "x" cannot get'), errors.isPermissionDenied],
+    ["422 Invalid", status(422, "Invalid", "bad", [{ field: "metadata.name", message: "Invalid value" }]), errors.isInvalidArgument],
+    ["500", status(500, "InternalError", "etcd down"), errors.isUnavailable],
+    ["503", status(503, "ServiceUnavailable", "busy"), errors.isUnavailable],
+    ["504 Timeout", status(504, "Timeout", "timed out"), errors.isDeadlineExceeded],
+  ];
+  for (const [name, answer, predicate] of cases) {
+    it(`turns ${name} into the matching core error naming the account and object, without response headers`, async () => {
+      responses.set(`/api/v1/namespaces/${encodeURIComponent(name)}`, answer);
+      const err = await readNamespace(name).catch((e: unknown) => e);
+      expect(predicate(err)).toBe(true);
+      expect((err as Error).message).toContain('account "prod"');
+      expect((err as Error).message).toContain(`namespace "${name}"`);
+      expect((err as Error).message).not.toContain("leak-me");
+    });
+  }
+
+  it("keeps the API server's field causes for an Invalid answer", async () => {
+    responses.set("/api/v1/namespaces/invalid", status(422, "Invalid", "bad", [{ field: "metadata.name", message: "Invalid value" }]));
+    const err = (await readNamespace("invalid").catch((e: unknown) => e)) as errors.InvalidArgumentError;
+    expect(err.violations).toEqual([{ field: "metadata.name", description: "Invalid value" }]);
+  });
+
+  it("gives up with DEADLINE_EXCEEDED when the API server does not answer in time", async () => {
+    responses.set("/api/v1/namespaces/slow", "hang");
+    const err = await readNamespace("slow", { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(errors.isDeadlineExceeded(err)).toBe(true);
+  });
+
+  it("stops when the caller's signal aborts", async () => {
+    responses.set("/api/v1/namespaces/abandoned", "hang");
+    const caller = new AbortController();
+    setTimeout(() => caller.abort(), 100);
+    const err = await readNamespace("abandoned", { signal: caller.signal }).catch((e: unknown) => e);
+    expect(errors.isDeadlineExceeded(err)).toBe(true);
+  });
+
+  it("reports a refused connection as UNAVAILABLE naming the account", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const client = clientFor(`http://127.0.0.1:${port}`);
+    const err = await client
+      .call({ verb: "get", kind: "namespace", name: "x" }, (o) => client.core.readNamespace({ name: "x" }, o))
+      .catch((e: unknown) => e);
+    expect(errors.isUnavailable(err)).toBe(true);
+    expect((err as Error).message).toMatch(/account "prod".*unreachable \(ECONNREFUSED\)/);
+  });
+});
