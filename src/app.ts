@@ -1,6 +1,8 @@
 import type { KubedriverConfig } from "./config/types.js";
 import { AccountRegistry } from "./core/accounts/registry.js";
 import { resolveAccounts } from "./core/accounts/resolve.js";
+import { monitoredAccounts } from "./core/health/accounts.js";
+import { NamespaceMonitor } from "./core/health/monitor.js";
 import { accountsHandlers, AccountsService } from "./grpc/accounts.js";
 import { CallTracker } from "./grpc/calls.js";
 import { namespaceHealthHandlers, NamespaceHealthService } from "./grpc/namespace-health.js";
@@ -10,6 +12,8 @@ import type { Logger } from "./observability/logger.js";
 
 export interface Kubedriver {
   grpc: RunningGrpcServer;
+  /** Probes every namespace once per interval; shared by every Health caller. */
+  namespaceMonitor: NamespaceMonitor;
   /** Graceful stop: see RunningGrpcServer.shutdown. */
   stop(): Promise<void>;
 }
@@ -22,6 +26,12 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, sou
   const registry = new AccountRegistry(resolveAccounts(config, source));
   const tracker = new CallTracker();
   const deps = { log, tracker };
+  const namespaceMonitor = new NamespaceMonitor(monitoredAccounts(registry.list()), {
+    intervalMs: config.kubernetes.healthCheckIntervalSeconds * 1000,
+    timeoutMs: config.kubernetes.healthCheckTimeoutSeconds * 1000,
+    concurrency: config.kubernetes.healthCheckConcurrency,
+    log: log.child({ component: "namespace-monitor" }),
+  });
 
   const grpc = await startGrpcServer({
     host: config.server.host,
@@ -38,13 +48,23 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, sou
       {
         name: "kubedriver.v1.Health",
         definition: NamespaceHealthService,
-        implementation: namespaceHealthHandlers(registry, deps),
+        implementation: namespaceHealthHandlers(registry, namespaceMonitor, deps),
       },
     ],
   });
 
+  const healthStatus = namespaceMonitor.serving$.subscribe((serving) =>
+    grpc.setHealth("kubedriver.v1.Health", serving ? "SERVING" : "NOT_SERVING"),
+  );
+  namespaceMonitor.start();
+
   return {
     grpc,
-    stop: () => grpc.shutdown(config.server.shutdownGraceSeconds * 1000),
+    namespaceMonitor,
+    stop: async () => {
+      healthStatus.unsubscribe();
+      namespaceMonitor.stop();
+      await grpc.shutdown(config.server.shutdownGraceSeconds * 1000);
+    },
   };
 }

@@ -102,6 +102,16 @@ export function unary<Req, Res>(
   };
 }
 
+export interface StreamOptions<Res> {
+  /**
+   * Bounds what a slow reader can hold: with it, one message is in flight at
+   * a time (until grpc-js has handed it to HTTP/2), and the messages produced
+   * meanwhile are merged into one pending message, `merge(older, newer)`.
+   * Without it every message is written at once and grpc-js buffers them.
+   */
+  conflate?: (older: Res, newer: Res) => Res;
+}
+
 /**
  * Adapts a streaming handler: `open` validates the request and returns the
  * stream's messages (errors thrown here end the call before any message); the
@@ -112,6 +122,7 @@ export function serverStream<Req, Res>(
   method: string,
   deps: CallDeps,
   open: (request: Req, ctx: CallContext) => Promise<Observable<Res>> | Observable<Res>,
+  options: StreamOptions<Res> = {},
 ): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
     const started = performance.now();
@@ -119,6 +130,27 @@ export function serverStream<Req, Res>(
     const log = ctx.context.log;
     let finished = false;
     let subscription: { unsubscribe(): void } | undefined;
+    const { conflate } = options;
+    let writing = false;
+    let pending: { message: Res } | undefined;
+    const send = (message: Res) => {
+      if (finished) return;
+      if (!conflate) {
+        call.write(message);
+        return;
+      }
+      if (writing) {
+        pending = { message: pending ? conflate(pending.message, message) : message };
+        return;
+      }
+      writing = true;
+      call.write(message, () => {
+        writing = false;
+        const next = pending;
+        pending = undefined;
+        if (next) send(next.message);
+      });
+    };
     const finish = (status?: ReturnType<typeof toServiceError>) => {
       if (finished) return;
       finished = true;
@@ -143,11 +175,13 @@ export function serverStream<Req, Res>(
         const messages = await open(call.request, ctx.context);
         if (finished) return;
         subscription = messages.subscribe({
-          next: (message) => {
-            if (!finished) call.write(message);
-          },
+          next: send,
           error: (err: unknown) => finish(toServiceError(err, log)),
-          complete: () => finish(),
+          complete: () => {
+            // Ending the stream must not drop the merged message still waiting its turn.
+            if (pending && !finished) call.write(pending.message);
+            finish();
+          },
         });
         if (finished) subscription.unsubscribe();
       } catch (err) {

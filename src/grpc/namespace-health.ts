@@ -1,20 +1,95 @@
+import { map } from "rxjs";
 import type { AccountRegistry } from "../core/accounts/registry.js";
-import { UnimplementedError } from "../core/errors.js";
-import { HealthService, type HealthServer } from "../../gen/kubedriver/v1/health.js";
+import type { NamespaceMonitor } from "../core/health/monitor.js";
+import { filterRound, type NamespaceProbe as CoreProbe, type ProbeRound as CoreRound, type RoundFilter } from "../core/health/round.js";
+import {
+  HealthService,
+  type HealthServer,
+  type NamespaceProbe,
+  type ProbeRound,
+  WatchNamespacesResponse,
+} from "../../gen/kubedriver/v1/health.js";
 import { serverStream, unary, type CallDeps } from "./calls.js";
 
-export { HealthService as NamespaceHealthService };
+/**
+ * Every subscriber with the same filter gets the same response object for a
+ * round, so a round is converted and encoded once, not once per stream.
+ */
+const encoded = new WeakMap<WatchNamespacesResponse, Buffer>();
 
-export function namespaceHealthHandlers(registry: AccountRegistry, deps: CallDeps): HealthServer {
-  const checkAccounts = (accounts: string[]) => accounts.forEach((a) => registry.get(a));
+/** The Health service, with WatchNamespaces responses encoded once per shared message. */
+export const NamespaceHealthService = {
+  ...HealthService,
+  watchNamespaces: {
+    ...HealthService.watchNamespaces,
+    responseSerialize: (message: WatchNamespacesResponse): Buffer => {
+      let bytes = encoded.get(message);
+      if (!bytes) {
+        bytes = Buffer.from(WatchNamespacesResponse.encode(message).finish());
+        encoded.set(message, bytes);
+      }
+      return bytes;
+    },
+  },
+} as const;
+
+export function namespaceHealthHandlers(registry: AccountRegistry, monitor: NamespaceMonitor, deps: CallDeps): HealthServer {
+  const selection = (req: RoundFilter): RoundFilter => {
+    for (const account of req.accounts) registry.get(account);
+    return { accounts: req.accounts, namespaces: req.namespaces };
+  };
+  const responses = new WeakMap<CoreRound, Map<string, WatchNamespacesResponse>>();
+  const responseFor = (round: CoreRound, filter: RoundFilter): WatchNamespacesResponse => {
+    const key = JSON.stringify([filter.accounts, filter.namespaces]);
+    let byFilter = responses.get(round);
+    if (!byFilter) responses.set(round, (byFilter = new Map()));
+    let response = byFilter.get(key);
+    if (!response) byFilter.set(key, (response = { round: toProtoRound(filterRound(round, filter)), skippedRounds: 0 }));
+    return response;
+  };
+
   return {
-    checkNamespaces: unary("CheckNamespaces", deps, async (req) => {
-      checkAccounts(req.accounts);
-      throw new UnimplementedError("CheckNamespaces is not implemented yet");
+    checkNamespaces: unary("CheckNamespaces", deps, async (req, ctx) => {
+      const filter = selection(req);
+      const round = req.fresh ? await abortable(monitor.runRound(), ctx.signal) : await monitor.latestRound(ctx.signal);
+      return { round: toProtoRound(filterRound(round, filter)) };
     }),
-    watchNamespaces: serverStream("WatchNamespaces", deps, async (req) => {
-      checkAccounts(req.accounts);
-      throw new UnimplementedError("WatchNamespaces is not implemented yet");
-    }),
+    watchNamespaces: serverStream(
+      "WatchNamespaces",
+      deps,
+      (req) => {
+        const filter = selection(req);
+        return monitor.watch().pipe(map((round) => responseFor(round, filter)));
+      },
+      // A slow reader gets the newest round next and learns how many it missed.
+      { conflate: (older, newer) => ({ round: newer.round, skippedRounds: older.skippedRounds + 1 + newer.skippedRounds }) },
+    ),
+  };
+}
+
+/** Waits for a shared round without cancelling it for the other callers when this one goes away. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function toProtoRound(round: CoreRound): ProbeRound {
+  return { number: round.number, startTime: round.startedAt, endTime: round.endedAt, probes: round.probes.map(toProtoProbe) };
+}
+
+function toProtoProbe(p: CoreProbe): NamespaceProbe {
+  const seconds = Math.floor(p.latencyMs / 1000);
+  return {
+    account: p.account,
+    namespace: p.namespace,
+    reachable: p.reachable,
+    latency: { seconds, nanos: Math.floor((p.latencyMs - seconds * 1000) * 1e6) },
+    error: p.error ? { reason: p.error.reason, detail: p.error.detail } : undefined,
+    checkTime: p.checkedAt,
+    round: p.round,
   };
 }

@@ -1,0 +1,216 @@
+import { performance } from "node:perf_hooks";
+import {
+  asyncScheduler,
+  BehaviorSubject,
+  catchError,
+  defer,
+  distinctUntilChanged,
+  finalize,
+  from,
+  interval,
+  map,
+  mergeMap,
+  type Observable,
+  of,
+  race,
+  ReplaySubject,
+  type SchedulerLike,
+  startWith,
+  type Subscription,
+  take,
+  timer,
+  toArray,
+} from "rxjs";
+import type { Logger } from "../../observability/logger.js";
+import { UnavailableError } from "../errors.js";
+import { ReachabilityLog } from "./reachability-log.js";
+import type { NamespaceProbe, ProbeRound } from "./round.js";
+
+/** What probing one namespace told us. */
+export type ProbeOutcome = { reachable: true } | { reachable: false; reason: string; detail: string };
+
+/** GETs one namespace of an account; resolves with the failure rather than throwing it. */
+export type NamespaceProber = (namespace: string, opts: { timeoutMs: number; signal: AbortSignal }) => Promise<ProbeOutcome>;
+
+export interface MonitoredAccount {
+  name: string;
+  namespaces: readonly string[];
+  probe: NamespaceProber;
+}
+
+export interface MonitorOptions {
+  intervalMs: number;
+  /** Per probe; a probe still waiting then counts as unreachable with reason `timeout`. */
+  timeoutMs: number;
+  /** Probes in flight at once, across all accounts. */
+  concurrency: number;
+  log: Logger;
+  /** Time source for ticks and timeouts; tests pass a virtual one. */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Probes every namespace of every account once per tick and shares each
+ * round with every subscriber: subscribers never cause Kubernetes calls. A
+ * round is delivered synchronously to each subscriber, so how a subscriber
+ * paces its own output (see the gRPC stream adapter) never delays the others
+ * or the next round.
+ */
+export class NamespaceMonitor {
+  private readonly scheduler: SchedulerLike;
+  private readonly rounds = new ReplaySubject<ProbeRound>(1);
+  private readonly serving = new BehaviorSubject<boolean>(true);
+  private readonly reachability: ReachabilityLog;
+  private roundCount = 0;
+  private watchers = 0;
+  private ticking?: Subscription;
+  private current?: { done: Promise<ProbeRound>; cancel: () => void };
+  private latest?: ProbeRound;
+
+  constructor(
+    private readonly accounts: readonly MonitoredAccount[],
+    private readonly options: MonitorOptions,
+  ) {
+    this.scheduler = options.scheduler ?? asyncScheduler;
+    this.reachability = new ReachabilityLog(options.log);
+  }
+
+  /** False while any account is entirely unreachable; emits on change only. */
+  readonly serving$: Observable<boolean> = this.serving.pipe(distinctUntilChanged());
+
+  /** Subscriptions currently open through `watch()`. */
+  get subscriberCount(): number {
+    return this.watchers;
+  }
+
+  /** Runs the first round now, then one per interval, until `stop()`. */
+  start(): void {
+    this.ticking ??= interval(this.options.intervalMs, this.scheduler)
+      .pipe(startWith(0))
+      .subscribe(() => void this.runRound().catch(() => {}));
+  }
+
+  /** Stops ticking and abandons the round in flight (its probes are aborted). */
+  stop(): void {
+    this.ticking?.unsubscribe();
+    this.current?.cancel();
+  }
+
+  /**
+   * The latest completed round at once (or the first as soon as it
+   * completes), then every later round.
+   */
+  watch(): Observable<ProbeRound> {
+    return defer(() => {
+      this.watchers++;
+      return this.rounds.pipe(finalize(() => this.watchers--));
+    });
+  }
+
+  /** The latest completed round, waiting for the first one if none has completed yet. */
+  latestRound(signal?: AbortSignal): Promise<ProbeRound> {
+    if (this.latest) return Promise.resolve(this.latest);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        subscription.unsubscribe();
+        reject(signal?.reason);
+      };
+      const subscription = this.rounds.pipe(take(1)).subscribe((round) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(round);
+      });
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Runs a round now, or joins the one already in flight: concurrent callers
+   * (and a tick that lands meanwhile) share one round, so the concurrency
+   * limit holds across all of them.
+   */
+  runRound(): Promise<ProbeRound> {
+    if (this.current) return this.current.done;
+    const number = ++this.roundCount;
+    const startedAt = new Date(this.scheduler.now());
+    let subscription: Subscription | undefined;
+    let cancel = () => {};
+    const done = new Promise<ProbeRound>((resolve, reject) => {
+      cancel = () => {
+        subscription?.unsubscribe();
+        this.current = undefined;
+        reject(new UnavailableError(`namespace probe round ${number} was abandoned: the monitor stopped`));
+      };
+      subscription = from(this.targets())
+        .pipe(
+          mergeMap(([account, namespace]) => this.probe(account, namespace, number), this.options.concurrency),
+          toArray(),
+        )
+        .subscribe((probes) => {
+          this.current = undefined;
+          resolve(this.publish({ number, startedAt, endedAt: new Date(this.scheduler.now()), probes: sortProbes(probes) }));
+        });
+    });
+    this.current = { done, cancel };
+    return done;
+  }
+
+  private publish(round: ProbeRound): ProbeRound {
+    const unreachable = this.reachability.observe(round);
+    this.latest = round;
+    this.serving.next(unreachable.length === 0);
+    this.rounds.next(round);
+    return round;
+  }
+
+  private *targets(): Iterable<[MonitoredAccount, string]> {
+    for (const account of this.accounts) for (const namespace of account.namespaces) yield [account, namespace];
+  }
+
+  /** One GET under the per-probe timeout; never fails, the failure is the result. */
+  private probe(account: MonitoredAccount, namespace: string, round: number): Observable<NamespaceProbe> {
+    return defer(() => {
+      const { timeoutMs, log } = this.options;
+      const abort = new AbortController();
+      const started = performance.now();
+      const result = (outcome: ProbeOutcome, latencyMs: number): NamespaceProbe => ({
+        account: account.name,
+        namespace,
+        reachable: outcome.reachable,
+        latencyMs,
+        ...(outcome.reachable ? {} : { error: { reason: outcome.reason, detail: outcome.detail } }),
+        checkedAt: new Date(this.scheduler.now()),
+        round,
+      });
+      const answered = defer(() => account.probe(namespace, { timeoutMs, signal: abort.signal })).pipe(
+        catchError((err: unknown) => {
+          log.error("namespace probe failed unexpectedly", { account: account.name, namespace, error: err });
+          return of<ProbeOutcome>({ reachable: false, reason: "unexpected error", detail: "the probe failed unexpectedly; see the server log" });
+        }),
+        map((outcome) => result(outcome, performance.now() - started)),
+      );
+      const timedOut = timer(timeoutMs, this.scheduler).pipe(
+        map(() =>
+          result(
+            {
+              reachable: false,
+              reason: "timeout",
+              detail: `account "${account.name}": get namespace "${namespace}": no answer within ${timeoutMs} ms`,
+            },
+            timeoutMs,
+          ),
+        ),
+      );
+      return race(answered, timedOut).pipe(finalize(() => abort.abort()));
+    });
+  }
+}
+
+function sortProbes(probes: NamespaceProbe[]): NamespaceProbe[] {
+  const key = (p: NamespaceProbe) => [p.account, p.namespace] as const;
+  return probes.sort((a, b) => {
+    const [aa, an] = key(a);
+    const [ba, bn] = key(b);
+    return aa < ba ? -1 : aa > ba ? 1 : an < bn ? -1 : an > bn ? 1 : 0;
+  });
+}

@@ -1,0 +1,60 @@
+import { STATUS_CODES } from "node:http";
+import { ApiException } from "@kubernetes/client-node";
+import { findKubedriverError, type KubedriverError } from "../core/errors.js";
+import type { KubeCallOptions, KubeClient } from "./client.js";
+
+/** What one namespace GET told us: reachable, or why not in a short stable reason. */
+export type NamespaceProbeOutcome = { reachable: true } | { reachable: false; reason: string; detail: string };
+
+/**
+ * GETs one namespace to see whether the account's API server answers for it.
+ * Never throws for a Kubernetes or network failure: the failure is the answer.
+ * Anything else is a bug and is thrown.
+ */
+export async function probeNamespace(
+  client: KubeClient,
+  namespace: string,
+  opts: KubeCallOptions,
+): Promise<NamespaceProbeOutcome> {
+  try {
+    await client.call(
+      { verb: "get", kind: "namespace", name: namespace },
+      (options) => client.core.readNamespace({ name: namespace }, options),
+      opts,
+    );
+    return { reachable: true };
+  } catch (err) {
+    const core = findKubedriverError(err);
+    if (!core) throw err;
+    // Core error messages name account, verb and object, never headers or secrets.
+    return { reachable: false, reason: probeReason(core), detail: core.message };
+  }
+}
+
+const networkReasons: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  EPIPE: "connection reset",
+  UND_ERR_SOCKET: "connection reset",
+  ENOTFOUND: "dns lookup failed",
+  EAI_AGAIN: "dns lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "host unreachable",
+  ETIMEDOUT: "timeout",
+};
+
+/**
+ * The short reason callers group by: `404 not found`, `403 forbidden`,
+ * `timeout`, `connection refused`, `tls error`. The HTTP status comes from the
+ * original ApiException kept as the core error's cause.
+ */
+function probeReason(core: KubedriverError): string {
+  if (core.cause instanceof ApiException) {
+    return `${core.cause.code} ${(STATUS_CODES[core.cause.code] ?? "error").toLowerCase()}`;
+  }
+  if (core.kind === "DeadlineExceeded") return "timeout";
+  const network = networkReasons[core.reason];
+  if (network) return network;
+  if (/CERT|SSL|TLS|SELF_SIGNED/.test(core.reason)) return "tls error";
+  return "unreachable";
+}
