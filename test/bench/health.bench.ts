@@ -1,0 +1,211 @@
+import http from "node:http";
+import path from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { credentials, type ClientReadableStream } from "@grpc/grpc-js";
+import { afterAll, describe, it } from "vitest";
+import { startKubedriver } from "../../src/app.js";
+import { parseConfig } from "../../src/config/load.js";
+import { resolveAccounts } from "../../src/core/accounts/resolve.js";
+import { monitoredAccounts } from "../../src/core/health/accounts.js";
+import { NamespaceMonitor } from "../../src/core/health/monitor.js";
+import { silentLogger } from "../../src/observability/logger.js";
+import { HealthClient, type WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
+import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
+import { call, clientsFor } from "../support/grpc.js";
+import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
+
+/**
+ * A bare namespace endpoint on loopback: answers every namespace GET after a
+ * fixed latency and counts requests, so that what is measured is kubedriver,
+ * with exactly the latency injected and nothing else.
+ */
+async function aNamespaceApi(latencyMs = 0) {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    requests++;
+    const name = decodeURIComponent(req.url?.split("?")[0]?.split("/").pop() ?? "");
+    const answer = () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name }, status: { phase: "Active" } }));
+    };
+    if (latencyMs > 0) setTimeout(answer, latencyMs);
+    else answer();
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get requests() {
+      return requests;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const tmp = tempDir("kubedriver-bench-");
+afterAll(() => tmp.cleanup());
+
+function configFor(url: string, accounts: { name: string; namespaces: string[] }[], kubernetes: Record<string, number> = {}) {
+  const kubeconfig = writeKubeconfig(path.join(tmp.dir, `kubeconfig-${Math.random().toString(36).slice(2)}`), {
+    clusters: [{ name: "bench", server: url }],
+  });
+  const settings = Object.entries(kubernetes).map(([k, v]) => `  ${k}: ${v}\n`).join("");
+  const lines = accounts.map((a) => `    - {name: ${a.name}, kubeconfigFile: ${kubeconfig}, namespaces: [${a.namespaces.join(", ")}], dockerRegistries: [{accountName: hub}]}`);
+  return parseConfig(`
+server: {listen: "127.0.0.1:0"}
+kubernetes:
+${settings}  accounts:
+${lines.join("\n")}
+dockerRegistry:
+  accounts: [{name: hub, address: https://index.docker.io, username: u, password: bench-password}]
+`);
+}
+
+const names = (n: number, prefix = "ns") => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const ms = (x: number) => x.toFixed(1);
+
+describe("namespace health benchmark", () => {
+  it("shares one probe round among 1 to 10,000 WatchNamespaces streams over 200 namespaces", async () => {
+    const rows: Record<string, string | number>[] = [];
+    for (const streams of [1, 100, 1_000, 10_000]) {
+      const api = await aNamespaceApi();
+      // An hour-long interval: the benchmark triggers rounds itself.
+      const app = await startKubedriver(
+        configFor(api.url, [{ name: "bench", namespaces: names(200) }], { healthCheckIntervalSeconds: 3600 }),
+        silentLogger,
+      );
+      const monitor = app.namespaceMonitor;
+      await monitor.latestRound();
+      // Subscribed before any stream, so it sees each round first: the moment of publication.
+      let publishedAt = 0;
+      const clock = monitor.watch().subscribe(() => (publishedAt = performance.now()));
+
+      const heapBefore = heapAfterGc();
+      const connections = Array.from(
+        { length: Math.min(streams, 50) },
+        (_, i) => new HealthClient(app.grpc.address, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1, "bench.connection": i }),
+      );
+      const received: number[] = [];
+      let expectedRound = 0;
+      const open: ClientReadableStream<WatchNamespacesResponse>[] = [];
+      let firstRounds = 0;
+      const allFirst = new Promise<void>((resolve) => {
+        for (let i = 0; i < streams; i++) {
+          const stream = connections[i % connections.length]!.watchNamespaces({ accounts: [], namespaces: [] });
+          stream.on("error", () => {});
+          stream.on("data", (m: WatchNamespacesResponse) => {
+            if (m.round!.number === expectedRound) received.push(performance.now() - publishedAt);
+            else if (++firstRounds === streams) resolve();
+          });
+          open.push(stream);
+        }
+      });
+      await allFirst;
+      const perStreamBytes = (heapAfterGc() - heapBefore) / streams;
+
+      const requestsPerRound: number[] = [];
+      const delivery: number[] = [];
+      for (let r = 0; r < (streams >= 10_000 ? 2 : 3); r++) {
+        received.length = 0;
+        const before = api.requests;
+        const round = await monitor.runRound();
+        expectedRound = round.number;
+        requestsPerRound.push(api.requests - before);
+        while (received.length < streams) await new Promise((resolve) => setTimeout(resolve, 1));
+        delivery.push(...received);
+      }
+      delivery.sort((a, b) => a - b);
+      rows.push({
+        streams,
+        "k8s requests/round": [...new Set(requestsPerRound)].join(","),
+        "delivery p50 ms": ms(percentile(delivery, 50)),
+        "delivery p99 ms": ms(percentile(delivery, 99)),
+        "last subscriber ms": ms(delivery.at(-1)!),
+        "heap/stream KiB (server+client)": (perStreamBytes / 1024).toFixed(1),
+      });
+      clock.unsubscribe();
+      open.forEach((s) => s.cancel());
+      connections.forEach((c) => c.close());
+      await app.stop();
+      await api.close();
+    }
+    console.log("\nWatchNamespaces fan-out, 200 namespaces, one process (server and clients share the heap)");
+    console.table(rows);
+  });
+
+  it("probes 1,000 namespaces with 20 ms of API latency at concurrency 1, 8 and 32", async () => {
+    const rows: Record<string, string | number>[] = [];
+    const api = await aNamespaceApi(20);
+    for (const concurrency of [1, 8, 32]) {
+      const config = configFor(api.url, [{ name: "bench", namespaces: names(1_000) }]);
+      const monitor = new NamespaceMonitor(monitoredAccounts(resolveAccounts(config)), {
+        intervalMs: 3_600_000,
+        timeoutMs: 5_000,
+        concurrency,
+        log: silentLogger,
+      });
+      const started = performance.now();
+      const round = await monitor.runRound();
+      const took = performance.now() - started;
+      const floor = (1_000 * 20) / concurrency;
+      rows.push({
+        concurrency,
+        "round ms": Math.round(took),
+        "floor ms (ns × latency ÷ concurrency)": floor,
+        "over floor": `${(((took - floor) / floor) * 100).toFixed(1)}%`,
+        unreachable: round.probes.filter((p) => !p.reachable).length,
+      });
+      monitor.stop();
+    }
+    await api.close();
+    console.log("\nProbe round, 1,000 namespaces, 20 ms injected latency");
+    console.table(rows);
+  });
+
+  it("runs 1,000 accounts × 5 namespaces in one process", async () => {
+    const api = await aNamespaceApi();
+    const accounts = names(1_000, "account").map((name) => ({ name, namespaces: names(5) }));
+    const config = configFor(api.url, accounts);
+    const rssBefore = process.memoryUsage().rss;
+    const started = performance.now();
+    const app = await startKubedriver(config, silentLogger);
+    const clients = clientsFor(app.grpc.address);
+    for (;;) {
+      const res = await call(clients.grpcHealth.check, clients.grpcHealth, { service: "kubedriver.v1.Health" });
+      if (res.status === HealthCheckResponse_ServingStatus.SERVING) break;
+    }
+    const toServing = performance.now() - started;
+    const first = await app.namespaceMonitor.latestRound();
+    const toFirstRound = performance.now() - started;
+    const rss = process.memoryUsage().rss;
+    const roundStarted = performance.now();
+    const second = await app.namespaceMonitor.runRound();
+    const roundTime = performance.now() - roundStarted;
+    console.log("\n1,000 accounts × 5 namespaces (concurrency 16, loopback API)");
+    console.table([
+      {
+        "start → SERVING ms": Math.round(toServing),
+        "start → first full round ms": Math.round(toFirstRound),
+        "probes/round": first.probes.length,
+        "unreachable": second.probes.filter((p) => !p.reachable).length,
+        "RSS after first round MiB": (rss / 2 ** 20).toFixed(0),
+        "RSS growth MiB": ((rss - rssBefore) / 2 ** 20).toFixed(0),
+        "round ms": Math.round(roundTime),
+      },
+    ]);
+    clients.close();
+    await app.stop();
+    await api.close();
+  });
+});
