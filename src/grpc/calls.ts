@@ -200,9 +200,11 @@ function contextOf<Req, Res>(
   const onCancel = () => abort.abort(new Error("call cancelled"));
   call.on("cancelled", onCancel);
   const deadline = call.getDeadline();
-  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number(deadline);
+  // grpc-js gives an absolute deadline (a Date or epoch milliseconds, Infinity for none);
+  // AbortSignal.timeout wants whole milliseconds from now.
+  const ms = (deadline instanceof Date ? deadline.getTime() : Number(deadline)) - Date.now();
   const signals = [abort.signal];
-  if (Number.isFinite(ms)) signals.push(AbortSignal.timeout(Math.max(ms, 0)));
+  if (Number.isFinite(ms)) signals.push(AbortSignal.timeout(Math.max(Math.floor(ms), 0)));
   const log = deps.log.child({ method, peer: call.getPeer() });
   return {
     context: { method, signal: AbortSignal.any(signals), metadata: call.metadata, log },

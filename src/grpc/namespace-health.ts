@@ -1,5 +1,6 @@
 import { map } from "rxjs";
 import type { AccountRegistry } from "../core/accounts/registry.js";
+import { DeadlineExceededError } from "../core/errors.js";
 import type { NamespaceMonitor } from "../core/health/monitor.js";
 import { filterRound, type NamespaceProbe as CoreProbe, type ProbeRound as CoreRound, type RoundFilter } from "../core/health/round.js";
 import {
@@ -51,8 +52,8 @@ export function namespaceHealthHandlers(registry: AccountRegistry, monitor: Name
   return {
     checkNamespaces: unary("CheckNamespaces", deps, async (req, ctx) => {
       const filter = selection(req);
-      const round = req.fresh ? await abortable(monitor.runRound(), ctx.signal) : await monitor.latestRound(ctx.signal);
-      return { round: toProtoRound(filterRound(round, filter)) };
+      const round = req.fresh ? abortable(monitor.runRound(), ctx.signal) : monitor.latestRound(ctx.signal);
+      return { round: toProtoRound(filterRound(await untilDeadline(round, ctx.signal), filter)) };
     }),
     watchNamespaces: serverStream(
       "WatchNamespaces",
@@ -75,6 +76,16 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** A round the caller stopped waiting for is its deadline (or cancel), not a server error. */
+async function untilDeadline<T>(round: Promise<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return await round;
+  } catch (err) {
+    if (signal.aborted) throw new DeadlineExceededError("no namespace probe round completed before the call's deadline", { cause: err });
+    throw err;
+  }
 }
 
 function toProtoRound(round: CoreRound): ProbeRound {

@@ -193,6 +193,15 @@ describe("CheckNamespaces", () => {
     expect(h.cluster.probeCount()).toBe(6);
   });
 
+  it("answers DEADLINE_EXCEEDED when no round completes before the caller's deadline", async () => {
+    const h = await aHealthServer({ prod: ["web"] }, { latencyMs: 3_000 });
+    const health = h.client();
+    const err = await grpcError(
+      call(health.checkNamespaces, health, { accounts: [], namespaces: [], fresh: false }, { deadline: new Date(Date.now() + 200) }),
+    );
+    expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
+  });
+
   it("answers NOT_FOUND for an unknown account", async () => {
     const h = await aHealthServer();
     const health = h.client();
