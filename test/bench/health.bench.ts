@@ -199,8 +199,7 @@ describe("namespace health benchmark", () => {
       await api.close();
     }
     server.kill();
-    console.log("\nWatchNamespaces fan-out, 200 namespaces (server in its own process; delivery = round published → a client has decoded it;
-server fan-out = round published → handed to every stream)");
+    console.log("\nWatchNamespaces fan-out, 200 namespaces (server in its own process; delivery = round published → a client has decoded it;\nserver fan-out = round published → handed to every stream)");
     console.table(rows);
   });
 
