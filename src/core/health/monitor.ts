@@ -156,6 +156,12 @@ export class NamespaceMonitor {
   }
 
   private publish(round: ProbeRound): ProbeRound {
+    this.options.log.debug("namespace probe round", {
+      round: round.number,
+      durationMs: round.endedAt.getTime() - round.startedAt.getTime(),
+      probes: round.probes.length,
+      unreachable: round.probes.filter((p) => !p.reachable).length,
+    });
     const unreachable = this.reachability.observe(round);
     this.latest = round;
     this.serving.next(unreachable.length === 0);
