@@ -232,6 +232,12 @@ describe("the namespace monitor", () => {
     expect(cluster.probeCount()).toBe(2);
   });
 
+  it("completes rounds when there is nothing to probe", async () => {
+    const monitor = aMonitor(aFakeCluster({}));
+    expect((await monitor.runRound()).probes).toEqual([]);
+    expect((await monitor.runRound()).number).toBe(2);
+  });
+
   it("counts subscribers and releases them when they unsubscribe", async () => {
     const monitor = aMonitor(aFakeCluster());
     const a = monitor.watch().subscribe();

@@ -133,25 +133,28 @@ export class NamespaceMonitor {
     if (this.current) return this.current.done;
     const number = ++this.roundCount;
     const startedAt = new Date(this.scheduler.now());
-    let subscription: Subscription | undefined;
-    let cancel = () => {};
-    const done = new Promise<ProbeRound>((resolve, reject) => {
-      cancel = () => {
-        subscription?.unsubscribe();
+    let resolve!: (round: ProbeRound) => void;
+    let reject!: (err: unknown) => void;
+    const done = new Promise<ProbeRound>((res, rej) => ((resolve = res), (reject = rej)));
+    // Registered before subscribing: a round with nothing to probe completes synchronously.
+    const current = {
+      done,
+      cancel: () => {
+        subscription.unsubscribe();
         this.current = undefined;
         reject(new UnavailableError(`namespace probe round ${number} was abandoned: the monitor stopped`));
-      };
-      subscription = from(this.targets())
-        .pipe(
-          mergeMap(([account, namespace]) => this.probe(account, namespace, number), this.options.concurrency),
-          toArray(),
-        )
-        .subscribe((probes) => {
-          this.current = undefined;
-          resolve(this.publish({ number, startedAt, endedAt: new Date(this.scheduler.now()), probes: sortProbes(probes) }));
-        });
-    });
-    this.current = { done, cancel };
+      },
+    };
+    this.current = current;
+    const subscription = from(this.targets())
+      .pipe(
+        mergeMap(([account, namespace]) => this.probe(account, namespace, number), this.options.concurrency),
+        toArray(),
+      )
+      .subscribe((probes) => {
+        if (this.current === current) this.current = undefined;
+        resolve(this.publish({ number, startedAt, endedAt: new Date(this.scheduler.now()), probes: sortProbes(probes) }));
+      });
     return done;
   }
 
