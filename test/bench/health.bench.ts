@@ -5,15 +5,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { credentials, type ClientReadableStream } from "@grpc/grpc-js";
 import { afterAll, describe, it } from "vitest";
-import { startKubedriver } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import { resolveAccounts } from "../../src/core/accounts/resolve.js";
 import { monitoredAccounts } from "../../src/core/health/accounts.js";
 import { NamespaceMonitor } from "../../src/core/health/monitor.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { HealthClient, type WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
-import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
-import { call, clientsFor } from "../support/grpc.js";
 import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
 
 /**
@@ -96,6 +93,8 @@ async function aServerProcess() {
 }
 
 const serverScript = `
+import { credentials } from "@grpc/grpc-js";
+import { HealthClient, HealthCheckResponse_ServingStatus } from "./gen/grpc/health/v1/health.js";
 import { startKubedriver } from "./src/app.js";
 import { parseConfig } from "./src/config/load.js";
 import { silentLogger } from "./src/observability/logger.js";
@@ -119,6 +118,28 @@ const handlers = {
     const round = await app.namespaceMonitor.runRound();
     // Rounds are handed to every stream synchronously before runRound resolves.
     return { number: round.number, publishedAt, fanOutMs: performance.timeOrigin + performance.now() - publishedAt };
+  },
+  async scale({ yaml }) {
+    const started = performance.now();
+    app = await startKubedriver(parseConfig(yaml), silentLogger);
+    const health = new HealthClient(app.grpc.address, credentials.createInsecure());
+    const status = (service) =>
+      new Promise((resolve, reject) => health.check({ service }, (err, res) => (err ? reject(err) : resolve(res.status))));
+    while (
+      (await status("")) !== HealthCheckResponse_ServingStatus.SERVING ||
+      (await status("kubedriver.v1.Health")) !== HealthCheckResponse_ServingStatus.SERVING
+    );
+    const toServingMs = performance.now() - started;
+    health.close();
+    const first = await app.namespaceMonitor.latestRound();
+    const toFirstRoundMs = performance.now() - started;
+    const { rss, heapUsed } = process.memoryUsage();
+    const roundStarted = performance.now();
+    const second = await app.namespaceMonitor.runRound();
+    const roundMs = performance.now() - roundStarted;
+    await app.stop();
+    const unreachable = second.probes.filter((p) => !p.reachable).length;
+    return { toServingMs, toFirstRoundMs, probes: first.probes.length, unreachable, rss, heapUsed, roundMs };
   },
   async stop() {
     clock.unsubscribe();
@@ -234,37 +255,22 @@ describe("namespace health benchmark", () => {
 
   it("runs 1,000 accounts × 5 namespaces in one process", async () => {
     const api = await aNamespaceApi();
+    const server = await aServerProcess();
     const accounts = names(1_000, "account").map((name) => ({ name, namespaces: names(5) }));
-    const config = configFor(api.url, accounts);
-    const rssBefore = process.memoryUsage().rss;
-    const started = performance.now();
-    const app = await startKubedriver(config, silentLogger);
-    const clients = clientsFor(app.grpc.address);
-    for (;;) {
-      const res = await call(clients.grpcHealth.check, clients.grpcHealth, { service: "kubedriver.v1.Health" });
-      if (res.status === HealthCheckResponse_ServingStatus.SERVING) break;
-    }
-    const toServing = performance.now() - started;
-    const first = await app.namespaceMonitor.latestRound();
-    const toFirstRound = performance.now() - started;
-    const rss = process.memoryUsage().rss;
-    const roundStarted = performance.now();
-    const second = await app.namespaceMonitor.runRound();
-    const roundTime = performance.now() - roundStarted;
-    console.log("\n1,000 accounts × 5 namespaces (concurrency 16, loopback API)");
+    const scale = await server.ask<Record<string, number>>({ type: "scale", yaml: configYaml(api.url, accounts) });
+    server.kill();
+    await api.close();
+    console.log("\n1,000 accounts × 5 namespaces (concurrency 16, kubedriver in its own process, loopback API)");
     console.table([
       {
-        "start → SERVING ms": Math.round(toServing),
-        "start → first full round ms": Math.round(toFirstRound),
-        "probes/round": first.probes.length,
-        "unreachable": second.probes.filter((p) => !p.reachable).length,
-        "RSS after first round MiB": (rss / 2 ** 20).toFixed(0),
-        "RSS growth MiB": ((rss - rssBefore) / 2 ** 20).toFixed(0),
-        "round ms": Math.round(roundTime),
+        "start → SERVING ms": Math.round(scale.toServingMs!),
+        "start → first full round ms": Math.round(scale.toFirstRoundMs!),
+        "probes/round": scale.probes,
+        unreachable: scale.unreachable,
+        "RSS after first round MiB": (scale.rss! / 2 ** 20).toFixed(0),
+        "heap after first round MiB": (scale.heapUsed! / 2 ** 20).toFixed(0),
+        "round ms": Math.round(scale.roundMs!),
       },
     ]);
-    clients.close();
-    await app.stop();
-    await api.close();
   });
 });
