@@ -1,0 +1,62 @@
+import type { KubeObject, Store, StoreEvent } from "../store.js";
+import { WorkQueue, splitKey } from "./queue.js";
+
+/**
+ * Deletes dependents whose owner is gone (background), and finishes
+ * foreground deletions: an owner marked with the `foregroundDeletion`
+ * finalizer is removed once none of its blocking dependents is left.
+ */
+export function startGarbageCollector(store: Store, dependentResources: string[]): () => void {
+  const queue = new WorkQueue((key) => {
+    const [resource, rest] = splitKey(key);
+    const [namespace, name] = splitKey(rest);
+    const owner = store.get(resource, namespace, name);
+    if (!owner) return;
+    if (!owner.metadata.finalizers?.includes("foregroundDeletion")) return;
+    const dependents = dependentsOf(owner);
+    for (const [res, d] of dependents) removeQuietly(res, d);
+    if (dependentsOf(owner).length === 0) store.remove(resource, namespace, name);
+  });
+
+  function dependentsOf(owner: KubeObject): [string, KubeObject][] {
+    return dependentResources.flatMap((res) =>
+      store
+        .list(res, owner.metadata.namespace)
+        .filter((d) => d.metadata.ownerReferences?.some((o) => o.uid === owner.metadata.uid))
+        .map((d) => [res, d] as [string, KubeObject]),
+    );
+  }
+
+  function removeQuietly(resource: string, obj: KubeObject): void {
+    try {
+      store.remove(resource, obj.metadata.namespace, obj.metadata.name);
+    } catch {
+      // Removed by someone else in the meantime.
+    }
+  }
+
+  const onChange = (e: StoreEvent) => {
+    const { metadata } = e.object;
+    if (e.type === "DELETED") {
+      // Background cascade: dependents of a removed owner go too.
+      for (const res of dependentResources) {
+        for (const d of store.list(res, metadata.namespace)) {
+          if (d.metadata.ownerReferences?.some((o) => o.uid === metadata.uid)) removeQuietly(res, d);
+        }
+      }
+      const owner = metadata.ownerReferences?.find((o) => o.blockOwnerDeletion);
+      if (owner && metadata.namespace) queue.add(`${resourceOfKind(owner.kind)}/${metadata.namespace}/${owner.name}`);
+      return;
+    }
+    if (metadata.finalizers?.includes("foregroundDeletion")) queue.add(`${e.resource}/${metadata.namespace}/${metadata.name}`);
+  };
+  store.events.on("change", onChange);
+  return () => {
+    queue.stop();
+    store.events.off("change", onChange);
+  };
+}
+
+function resourceOfKind(kind: string): string {
+  return kind === "ReplicationController" ? "replicationcontrollers" : `${kind.toLowerCase()}s`;
+}

@@ -1,0 +1,50 @@
+import type { Store, StoreEvent } from "../store.js";
+import { WorkQueue, splitKey } from "./queue.js";
+
+type Json = Record<string, any>;
+
+/**
+ * A stand-in for the scheduler and kubelet, like KWOK's fake nodes: every new
+ * pod is bound to one node and reported Running and Ready, with a pod IP.
+ */
+export function startFakeKubelet(store: Store, nodeName = "emulator-node"): () => void {
+  let nextIp = 2;
+  const queue = new WorkQueue((key) => {
+    const [namespace, name] = splitKey(key);
+    const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    store.mutate("pods", namespace, name, (pod) => {
+      if ((pod.status as Json)?.phase !== "Pending" || pod.metadata.deletionTimestamp) return;
+      const spec = pod.spec as Json;
+      spec.nodeName = nodeName;
+      const ip = `10.244.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 2}`;
+      const condition = (type: string) => ({ type, status: "True", lastProbeTime: null, lastTransitionTime: now });
+      pod.status = {
+        ...(pod.status as Json),
+        phase: "Running",
+        hostIP: "10.0.0.1",
+        hostIPs: [{ ip: "10.0.0.1" }],
+        podIP: ip,
+        podIPs: [{ ip }],
+        startTime: now,
+        conditions: ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"].map(condition),
+        containerStatuses: (spec.containers ?? []).map((c: Json) => ({
+          name: c.name,
+          image: c.image,
+          imageID: "",
+          ready: true,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: now } },
+        })),
+      };
+    });
+  });
+  const onChange = (e: StoreEvent) => {
+    if (e.resource === "pods" && e.type === "ADDED") queue.add(`${e.object.metadata.namespace}/${e.object.metadata.name}`);
+  };
+  store.events.on("change", onChange);
+  return () => {
+    queue.stop();
+    store.events.off("change", onChange);
+  };
+}

@@ -1,0 +1,55 @@
+import { resourceTypes } from "./resources.js";
+
+const verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+/** The discovery documents kubectl and client libraries read first. */
+export function discovery(path: string): unknown {
+  switch (path) {
+    case "/version":
+      return {
+        major: "1",
+        minor: "34",
+        gitVersion: "v1.34.0-kubedriver-emulator",
+        gitCommit: "",
+        gitTreeState: "clean",
+        buildDate: "2026-01-01T00:00:00Z",
+        goVersion: "",
+        compiler: "emulator",
+        platform: `${process.platform}/${process.arch}`,
+      };
+    case "/api":
+      return {
+        kind: "APIVersions",
+        versions: ["v1"],
+        serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "" }],
+      };
+    case "/apis":
+      return { kind: "APIGroupList", apiVersion: "v1", groups: [] };
+    case "/api/v1":
+      return {
+        kind: "APIResourceList",
+        groupVersion: "v1",
+        resources: resourceTypes.flatMap((r) => [
+          {
+            name: r.name,
+            singularName: r.singular,
+            namespaced: r.namespaced,
+            kind: r.kind,
+            verbs: r.name === "namespaces" ? verbs.filter((v) => v !== "deletecollection") : verbs,
+            shortNames: r.shortNames.length ? r.shortNames : undefined,
+          },
+          ...r.subresources.map((sub) => ({
+            name: `${r.name}/${sub}`,
+            singularName: "",
+            namespaced: r.namespaced,
+            group: sub === "scale" ? "autoscaling" : undefined,
+            version: sub === "scale" ? "v1" : undefined,
+            kind: sub === "scale" ? "Scale" : r.kind,
+            verbs: ["get", "patch", "update"],
+          })),
+        ]),
+      };
+    default:
+      return undefined;
+  }
+}

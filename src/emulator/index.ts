@@ -1,0 +1,154 @@
+/**
+ * WARNING: this is a test and demo double of the Kubernetes API, not a
+ * cluster. It serves core/v1 namespaces, secrets, replicationcontrollers
+ * (with `scale`), pods and services over plain HTTP with bearer tokens, from
+ * memory, with a ReplicationController loop, a fake kubelet that makes every
+ * pod Running and Ready, garbage collection and namespace termination. It has
+ * no watch, no other API groups, no admission webhooks, no quotas, no
+ * persistence. The real kube-apiserver (test/cluster/) is the reference:
+ * where they differ, this is wrong. See README.md beside this file.
+ */
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { stringify } from "yaml";
+import { ApiServer } from "./api.js";
+import { Authenticator } from "./auth.js";
+import { startFakeKubelet } from "./controllers/kubelet.js";
+import { startGarbageCollector } from "./controllers/garbage-collector.js";
+import { startNamespaceLifecycle } from "./controllers/namespace-lifecycle.js";
+import { startReplicationController } from "./controllers/replication.js";
+import { Faults } from "./faults.js";
+import { RequestLog } from "./metrics.js";
+import { resourceTypes } from "./resources.js";
+import { Store, type KubeObject } from "./store.js";
+
+export type { FaultRule } from "./faults.js";
+export type { RequestRecord } from "./metrics.js";
+export type { KubeObject } from "./store.js";
+
+export interface EmulatorOptions {
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+}
+
+export interface KubeconfigOptions {
+  /** `admin` (default) may do anything; `restricted` may only read namespaces and pods. */
+  user?: "admin" | "restricted";
+  /** The context's namespace. */
+  namespace?: string;
+  contextName?: string;
+}
+
+export interface Emulator {
+  /** Base URL, e.g. http://127.0.0.1:41234. */
+  readonly url: string;
+  /** A kubeconfig (YAML) for this emulator. */
+  kubeconfig(opts?: KubeconfigOptions): string;
+  /** Fault injection: latency, 500/503, hanging requests, reset connections, per namespace or global. */
+  readonly faults: Faults;
+  /** Every request served, with apiserver_request_total's labels (also at GET /metrics). */
+  readonly requests: RequestLog;
+  /** Read-only view of stored objects, for audits in tests. */
+  objects(resource: string, namespace?: string): KubeObject[];
+  /** Closes the port (clients get ECONNREFUSED) until called with false. */
+  refuseConnections(refuse: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const store = new Store();
+  const auth = new Authenticator();
+  const faults = new Faults();
+  const requests = new RequestLog();
+  const api = new ApiServer(store, auth, faults, requests);
+
+  const namespaced = resourceTypes.filter((r) => r.namespaced).map((r) => r.name);
+  const stops = [
+    startReplicationController(store, (pod) => {
+      try {
+        store.create("pods", prepareControllerPod(pod));
+      } catch {
+        // The namespace is going away; the controller stops with it.
+      }
+    }),
+    startFakeKubelet(store),
+    startGarbageCollector(store, ["pods"]),
+    startNamespaceLifecycle(store, namespaced),
+  ];
+
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => void api.handle(req, res));
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  const host = opts.host ?? "127.0.0.1";
+  await listen(server, host, opts.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  let listening = true;
+
+  const dropConnections = () => {
+    for (const s of sockets) s.destroy();
+  };
+
+  return {
+    url,
+    faults,
+    requests,
+    kubeconfig: (k = {}) => kubeconfigFor(url, k.user === "restricted" ? auth.restrictedToken : auth.adminToken, k),
+    objects: (resource, namespace) => store.list(resource, namespace),
+    async refuseConnections(refuse) {
+      if (refuse && listening) {
+        listening = false;
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        dropConnections();
+        await closed;
+      } else if (!refuse && !listening) {
+        await listen(server, host, port);
+        listening = true;
+      }
+    },
+    async close() {
+      for (const stop of stops) stop();
+      if (!listening) return;
+      listening = false;
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      dropConnections();
+      await closed;
+    },
+  };
+}
+
+/** Pods made by the RC loop go through the same defaulting as created ones. */
+function prepareControllerPod(pod: KubeObject): KubeObject {
+  const type = resourceTypes.find((r) => r.name === "pods")!;
+  type.defaults(pod, { allocateIP: () => "" });
+  pod.status = { phase: "Pending", qosClass: "BestEffort" };
+  return pod;
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function kubeconfigFor(server: string, token: string, k: KubeconfigOptions): string {
+  const context = k.contextName ?? "kubedriver-emulator";
+  const user = k.user === "restricted" ? "restricted" : "admin";
+  return stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": context,
+    // Plain HTTP: client-node only accepts it with TLS verification off.
+    clusters: [{ name: "kubedriver-emulator", cluster: { server, "insecure-skip-tls-verify": true } }],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: context, context: { cluster: "kubedriver-emulator", user, ...(k.namespace ? { namespace: k.namespace } : {}) } }],
+  });
+}

@@ -1,0 +1,123 @@
+import { defaultNamespace, defaultPod, defaultReplicationController, defaultSecret, defaultService } from "./defaults.js";
+import type { KubeObject } from "./store.js";
+import { invalid, invalidCause, type StatusCause } from "./status.js";
+import { validateLabels, validateMetadataName, validatePodSpec, type NameRule } from "./validation.js";
+
+/** What the emulator knows of each core/v1 resource it serves. */
+export interface ResourceType {
+  /** Plural name in URLs, e.g. `replicationcontrollers`. */
+  name: string;
+  kind: string;
+  singular: string;
+  shortNames: string[];
+  namespaced: boolean;
+  nameRule: NameRule;
+  /** Whether `metadata.generation` follows spec changes. */
+  tracksGeneration: boolean;
+  subresources: string[];
+  /** Applies the API server's defaults to a new object. */
+  defaults(obj: KubeObject, ctx: { allocateIP(): string }): void;
+  /** Kind-specific validation; metadata.name and labels are checked for every kind. */
+  validate(obj: KubeObject, causes: StatusCause[]): void;
+}
+
+const noop = () => {};
+
+export const resourceTypes: ResourceType[] = [
+  {
+    name: "namespaces",
+    kind: "Namespace",
+    singular: "namespace",
+    shortNames: ["ns"],
+    namespaced: false,
+    nameRule: "dns1123-label",
+    tracksGeneration: false,
+    subresources: [],
+    defaults: (o) => defaultNamespace(o),
+    validate: noop,
+  },
+  {
+    name: "secrets",
+    kind: "Secret",
+    singular: "secret",
+    shortNames: [],
+    namespaced: true,
+    nameRule: "dns1123-subdomain",
+    tracksGeneration: false,
+    subresources: [],
+    defaults: (o) => defaultSecret(o),
+    validate: (o, causes) => {
+      for (const [k, v] of Object.entries((o.data as Record<string, unknown>) ?? {})) {
+        if (typeof v !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) causes.push(invalidCause(`data[${k}]`, "<secret contents redacted>", "illegal base64 data"));
+      }
+      if (o.type === "kubernetes.io/dockerconfigjson" && !(o.data as Record<string, string> | undefined)?.[".dockerconfigjson"]) {
+        causes.push({ reason: "FieldValueRequired", message: "Required value", field: "data[.dockerconfigjson]" });
+      }
+    },
+  },
+  {
+    name: "replicationcontrollers",
+    kind: "ReplicationController",
+    singular: "replicationcontroller",
+    shortNames: ["rc"],
+    namespaced: true,
+    nameRule: "dns1123-subdomain",
+    tracksGeneration: true,
+    subresources: ["scale", "status"],
+    defaults: (o) => defaultReplicationController(o),
+    validate: (o, causes) => {
+      const spec = (o.spec ?? {}) as { replicas?: number; selector?: Record<string, string>; template?: any };
+      if ((spec.replicas ?? 0) < 0) causes.push(invalidCause("spec.replicas", spec.replicas, "must be greater than or equal to 0"));
+      if (!spec.selector || Object.keys(spec.selector).length === 0) causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.selector" });
+      if (!spec.template) {
+        causes.push({ reason: "FieldValueRequired", message: "Required value", field: "spec.template" });
+        return;
+      }
+      const templateLabels = (spec.template.metadata?.labels ?? {}) as Record<string, string>;
+      const matches = Object.entries(spec.selector ?? {}).every(([k, v]) => templateLabels[k] === v);
+      if (!matches) causes.push(invalidCause("spec.template.metadata.labels", templateLabels, "`selector` does not match template `labels`"));
+      validateLabels(templateLabels, "spec.template.labels", causes);
+      validatePodSpec(spec.template.spec, "spec.template.spec", causes);
+    },
+  },
+  {
+    name: "pods",
+    kind: "Pod",
+    singular: "pod",
+    shortNames: ["po"],
+    namespaced: true,
+    nameRule: "dns1123-subdomain",
+    tracksGeneration: false,
+    subresources: ["status"],
+    defaults: (o) => defaultPod(o),
+    validate: (o, causes) => validatePodSpec(o.spec as { containers?: [] }, "spec", causes),
+  },
+  {
+    name: "services",
+    kind: "Service",
+    singular: "service",
+    shortNames: ["svc"],
+    namespaced: true,
+    nameRule: "dns1035-label",
+    tracksGeneration: false,
+    subresources: ["status"],
+    defaults: (o, ctx) => defaultService(o, ctx.allocateIP()),
+    validate: (o, causes) => {
+      const ports = ((o.spec as { ports?: { port?: number }[] } | undefined)?.ports ?? []);
+      ports.forEach((p, i) => {
+        if (!p.port || p.port < 1 || p.port > 65535) causes.push(invalidCause(`spec.ports[${i}].port`, p.port ?? 0, "must be between 1 and 65535, inclusive"));
+      });
+    },
+  },
+];
+
+export const resourceByName = new Map(resourceTypes.map((r) => [r.name, r]));
+
+/** Validation shared by create and update; throws 422 Invalid with every cause. */
+export function validateObject(type: ResourceType, obj: KubeObject): void {
+  const causes: StatusCause[] = [];
+  validateMetadataName(obj.metadata.name, type.nameRule, causes);
+  validateLabels(obj.metadata.labels, "metadata.labels", causes);
+  type.validate(obj, causes);
+  if (causes.length > 0) throw invalid(type.kind, obj.metadata.name ?? "", causes);
+}

@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { alreadyExists, conflict, notFound } from "./status.js";
+
+/** Any Kubernetes object as JSON; the emulator only relies on metadata. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  generateName?: string;
+  [field: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export type EventType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface StoreEvent {
+  type: EventType;
+  resource: string;
+  object: KubeObject;
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/**
+ * The one store of every object, keyed like etcd (`resource/namespace/name`).
+ * Every write goes through `commit`, which assigns uid and creationTimestamp
+ * on create, bumps the global resourceVersion, and emits the event
+ * controllers react to. Objects are copied in and out, so nobody holds a
+ * reference into the store.
+ */
+export class Store {
+  private readonly objects = new Map<string, KubeObject>();
+  private revision = 1;
+  readonly events = new EventEmitter();
+
+  constructor() {
+    this.events.setMaxListeners(0);
+  }
+
+  get resourceVersion(): string {
+    return String(this.revision);
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const obj = this.objects.get(key(resource, namespace, name));
+    return obj && copy(obj);
+  }
+
+  mustGet(resource: string, namespace: string | undefined, name: string): KubeObject {
+    const obj = this.get(resource, namespace, name);
+    if (!obj) throw notFound(resource, name);
+    return obj;
+  }
+
+  /** Objects of a resource, in key order (namespace, then name), as etcd lists them. */
+  list(resource: string, namespace?: string): KubeObject[] {
+    const prefix = namespace === undefined ? `${resource}/` : `${resource}/${namespace}/`;
+    return [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, o]) => copy(o));
+  }
+
+  create(resource: string, obj: KubeObject): KubeObject {
+    const k = key(resource, obj.metadata.namespace, obj.metadata.name);
+    if (this.objects.has(k)) throw alreadyExists(resource, obj.metadata.name);
+    obj.metadata.uid = randomUUID();
+    obj.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    return this.commit(resource, obj, "ADDED");
+  }
+
+  /**
+   * Replaces an object. With `expectedVersion`, a stale version is a 409
+   * Conflict, as on a real API server.
+   */
+  update(resource: string, obj: KubeObject, expectedVersion?: string): KubeObject {
+    const current = this.mustGet(resource, obj.metadata.namespace, obj.metadata.name);
+    if (expectedVersion && expectedVersion !== current.metadata.resourceVersion) throw conflict(resource, obj.metadata.name);
+    obj.metadata.uid = current.metadata.uid;
+    obj.metadata.creationTimestamp = current.metadata.creationTimestamp;
+    return this.commit(resource, obj, "MODIFIED");
+  }
+
+  /** Reads, changes and writes an object; controllers use this for status. */
+  mutate(resource: string, namespace: string | undefined, name: string, change: (obj: KubeObject) => void): KubeObject | undefined {
+    const current = this.get(resource, namespace, name);
+    if (!current) return undefined;
+    const before = JSON.stringify(current);
+    change(current);
+    if (JSON.stringify(current) === before) return current;
+    return this.commit(resource, current, "MODIFIED");
+  }
+
+  remove(resource: string, namespace: string | undefined, name: string): KubeObject {
+    const k = key(resource, namespace, name);
+    const obj = this.objects.get(k);
+    if (!obj) throw notFound(resource, name);
+    this.objects.delete(k);
+    this.revision++;
+    const gone = copy(obj);
+    gone.metadata.resourceVersion = String(this.revision);
+    this.events.emit("change", { type: "DELETED", resource, object: copy(gone) } satisfies StoreEvent);
+    return gone;
+  }
+
+  private commit(resource: string, obj: KubeObject, type: EventType): KubeObject {
+    this.revision++;
+    obj.metadata.resourceVersion = String(this.revision);
+    this.objects.set(key(resource, obj.metadata.namespace, obj.metadata.name), copy(obj));
+    this.events.emit("change", { type, resource, object: copy(obj) } satisfies StoreEvent);
+    return copy(obj);
+  }
+}
+
+function key(resource: string, namespace: string | undefined, name: string): string {
+  return namespace ? `${resource}/${namespace}/${name}` : `${resource}/${name}`;
+}
