@@ -1,0 +1,37 @@
+export const mainUsage = `Usage: kubedriver <command> [options]
+
+kubedriver is the Kubernetes provider of a continuous-delivery platform,
+served over gRPC.
+
+Commands:
+  serve       Serve the gRPC API (the default command)
+  emulator    Run the in-memory Kubernetes API emulator alone (a test double)
+
+Run 'kubedriver <command> --help' for a command's options.
+`;
+
+export const serveUsage = `Usage: kubedriver serve [--config PATH] [--listen HOST:PORT] [--log-level LEVEL]
+
+Serves the kubedriver gRPC API (Accounts, ServerGroups, Health, grpc.health.v1
+and server reflection).
+
+Options:
+  --config PATH        Account spec (YAML). Default: $KUBEDRIVER_CONFIG. With no
+                       config at all, kubedriver starts an embedded Kubernetes API
+                       emulator with a demo account, and says so.
+  --listen HOST:PORT   Address to serve on; overrides server.listen.
+                       Default 127.0.0.1:7002 (loopback only).
+  --log-level LEVEL    debug, info, warn or error. Default info.
+  -h, --help           Show this help.
+`;
+
+export const emulatorUsage = `Usage: kubedriver emulator [--listen HOST:PORT] [--kubeconfig-out PATH]
+
+Runs the in-memory Kubernetes API emulator alone: a test and demo double that
+speaks enough of the Kubernetes REST API for kubedriver. It is not a cluster.
+
+Options:
+  --listen HOST:PORT     Address to serve on. Default 127.0.0.1:0 (a free port).
+  --kubeconfig-out PATH  Write a kubeconfig for the emulator to PATH.
+  -h, --help             Show this help.
+`;
