@@ -1,0 +1,137 @@
+import { status as Code, type ClientReadableStream } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKubedriver, type Kubedriver } from "../../src/app.js";
+import { parseConfig } from "../../src/config/load.js";
+import { silentLogger } from "../../src/observability/logger.js";
+import type { NamespaceProbe, WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
+import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
+import { eventually, needsFaultInjection, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
+import { call, clientsFor, grpcError } from "../support/grpc.js";
+
+// Runs on the emulator and, unchanged, on a real cluster (KUBEDRIVER_TEST_KUBECONFIG);
+// only the fault-injection cases skip there. The 1 s interval keeps stream tests short;
+// the interval logic itself is tested on fake time in monitor.test.ts.
+let cluster: TestCluster;
+let app: Kubedriver;
+let clients: ReturnType<typeof clientsFor>;
+let namespaces: string[];
+let missing: string;
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  namespaces = [await cluster.createNamespace("health"), await cluster.createNamespace("health")];
+  missing = cluster.uniqueNamespace("health-missing");
+  app = await startKubedriver(
+    parseConfig(`
+server: {listen: "127.0.0.1:0"}
+kubernetes:
+  healthCheckIntervalSeconds: 1
+  healthCheckTimeoutSeconds: 1
+  accounts:
+    - name: main
+      kubeconfigFile: ${cluster.kubeconfigPath}
+      namespaces: [${[...namespaces, missing].join(", ")}]
+      dockerRegistries: [{accountName: hub}]
+dockerRegistry:
+  accounts: [{name: hub, address: https://index.docker.io, username: u, password: pw-never-shown}]
+`),
+    silentLogger,
+  );
+  clients = clientsFor(app.grpc.address);
+});
+
+afterAll(async () => {
+  clients?.close();
+  await app?.stop();
+  await cluster?.close();
+});
+
+/** Collects a stream's messages; `roundAtLeast(n)` resolves once a message for round ≥ n has arrived. */
+function watch(stream: ClientReadableStream<WatchNamespacesResponse>) {
+  const messages: WatchNamespacesResponse[] = [];
+  stream.on("data", (m: WatchNamespacesResponse) => messages.push(m));
+  stream.on("error", () => {});
+  return {
+    stream,
+    messages,
+    latest: () => messages.at(-1)?.round?.number ?? 0,
+    roundAtLeast: (n: number) =>
+      eventually(() => {
+        if ((messages.at(-1)?.round?.number ?? 0) < n) throw new Error(`round ${n} not received yet`);
+      }, { timeoutMs: 15_000 }),
+  };
+}
+
+const byNamespace = (probes: NamespaceProbe[]) => Object.fromEntries(probes.map((p) => [p.namespace, p]));
+const namespaceGets = () => cluster.requestCount({ verb: "GET", resource: "namespaces" });
+
+describe(`namespace health on the ${onRealCluster ? "real cluster" : "emulator"}`, () => {
+  it("streams every round to every watcher, with one namespace GET per namespace per round", async () => {
+    const streams = Array.from({ length: 10 }, () => watch(clients.health.watchNamespaces({ accounts: [], namespaces: [] })));
+    await Promise.all(streams.map((s) => s.roundAtLeast(1)));
+    const start = Math.max(...streams.map((s) => s.latest()));
+    await Promise.all(streams.map((s) => s.roundAtLeast(start)));
+    const before = await namespaceGets();
+    await Promise.all(streams.map((s) => s.roundAtLeast(start + 2)));
+    const after = await namespaceGets();
+    // Rounds start+1 and start+2 only: the next one is a whole interval away.
+    expect(after - before).toBe(2 * (namespaces.length + 1));
+    for (const s of streams) {
+      const numbers = s.messages.map((m) => m.round!.number);
+      expect(numbers.slice(numbers.indexOf(start))).toEqual(expect.arrayContaining([start, start + 1, start + 2]));
+      s.stream.cancel();
+    }
+    await eventually(() => expect(app.namespaceMonitor.subscriberCount).toBe(0));
+  });
+
+  it("reports existing namespaces reachable and a missing one `404 not found`", async () => {
+    const res = await call(clients.health.checkNamespaces, clients.health, { accounts: ["main"], namespaces: [], fresh: true });
+    const probes = byNamespace(res.round!.probes);
+    for (const ns of namespaces) expect(probes[ns]).toMatchObject({ account: "main", reachable: true, round: res.round!.number });
+    expect(probes[missing]).toMatchObject({ reachable: false, error: { reason: "404 not found", detail: expect.stringContaining(missing) } });
+  });
+
+  it("answers NOT_FOUND for an unknown account before the stream starts", async () => {
+    const s = watch(clients.health.watchNamespaces({ accounts: ["ghost"], namespaces: [] }));
+    const err = await grpcError(new Promise((resolve, reject) => s.stream.on("error", reject).on("end", resolve)));
+    expect(err.code).toBe(Code.NOT_FOUND);
+    expect(s.messages).toEqual([]);
+  });
+
+  it.skipIf(onRealCluster)(
+    `shows injected failures on exactly those namespaces, and their recovery ${needsFaultInjection}`,
+    async () => {
+      const [failing, hanging] = namespaces as [string, string];
+      const undo = [
+        cluster.emulator!.faults.add({ namespace: failing, errorRate: 1, errorCode: 503 }),
+        cluster.emulator!.faults.add({ namespace: hanging, hang: true }),
+      ];
+      const res = await call(clients.health.checkNamespaces, clients.health, { accounts: [], namespaces, fresh: true });
+      const probes = byNamespace(res.round!.probes);
+      expect(Object.keys(probes).sort()).toEqual([...namespaces].sort());
+      expect(probes[failing]).toMatchObject({ reachable: false, error: { reason: "503 service unavailable" } });
+      expect(probes[hanging]).toMatchObject({ reachable: false, error: { reason: "timeout" }, latency: { seconds: 1 } });
+
+      undo.forEach((u) => u());
+      const healed = await call(clients.health.checkNamespaces, clients.health, { accounts: [], namespaces, fresh: true });
+      expect(healed.round!.probes.every((p) => p.reachable)).toBe(true);
+    },
+  );
+
+  it.skipIf(onRealCluster)(
+    `turns kubedriver.v1.Health NOT_SERVING while the account's API server refuses connections, and back ${needsFaultInjection}`,
+    async () => {
+      const { grpcHealth } = clients;
+      const status = async () => (await call(grpcHealth.check, grpcHealth, { service: "kubedriver.v1.Health" })).status;
+      await cluster.emulator!.refuseConnections(true);
+      try {
+        await eventually(async () => expect(await status()).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING), { timeoutMs: 10_000 });
+        const res = await call(clients.health.checkNamespaces, clients.health, { accounts: [], namespaces: [], fresh: false });
+        expect(res.round!.probes.map((p) => p.error?.reason)).toEqual(res.round!.probes.map(() => "connection refused"));
+      } finally {
+        await cluster.emulator!.refuseConnections(false);
+      }
+      await eventually(async () => expect(await status()).toBe(HealthCheckResponse_ServingStatus.SERVING), { timeoutMs: 10_000 });
+    },
+  );
+});
