@@ -106,7 +106,7 @@ export interface StreamOptions<Res> {
   /**
    * Bounds what a slow reader can hold: with it, one message is in flight at
    * a time (until grpc-js has handed it to HTTP/2), and the messages produced
-   * meanwhile are merged into one pending message, `merge(older, newer)`.
+   * meanwhile are merged into one pending message with `conflate(older, newer)`.
    * Without it every message is written at once and grpc-js buffers them.
    */
   conflate?: (older: Res, newer: Res) => Res;
