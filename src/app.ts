@@ -1,4 +1,5 @@
 import type { KubedriverConfig } from "./config/types.js";
+import { AccountProvisioner, type ProvisionerOptions } from "./core/accounts/provisioner.js";
 import { AccountRegistry } from "./core/accounts/registry.js";
 import { resolveAccounts } from "./core/accounts/resolve.js";
 import { monitoredAccounts } from "./core/health/accounts.js";
@@ -22,10 +23,18 @@ export interface Kubedriver {
  * The composition root: resolves accounts, builds core services and serves
  * them over gRPC. Nothing here waits for a cluster, so the port opens at once.
  */
-export async function startKubedriver(config: KubedriverConfig, log: Logger, source = "config"): Promise<Kubedriver> {
-  const registry = new AccountRegistry(resolveAccounts(config, source));
+export interface KubedriverOptions {
+  /** Where the config came from, for error messages. */
+  source?: string;
+  /** Tests shorten the retry delays for unreachable accounts. */
+  provisioning?: Pick<ProvisionerOptions, "retryDelaysMs" | "concurrency">;
+}
+
+export async function startKubedriver(config: KubedriverConfig, log: Logger, options: KubedriverOptions = {}): Promise<Kubedriver> {
+  const registry = new AccountRegistry(resolveAccounts(config, options.source));
   const tracker = new CallTracker();
   const deps = { log, tracker };
+  const provisioner = new AccountProvisioner(registry.list(), { log: log.child({ component: "provisioner" }), ...options.provisioning });
   const namespaceMonitor = new NamespaceMonitor(monitoredAccounts(registry.list()), {
     intervalMs: config.kubernetes.healthCheckIntervalSeconds * 1000,
     timeoutMs: config.kubernetes.healthCheckTimeoutSeconds * 1000,
@@ -39,7 +48,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, sou
     log,
     tracker,
     services: [
-      { name: "kubedriver.v1.Accounts", definition: AccountsService, implementation: accountsHandlers(registry, deps) },
+      { name: "kubedriver.v1.Accounts", definition: AccountsService, implementation: accountsHandlers(registry, provisioner, deps) },
       {
         name: "kubedriver.v1.ServerGroups",
         definition: ServerGroupsService,
@@ -57,6 +66,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, sou
     grpc.setHealth("kubedriver.v1.Health", serving ? "SERVING" : "NOT_SERVING"),
   );
   namespaceMonitor.start();
+  provisioner.start();
 
   return {
     grpc,
@@ -64,6 +74,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, sou
     stop: async () => {
       healthStatus.unsubscribe();
       namespaceMonitor.stop();
+      provisioner.stop();
       await grpc.shutdown(config.server.shutdownGraceSeconds * 1000);
     },
   };

@@ -105,7 +105,7 @@ async function serve(args: string[], io: Io): Promise<number> {
     });
   }
 
-  const app = await startKubedriver(config, log, configFile ?? "built-in demo config");
+  const app = await startKubedriver(config, log, { source: configFile ?? "built-in demo config" });
   log.info("serving", { address: app.grpc.address, accounts: config.kubernetes.accounts.map((a) => a.name) });
 
   const signal = await io.stopRequested;

@@ -1,14 +1,44 @@
 import type { Account as CoreAccount } from "../core/accounts/account.js";
+import type { AccountProvisioner, Reachability as CoreReachability } from "../core/accounts/provisioner.js";
+import type { ProvisioningAction as CoreAction, ProvisioningFailure, ProvisioningResult as CoreResult } from "../core/accounts/provisioning-result.js";
 import type { AccountRegistry } from "../core/accounts/registry.js";
-import { UnimplementedError } from "../core/errors.js";
-import { type Account, AccountsService, type AccountsServer, Reachability } from "../../gen/kubedriver/v1/accounts.js";
+import {
+  type Account,
+  AccountsService,
+  type AccountsServer,
+  ProvisioningAction,
+  type ProvisioningError,
+  type ProvisioningResult,
+  Reachability,
+} from "../../gen/kubedriver/v1/accounts.js";
 import { unary, type CallDeps } from "./calls.js";
 import { pageOf } from "./paging.js";
+import { grpcCodeName } from "./status.js";
 import { requireField } from "./validation.js";
 
 export { AccountsService };
 
-export function accountsHandlers(registry: AccountRegistry, deps: CallDeps): AccountsServer {
+export function accountsHandlers(registry: AccountRegistry, provisioner: AccountProvisioner, deps: CallDeps): AccountsServer {
+  const toProto = (a: CoreAccount): Account => {
+    const state = provisioner.state(a.name);
+    return {
+      name: a.name,
+      context: a.context,
+      cluster: a.cluster,
+      user: a.user,
+      server: a.server,
+      namespaces: a.namespaces,
+      dockerRegistries: a.pullSecrets.map((b) => ({
+        accountName: b.registry.name,
+        address: b.registry.address,
+        namespaces: b.namespaces,
+        secretName: b.secretName,
+      })),
+      reachability: reachabilities[state.reachability],
+      reachabilityError: state.reachabilityError ?? "",
+      lastProvisioning: state.lastProvisioning && resultToProto(state.lastProvisioning),
+    };
+  };
   return {
     listAccounts: unary("ListAccounts", deps, async (req) => {
       const page = pageOf(registry.list(), (a) => a.name, req, { defaultSize: 100, maxSize: 1000 });
@@ -20,28 +50,39 @@ export function accountsHandlers(registry: AccountRegistry, deps: CallDeps): Acc
     }),
     syncAccount: unary("SyncAccount", deps, async (req) => {
       requireField("account", req.account);
-      registry.get(req.account);
-      throw new UnimplementedError("SyncAccount is not implemented yet");
+      return { result: resultToProto(await provisioner.sync(registry.get(req.account))) };
     }),
   };
 }
 
-function toProto(a: CoreAccount): Account {
+const reachabilities: Record<CoreReachability, Reachability> = {
+  unknown: Reachability.REACHABILITY_UNSPECIFIED,
+  reachable: Reachability.REACHABILITY_REACHABLE,
+  unreachable: Reachability.REACHABILITY_UNREACHABLE,
+};
+
+const actions: Record<CoreAction, ProvisioningAction> = {
+  created: ProvisioningAction.PROVISIONING_ACTION_CREATED,
+  updated: ProvisioningAction.PROVISIONING_ACTION_UPDATED,
+  unchanged: ProvisioningAction.PROVISIONING_ACTION_UNCHANGED,
+  failed: ProvisioningAction.PROVISIONING_ACTION_FAILED,
+  skipped: ProvisioningAction.PROVISIONING_ACTION_UNSPECIFIED,
+};
+
+function errorToProto(e: ProvisioningFailure | undefined): ProvisioningError | undefined {
+  return e && { code: grpcCodeName(e.kind), message: e.message };
+}
+
+function resultToProto(r: CoreResult): ProvisioningResult {
   return {
-    name: a.name,
-    context: a.context,
-    cluster: a.cluster,
-    user: a.user,
-    server: a.server,
-    namespaces: a.namespaces,
-    dockerRegistries: a.pullSecrets.map((b) => ({
-      accountName: b.registry.name,
-      address: b.registry.address,
-      namespaces: b.namespaces,
-      secretName: b.secretName,
+    startTime: r.startTime,
+    endTime: r.endTime,
+    succeeded: r.succeeded,
+    namespaces: r.namespaces.map((n) => ({
+      namespace: n.namespace,
+      action: actions[n.action],
+      error: errorToProto(n.error),
+      pullSecrets: n.pullSecrets.map((s) => ({ name: s.name, action: actions[s.action], error: errorToProto(s.error) })),
     })),
-    reachability: Reachability.REACHABILITY_UNSPECIFIED,
-    reachabilityError: "",
-    lastProvisioning: undefined,
   };
 }

@@ -21,6 +21,11 @@ const codeOf: Record<ErrorKind, Code> = {
   Unimplemented: Code.UNIMPLEMENTED,
 };
 
+/** The gRPC code name of a core error kind, for results that report failures per item. */
+export function grpcCodeName(kind: ErrorKind): string {
+  return Code[codeOf[kind]];
+}
+
 /**
  * The one place where errors become gRPC statuses. Core errors keep their
  * meaning (code, message, field violations, resource) and travel as

@@ -85,7 +85,17 @@ describe(`namespace health on the ${onRealCluster ? "real cluster" : "emulator"}
   });
 
   it("reports existing namespaces reachable and a missing one `404 not found`", async () => {
-    const res = await call(clients.health.checkNamespaces, clients.health, { accounts: ["main"], namespaces: [], fresh: true });
+    // kubedriver creates its namespaces at start-up; one deleted afterwards is missing.
+    await eventually(async () => {
+      const account = (await call(clients.accounts.getAccount, clients.accounts, { account: "main" })).account!;
+      expect(account.lastProvisioning?.namespaces.map((n) => n.namespace)).toContain(missing);
+    });
+    await cluster.core.deleteNamespace({ name: missing });
+    const res = await eventually(async () => {
+      const r = await call(clients.health.checkNamespaces, clients.health, { accounts: ["main"], namespaces: [], fresh: true });
+      expect(byNamespace(r.round!.probes)[missing]?.reachable).toBe(false);
+      return r;
+    });
     const probes = byNamespace(res.round!.probes);
     for (const ns of namespaces) expect(probes[ns]).toMatchObject({ account: "main", reachable: true, round: res.round!.number });
     expect(probes[missing]).toMatchObject({ reachable: false, error: { reason: "404 not found", detail: expect.stringContaining(missing) } });

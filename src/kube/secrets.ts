@@ -1,0 +1,28 @@
+import type { V1Secret } from "@kubernetes/client-node";
+import type { KubeCallOptions, KubeClient } from "./client.js";
+
+export function readSecret(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions): Promise<V1Secret> {
+  return client.call(
+    { verb: "get", kind: "secret", namespace, name },
+    (o) => client.core.readNamespacedSecret({ namespace, name }, o),
+    opts,
+  );
+}
+
+export function createSecret(client: KubeClient, namespace: string, secret: V1Secret, opts?: KubeCallOptions): Promise<V1Secret> {
+  return client.call(
+    { verb: "create", kind: "secret", namespace, name: secret.metadata?.name },
+    (o) => client.core.createNamespacedSecret({ namespace, body: secret }, o),
+    opts,
+  );
+}
+
+/** Replaces a secret; `secret.metadata.resourceVersion` makes it fail on a concurrent change. */
+export function replaceSecret(client: KubeClient, namespace: string, secret: V1Secret, opts?: KubeCallOptions): Promise<V1Secret> {
+  const name = secret.metadata!.name!;
+  return client.call(
+    { verb: "update", kind: "secret", namespace, name },
+    (o) => client.core.replaceNamespacedSecret({ namespace, name, body: secret }, o),
+    opts,
+  );
+}
