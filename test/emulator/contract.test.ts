@@ -155,7 +155,13 @@ describe("the replication controller loop", () => {
     await eventually(async () => expect(await count()).toBe(3));
     const scale = await core.readNamespacedReplicationControllerScale({ name: "scaled", namespace: ns });
     expect(scale).toMatchObject({ spec: { replicas: 3 }, status: { selector: "app=scaled" } });
-    await core.replaceNamespacedReplicationControllerScale({ name: "scaled", namespace: ns, body: { ...scale, spec: { replicas: 1 } } });
+    // Without a resourceVersion the update is unconditional: the controller
+    // writes the RC's status concurrently, so the version just read may be stale.
+    await core.replaceNamespacedReplicationControllerScale({
+      name: "scaled",
+      namespace: ns,
+      body: { metadata: { name: "scaled", namespace: ns }, spec: { replicas: 1 } },
+    });
     await eventually(async () => expect(await count()).toBe(1));
     const rc = await core.readNamespacedReplicationController({ name: "scaled", namespace: ns });
     expect(rc.metadata?.generation).toBe(2);
