@@ -1,26 +1,146 @@
 import type { AccountRegistry } from "../core/accounts/registry.js";
-import { UnimplementedError } from "../core/errors.js";
+import { InvalidArgumentError, isInvalidArgument } from "../core/errors.js";
+import { FieldErrors, FieldPath } from "../core/field-path.js";
+import { cloneServerGroup } from "../core/server-groups/clone.js";
+import { createServerGroup } from "../core/server-groups/create.js";
+import { destroyServerGroup } from "../core/server-groups/destroy.js";
+import { setTraffic } from "../core/server-groups/enable-disable.js";
+import { keyOf, listServerGroups } from "../core/server-groups/list.js";
+import { getServerGroup } from "../core/server-groups/read.js";
+import { resizeServerGroup } from "../core/server-groups/resize.js";
+import type { ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
+import { validateSpec } from "../core/server-groups/validate.js";
 import { ServerGroupsService, type ServerGroupsServer } from "../../gen/kubedriver/v1/server_groups.js";
 import { unary, type CallDeps } from "./calls.js";
+import { pageOf } from "./paging.js";
+import { serverGroupToProto, SpecReader } from "./server-group-convert.js";
 import { requireField } from "./validation.js";
 
 export { ServerGroupsService };
 
+const maxRequestIdLength = 128;
+
 export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps): ServerGroupsServer {
-  const notYet = (method: string) =>
-    unary(method, deps, async (req: { account: string }) => {
-      requireField("account", req.account);
-      registry.get(req.account);
-      throw new UnimplementedError(`${method} is not implemented yet`);
-    });
   return {
-    createServerGroup: notYet("CreateServerGroup"),
-    cloneServerGroup: notYet("CloneServerGroup"),
-    getServerGroup: notYet("GetServerGroup"),
-    listServerGroups: notYet("ListServerGroups"),
-    resizeServerGroup: notYet("ResizeServerGroup"),
-    enableServerGroup: notYet("EnableServerGroup"),
-    disableServerGroup: notYet("DisableServerGroup"),
-    destroyServerGroup: notYet("DestroyServerGroup"),
+    createServerGroup: unary("CreateServerGroup", deps, async (req, ctx) => {
+      requireFields({ account: req.account, namespace: req.namespace });
+      const reader = new SpecReader();
+      const spec: ServerGroupSpec = {
+        application: req.application,
+        stack: req.stack,
+        detail: req.detail,
+        targetSize: req.targetSize,
+        containers: reader.containers(req.containers),
+        loadBalancers: req.loadBalancers,
+        volumes: reader.volumes(req.volumes),
+        labels: req.labels,
+        annotations: req.annotations,
+        nodeSelector: req.nodeSelector,
+      };
+      reportTogether(reader.errors, spec, req.requestId);
+      const created = await createServerGroup(
+        registry,
+        { account: req.account, namespace: req.namespace, spec, requestId: req.requestId || undefined },
+        { signal: ctx.signal },
+      );
+      return { serverGroup: serverGroupToProto(created) };
+    }),
+
+    cloneServerGroup: unary("CloneServerGroup", deps, async (req, ctx) => {
+      requireFields({ account: req.account, namespace: req.namespace, source: req.source });
+      const reader = new SpecReader();
+      const overrides: Partial<ServerGroupSpec> = {
+        application: req.application,
+        stack: req.stack,
+        detail: req.detail,
+        targetSize: req.targetSize,
+        containers: req.containers && reader.containers(req.containers.items),
+        loadBalancers: req.loadBalancers?.items,
+        volumes: req.volumes && reader.volumes(req.volumes.items),
+        labels: req.labels?.entries,
+        annotations: req.annotations?.entries,
+        nodeSelector: req.nodeSelector?.entries,
+      };
+      InvalidArgumentError.throwIfAny(withRequestId(reader.errors, req.requestId), "invalid clone request");
+      const created = await cloneServerGroup(
+        registry,
+        {
+          source: { account: req.account, namespace: req.namespace, name: req.source },
+          targetNamespace: req.targetNamespace,
+          overrides,
+          requestId: req.requestId || undefined,
+        },
+        { signal: ctx.signal },
+      );
+      return { serverGroup: serverGroupToProto(created) };
+    }),
+
+    getServerGroup: unary("GetServerGroup", deps, async (req, ctx) => {
+      return { serverGroup: serverGroupToProto(await getServerGroup(registry, refOf(req), { signal: ctx.signal })) };
+    }),
+
+    listServerGroups: unary("ListServerGroups", deps, async (req, ctx) => {
+      const all = await listServerGroups(
+        registry,
+        { account: req.account, namespaces: req.namespaces, application: req.application, cluster: req.cluster },
+        { signal: ctx.signal },
+      );
+      const page = pageOf(all, keyOf, req, { defaultSize: 100, maxSize: 500 });
+      return { serverGroups: page.items.map(serverGroupToProto), nextPageToken: page.nextPageToken };
+    }),
+
+    resizeServerGroup: unary("ResizeServerGroup", deps, async (req, ctx) => {
+      const ref = refOf(req);
+      InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
+      return { serverGroup: serverGroupToProto(await resizeServerGroup(registry, ref, req.targetSize, { signal: ctx.signal })) };
+    }),
+
+    enableServerGroup: unary("EnableServerGroup", deps, async (req, ctx) => traffic(registry, req, true, ctx.signal)),
+    disableServerGroup: unary("DisableServerGroup", deps, async (req, ctx) => traffic(registry, req, false, ctx.signal)),
+
+    destroyServerGroup: unary("DestroyServerGroup", deps, async (req, ctx) => {
+      const ref = refOf(req);
+      await destroyServerGroup(registry, ref, { signal: ctx.signal });
+      return { name: ref.name };
+    }),
   };
+}
+
+async function traffic(registry: AccountRegistry, req: ServerGroupRef & { requestId: string }, enabled: boolean, signal: AbortSignal) {
+  const ref = refOf(req);
+  InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
+  const result = await setTraffic(registry, ref, enabled, req.requestId || undefined, { signal });
+  return { serverGroup: serverGroupToProto(result.serverGroup), changedInstances: result.changedInstances };
+}
+
+function refOf(req: { account: string; namespace: string; name: string }): ServerGroupRef {
+  requireFields({ account: req.account, namespace: req.namespace, name: req.name });
+  return { account: req.account, namespace: req.namespace, name: req.name };
+}
+
+function requireFields(fields: Record<string, string>): void {
+  for (const [field, value] of Object.entries(fields)) requireField(field, value);
+}
+
+function withRequestId(errors: FieldErrors, requestId: string): FieldErrors {
+  if (requestId.length > maxRequestIdLength) {
+    errors.add(FieldPath.root("request_id"), `must be at most ${maxRequestIdLength} characters, got ${requestId.length}`);
+  }
+  return errors;
+}
+
+/**
+ * Reports wire-level problems (enums, durations) together with the spec's
+ * own, so one answer names every problem.
+ */
+function reportTogether(errors: FieldErrors, spec: ServerGroupSpec, requestId: string): void {
+  withRequestId(errors, requestId);
+  if (errors.empty) return;
+  try {
+    validateSpec(spec);
+  } catch (err) {
+    if (!isInvalidArgument(err)) throw err;
+    for (const v of (err as InvalidArgumentError).violations) errors.add(v.field, v.description);
+  }
+  InvalidArgumentError.throwIfAny(errors, "invalid server group");
 }

@@ -1,0 +1,56 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import type { Account } from "../accounts/account.js";
+import type { AccountRegistry } from "../accounts/registry.js";
+import type { KubeCallOptions } from "../../kube/client.js";
+import { listPods } from "../../kube/pods.js";
+import { listReplicationControllers } from "../../kube/replication-controllers.js";
+import { labelKeys, managedByLabel } from "./labels.js";
+import { managedNamespace } from "./scope.js";
+import type { ServerGroup } from "./spec.js";
+import { isServerGroup, serverGroupView } from "./view.js";
+
+export interface ListFilter {
+  /** Empty: every account. */
+  account: string;
+  /** Empty: every namespace of the account(s). */
+  namespaces: string[];
+  application: string;
+  cluster: string;
+}
+
+/**
+ * Every server group matching the filter, ordered by account, namespace and
+ * name: two Kubernetes requests per namespace (RCs and pods), whatever the
+ * number of groups.
+ */
+export async function listServerGroups(registry: AccountRegistry, filter: ListFilter, opts?: KubeCallOptions): Promise<ServerGroup[]> {
+  const scopes: [Account, string][] = filter.account
+    ? filter.namespaces.length
+      ? filter.namespaces.map((ns) => [managedNamespace(registry, filter.account, ns), ns])
+      : registry.get(filter.account).namespaces.map((ns) => [registry.get(filter.account), ns])
+    : registry.list().flatMap((a) => a.namespaces.filter((ns) => !filter.namespaces.length || filter.namespaces.includes(ns)).map((ns): [Account, string] => [a, ns]));
+  let selector = `${managedByLabel.key}=${managedByLabel.value}`;
+  if (filter.application) selector += `,${labelKeys.application}=${filter.application}`;
+  if (filter.cluster) selector += `,${labelKeys.cluster}=${filter.cluster}`;
+
+  const perScope = await Promise.all(
+    scopes.map(async ([account, namespace]) => {
+      const [rcs, pods] = await Promise.all([
+        listReplicationControllers(account.kube, namespace, selector, opts),
+        listPods(account.kube, namespace, selector, opts),
+      ]);
+      const podsOf = new Map<string, V1Pod[]>();
+      for (const p of pods) {
+        const group = p.metadata?.labels?.[labelKeys.serverGroup] ?? "";
+        podsOf.set(group, [...(podsOf.get(group) ?? []), p]);
+      }
+      return rcs.filter(isServerGroup).map((rc) => serverGroupView(account.name, rc, podsOf.get(rc.metadata!.name!) ?? []));
+    }),
+  );
+  return perScope.flat().sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+}
+
+/** The stable order and page key of a server group. */
+export function keyOf(g: ServerGroup): string {
+  return `${g.account}/${g.namespace}/${g.name}`;
+}

@@ -1,0 +1,87 @@
+import type { V1Pod, V1ReplicationController } from "@kubernetes/client-node";
+import { NotFoundError } from "../errors.js";
+import { annotationKeys, isEnabled, labelKeys, loadBalancersIn, managedByLabel } from "./labels.js";
+import { parseServerGroupName } from "./naming.js";
+import type { ContainerState, Instance, ServerGroup, ServerGroupSpec } from "./spec.js";
+
+export function isServerGroup(rc: V1ReplicationController): boolean {
+  return rc.metadata?.labels?.[managedByLabel.key] === managedByLabel.value && Boolean(rc.metadata?.annotations?.[annotationKeys.spec]);
+}
+
+/** Only ReplicationControllers kubedriver created are server groups. */
+export function requireServerGroup(rc: V1ReplicationController, account: string, namespace: string, name: string): void {
+  if (!isServerGroup(rc)) {
+    throw new NotFoundError(`server group "${name}" not found in namespace "${namespace}" of account "${account}" (a ReplicationController of that name exists, but kubedriver did not create it)`, {
+      reason: "SERVER_GROUP_NOT_FOUND",
+      resource: { type: "server group", name, owner: `account ${account}, namespace ${namespace}` },
+    });
+  }
+}
+
+/** A server group as the API shows it: the requested spec, with the live state of the RC and its pods. */
+export function serverGroupView(account: string, rc: V1ReplicationController, pods: V1Pod[]): ServerGroup {
+  const meta = rc.metadata!;
+  const requested = JSON.parse(meta.annotations![annotationKeys.spec]!) as ServerGroupSpec;
+  const template = rc.spec?.template;
+  const templateLabels = template?.metadata?.labels ?? {};
+  const ownAnnotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => !k.startsWith("kubedriver.io/")));
+  const parsed = parseServerGroupName(meta.name!);
+  const spec: ServerGroupSpec = {
+    ...requested,
+    targetSize: rc.spec?.replicas ?? 0,
+    loadBalancers: loadBalancersIn(templateLabels),
+    annotations: ownAnnotations,
+  };
+  return {
+    account,
+    namespace: meta.namespace!,
+    name: meta.name!,
+    spec,
+    cluster: meta.labels?.[labelKeys.cluster] ?? parsed?.cluster ?? "",
+    version: parsed?.version ?? 0,
+    replicas: rc.status?.replicas ?? 0,
+    readyReplicas: rc.status?.readyReplicas ?? 0,
+    generation: meta.generation ?? 0,
+    observedGeneration: rc.status?.observedGeneration ?? 0,
+    enabled: isEnabled(templateLabels),
+    images: (template?.spec?.containers ?? []).map((c) => c.image ?? ""),
+    imagePullSecrets: (template?.spec?.imagePullSecrets ?? []).map((s) => s.name ?? ""),
+    instances: pods
+      .filter((p) => !p.metadata?.deletionTimestamp)
+      .sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1))
+      .map(instanceView),
+    createTime: meta.creationTimestamp ? new Date(meta.creationTimestamp) : undefined,
+    uid: meta.uid ?? "",
+  };
+}
+
+function instanceView(pod: V1Pod): Instance {
+  const status = pod.status;
+  return {
+    name: pod.metadata!.name!,
+    phase: (status?.phase as Instance["phase"] | undefined) ?? "Unknown",
+    ready: status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
+    enabled: isEnabled(pod.metadata?.labels),
+    podIp: status?.podIP ?? "",
+    hostIp: status?.hostIP ?? "",
+    nodeName: pod.spec?.nodeName ?? "",
+    containers: (status?.containerStatuses ?? []).map(
+      (c): ContainerState => ({
+        name: c.name,
+        image: c.image,
+        ready: c.ready,
+        restartCount: c.restartCount,
+        state: c.state?.running ? "running" : c.state?.terminated ? "terminated" : c.state?.waiting ? "waiting" : "unknown",
+        reason: c.state?.waiting?.reason ?? c.state?.terminated?.reason ?? "",
+        message: c.state?.waiting?.message ?? c.state?.terminated?.message ?? "",
+        startTime: c.state?.running?.startedAt ? new Date(c.state.running.startedAt) : undefined,
+      }),
+    ),
+    createTime: pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp) : undefined,
+  };
+}
+
+/** The label selector of a server group's pods. */
+export function podSelector(name: string): string {
+  return `${labelKeys.serverGroup}=${name},${managedByLabel.key}=${managedByLabel.value}`;
+}
