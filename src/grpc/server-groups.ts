@@ -100,7 +100,8 @@ export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps):
 
     destroyServerGroup: unary("DestroyServerGroup", deps, async (req, ctx) => {
       const ref = refOf(req);
-      await destroyServerGroup(registry, ref, { signal: ctx.signal });
+      InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
+      await destroyServerGroup(registry, ref, req.requestId || undefined, { signal: ctx.signal });
       return { name: ref.name };
     }),
   };

@@ -26,3 +26,20 @@ export function replaceSecret(client: KubeClient, namespace: string, secret: V1S
     opts,
   );
 }
+
+export async function listSecrets(client: KubeClient, namespace: string, labelSelector: string, opts?: KubeCallOptions): Promise<V1Secret[]> {
+  const list = await client.call(
+    { verb: "list", kind: "secrets", namespace },
+    (o) => client.core.listNamespacedSecret({ namespace, labelSelector }, o),
+    opts,
+  );
+  return list.items;
+}
+
+export function deleteSecret(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions): Promise<unknown> {
+  return client.call(
+    { verb: "delete", kind: "secret", namespace, name },
+    (o) => client.core.deleteNamespacedSecret({ namespace, name }, o),
+    opts,
+  );
+}

@@ -329,6 +329,16 @@ describe("DestroyServerGroup", () => {
     expect((await grpcError(call(sg().destroyServerGroup, sg(), ref))).code).toBe(Code.NOT_FOUND);
   });
 
+  it("answers a retried destroy with the same request_id as the first, even once the group is gone", async () => {
+    await create({ application: "once", targetSize: 0 });
+    const ref = { account: "main", namespace: ns, name: "once-v000", requestId: "destroy-7" };
+    expect((await call(sg().destroyServerGroup, sg(), ref)).name).toBe("once-v000");
+    await eventually(async () => expect((await grpcError(get("once-v000"))).code).toBe(Code.NOT_FOUND));
+    expect((await call(sg().destroyServerGroup, sg(), ref)).name).toBe("once-v000");
+    expect((await grpcError(call(sg().destroyServerGroup, sg(), { ...ref, requestId: "another" }))).code).toBe(Code.NOT_FOUND);
+    expect((await grpcError(call(sg().destroyServerGroup, sg(), { ...ref, name: "never-v000" }))).code).toBe(Code.NOT_FOUND);
+  });
+
   it("does not treat a ReplicationController kubedriver did not create as a server group", async () => {
     await cluster.core.createNamespacedReplicationController({
       namespace: ns,

@@ -3113,7 +3113,10 @@ export const DestroyServerGroupResponse: MessageFns<DestroyServerGroupResponse> 
  *
  * Every mutation accepts a `request_id`: a retry with the same id returns the
  * first result instead of acting twice, across restarts and replicas of
- * kubedriver (the id is recorded on the Kubernetes object).
+ * kubedriver. The id is recorded in the Kubernetes API: an annotation on the
+ * ReplicationController, or for a destroy a small tombstone Secret
+ * (`kubedriver-destroyed-*`, kept 24 hours). Resizing to a size is idempotent
+ * by nature.
  *
  * Errors common to all methods: INVALID_ARGUMENT with one field violation per
  * problem (google.rpc.BadRequest in the status details); NOT_FOUND for an
