@@ -16,6 +16,7 @@ import {
   notFound,
   StatusError,
   success,
+  unsupportedMediaType,
   type StatusBody,
 } from "./status.js";
 import type { KubeObject, Store } from "./store.js";
@@ -72,6 +73,9 @@ export class ApiServer {
       if (effect.errorCode) throw injected(effect.errorCode);
 
       const user = this.auth.authenticate(req.headers.authorization);
+      const contentType = String(req.headers["content-type"] ?? "");
+      // Like an API server without a protobuf codec for the type: clients fall back to JSON.
+      if (contentType.startsWith("application/vnd.kubernetes.protobuf")) throw unsupportedMediaType(contentType);
       const body = await readBody(req);
       const [code, payload] = this.route(req.method ?? "GET", url, target, user, body, String(req.headers["content-type"] ?? ""));
       record.code = code;
