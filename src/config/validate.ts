@@ -66,12 +66,7 @@ function readDockerRegistry(r: ConfigReader, value: unknown, at: FieldPath, opts
     const p = at.child("accounts").index(i);
     const a = r.object(item, p, ["name", "address", "username", "password", "passwordFile", "email"]);
     if (!a) return r.errors.add(p, "must be a mapping");
-    const name = r.string(a.name, p.child("name"), { required: true });
-    if (name !== undefined) {
-      if (!accountName.test(name)) r.errors.add(p.child("name"), `"${name}" must be letters, digits, '-', '_' or '.'`);
-      else if (names.has(name)) r.errors.add(p.child("name"), `duplicate account name "${name}"`);
-      names.add(name);
-    }
+    const name = readAccountName(r, a.name, p.child("name"), names);
     const address = r.string(a.address, p.child("address"), { required: true });
     const username = r.string(a.username, p.child("username"), { required: true });
     const password = readPassword(r, a, p, opts);
@@ -135,12 +130,7 @@ function readKubernetes(
     const p = at.child("accounts").index(i);
     const a = r.object(item, p, ["name", "kubeconfigFile", "namespaces", "user", "cluster", "dockerRegistries"]);
     if (!a) return r.errors.add(p, "must be a mapping");
-    const name = r.string(a.name, p.child("name"), { required: true });
-    if (name !== undefined) {
-      if (!accountName.test(name)) r.errors.add(p.child("name"), `"${name}" must be letters, digits, '-', '_' or '.'`);
-      else if (names.has(name)) r.errors.add(p.child("name"), `duplicate account name "${name}"`);
-      names.add(name);
-    }
+    const name = readAccountName(r, a.name, p.child("name"), names);
     const kubeconfigFile = expandPath(r.string(a.kubeconfigFile, p.child("kubeconfigFile")) ?? "~/.kube/config", opts);
     const namespaces = r.stringList(a.namespaces, p.child("namespaces"), dns1123LabelProblem);
     const user = r.string(a.user, p.child("user"));
@@ -198,6 +188,16 @@ function readBindings(
     if (accountName) out.push({ accountName, namespaces });
   });
   return out;
+}
+
+/** A required, well-formed account name not seen before in the same list. */
+function readAccountName(r: ConfigReader, value: unknown, at: FieldPath, seen: Set<string>): string | undefined {
+  const name = r.string(value, at, { required: true });
+  if (name === undefined) return undefined;
+  if (!accountName.test(name)) r.errors.add(at, `"${name}" must be letters, digits, '-', '_' or '.'`);
+  else if (seen.has(name)) r.errors.add(at, `duplicate account name "${name}"`);
+  seen.add(name);
+  return name;
 }
 
 function expandPath(file: string, opts: ValidateOptions): string {
