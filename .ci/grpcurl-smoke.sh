@@ -16,10 +16,16 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 set -x
-grpcurl -plaintext "$addr" list | grep -qx kubedriver.v1.Accounts
-grpcurl -plaintext "$addr" list kubedriver.v1.ServerGroups | grep -q CreateServerGroup
-grpcurl -plaintext -d '{}' "$addr" kubedriver.v1.Accounts/ListAccounts | grep -q '"name": "demo"'
-grpcurl -plaintext -d '{"service": "kubedriver.v1.Accounts"}' "$addr" grpc.health.v1.Health/Check | grep -q SERVING
+# Each output is read whole before matching: `grep -q` stops at the first match,
+# and under pipefail the SIGPIPE that gives grpcurl would fail the step.
+services=$(grpcurl -plaintext "$addr" list)
+grep -qx kubedriver.v1.Accounts <<<"$services"
+methods=$(grpcurl -plaintext "$addr" list kubedriver.v1.ServerGroups)
+grep -q CreateServerGroup <<<"$methods"
+accounts=$(grpcurl -plaintext -d '{}' "$addr" kubedriver.v1.Accounts/ListAccounts)
+grep -q '"name": "demo"' <<<"$accounts"
+health=$(grpcurl -plaintext -d '{"service": "kubedriver.v1.Accounts"}' "$addr" grpc.health.v1.Health/Check)
+grep -q SERVING <<<"$health"
 set +x
 if grep -q demo-password-not-secret "$log"; then echo "the demo registry password appeared in the log" >&2; exit 1; fi
 kill -TERM $pid
