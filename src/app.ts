@@ -1,4 +1,8 @@
+import fs from "node:fs";
+import { ConfigError } from "./config/load.js";
 import type { KubedriverConfig } from "./config/types.js";
+import { TokenStore } from "./core/auth/tokens.js";
+import { authenticator } from "./grpc/authentication.js";
 import { AccountProvisioner, type ProvisionerOptions } from "./core/accounts/provisioner.js";
 import { AccountRegistry } from "./core/accounts/registry.js";
 import { resolveAccounts } from "./core/accounts/resolve.js";
@@ -33,7 +37,13 @@ export interface KubedriverOptions {
 export async function startKubedriver(config: KubedriverConfig, log: Logger, options: KubedriverOptions = {}): Promise<Kubedriver> {
   const registry = new AccountRegistry(resolveAccounts(config, options.source));
   const tracker = new CallTracker();
-  const deps = { log, tracker };
+  const tls = config.server.tls;
+  const tokens = config.server.auth?.tokensFile ? loadTokens(config.server.auth.tokensFile, log, options.source) : undefined;
+  const deps = {
+    log,
+    tracker,
+    authenticate: authenticator({ tokens, clientCertificates: Boolean(tls?.clientCaFile) }),
+  };
   const provisioner = new AccountProvisioner(registry.list(), { log: log.child({ component: "provisioner" }), ...options.provisioning });
   const namespaceMonitor = new NamespaceMonitor(monitoredAccounts(registry.list()), {
     intervalMs: config.kubernetes.healthCheckIntervalSeconds * 1000,
@@ -47,6 +57,11 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     port: config.server.port,
     log,
     tracker,
+    tls: tls && {
+      cert: fs.readFileSync(tls.certFile),
+      key: fs.readFileSync(tls.keyFile),
+      clientCa: tls.clientCaFile ? fs.readFileSync(tls.clientCaFile) : undefined,
+    },
     services: [
       { name: "kubedriver.v1.Accounts", definition: AccountsService, implementation: accountsHandlers(registry, provisioner, deps) },
       {
@@ -75,7 +90,21 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
       healthStatus.unsubscribe();
       namespaceMonitor.stop();
       provisioner.stop();
+      tokens?.close();
       await grpc.shutdown(config.server.shutdownGraceSeconds * 1000);
     },
   };
+}
+
+/** The callers' tokens; a file that cannot be used stops start-up like any config error. */
+function loadTokens(file: string, log: Logger, source = "config"): TokenStore {
+  try {
+    return new TokenStore(file, (result) =>
+      "error" in result
+        ? log.error("tokens file not reloaded; keeping the previous tokens", { error: result.error })
+        : log.info("tokens file reloaded", result),
+    );
+  } catch (err) {
+    throw new ConfigError(source, [{ field: "server.auth.tokensFile", description: err instanceof Error ? err.message : String(err) }]);
+  }
 }

@@ -99,7 +99,7 @@ async function serve(args: string[], io: Io): Promise<number> {
   }
   if (listen) config.server = { ...config.server, ...listen };
   for (const r of config.dockerRegistry.accounts) secrets.add(r.password);
-  if (!isLoopback(config.server.host)) {
+  if (!config.server.tls && !isLoopback(config.server.host)) {
     log.warn("serving without TLS on a non-loopback address: anyone who can reach it can call kubedriver", {
       host: config.server.host,
     });

@@ -10,6 +10,10 @@ export interface ServerConfig {
   port: number;
   /** How long in-flight unary calls may run on after SIGTERM/SIGINT. */
   shutdownGraceSeconds: number;
+  /** Serve TLS; with a client CA, only clients with a certificate it signed get through the handshake. */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  /** Bearer tokens of callers (a YAML list of {token, name, groups}), reloaded when the file changes. */
+  auth?: { tokensFile?: string };
 }
 
 export interface KubernetesConfig {
@@ -29,6 +33,13 @@ export interface KubernetesAccountConfig {
   user?: string;
   cluster?: string;
   dockerRegistries: DockerRegistryBindingConfig[];
+  /** Caller groups allowed to read and to change the account; undefined: every authenticated caller. */
+  permissions?: AccountPermissions;
+}
+
+export interface AccountPermissions {
+  read: string[];
+  write: string[];
 }
 
 export interface DockerRegistryBindingConfig {

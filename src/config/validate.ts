@@ -4,6 +4,7 @@ import { FieldPath } from "../core/field-path.js";
 import { dns1123LabelProblem } from "../core/kubernetes-names.js";
 import { ConfigReader } from "./reader.js";
 import {
+  type AccountPermissions,
   defaultListen,
   type DockerRegistryAccountConfig,
   type DockerRegistryBindingConfig,
@@ -29,15 +30,15 @@ export function validateConfig(raw: unknown, opts: ValidateOptions, r = new Conf
   const root = FieldPath.root();
   const top = r.object(raw ?? {}, root, ["server", "kubernetes", "dockerRegistry"]) ?? {};
 
-  const server = readServer(r, top.server, root.child("server"));
+  const server = readServer(r, top.server, root.child("server"), opts);
   const dockerRegistry = readDockerRegistry(r, top.dockerRegistry, root.child("dockerRegistry"), opts);
   const kubernetes = readKubernetes(r, top.kubernetes, root.child("kubernetes"), opts, dockerRegistry);
 
   return r.errors.empty ? { server, kubernetes, dockerRegistry } : undefined;
 }
 
-function readServer(r: ConfigReader, value: unknown, at: FieldPath): ServerConfig {
-  const s = r.object(value, at, ["listen", "shutdownGraceSeconds"]) ?? {};
+function readServer(r: ConfigReader, value: unknown, at: FieldPath, opts: ValidateOptions): ServerConfig {
+  const s = r.object(value, at, ["listen", "shutdownGraceSeconds", "tls", "auth"]) ?? {};
   const listen = r.string(s.listen, at.child("listen"));
   const parsed = listen === undefined ? defaultListen : parseListen(listen);
   if (!parsed) r.errors.add(at.child("listen"), `must be HOST:PORT with a port from 1 to 65535, got "${listen}"`);
@@ -45,7 +46,39 @@ function readServer(r: ConfigReader, value: unknown, at: FieldPath): ServerConfi
     host: parsed?.host ?? defaultListen.host,
     port: parsed?.port ?? defaultListen.port,
     shutdownGraceSeconds: r.integer(s.shutdownGraceSeconds, at.child("shutdownGraceSeconds"), { min: 0, max: 3600 }) ?? 10,
+    tls: readTls(r, s.tls, at.child("tls"), opts),
+    auth: readAuth(r, s.auth, at.child("auth"), opts),
   };
+}
+
+function readTls(r: ConfigReader, value: unknown, at: FieldPath, opts: ValidateOptions): ServerConfig["tls"] {
+  const t = r.object(value, at, ["certFile", "keyFile", "clientCaFile"]);
+  if (!t) return undefined;
+  const file = (key: string, required: boolean) => {
+    const given = r.string(t[key], at.child(key), { required });
+    return given === undefined ? undefined : readableFile(r, expandPath(given, opts), at.child(key), opts);
+  };
+  const certFile = file("certFile", true);
+  const keyFile = file("keyFile", true);
+  const clientCaFile = file("clientCaFile", false);
+  return certFile && keyFile ? { certFile, keyFile, clientCaFile } : undefined;
+}
+
+function readAuth(r: ConfigReader, value: unknown, at: FieldPath, opts: ValidateOptions): ServerConfig["auth"] {
+  const a = r.object(value, at, ["tokensFile"]);
+  if (!a) return undefined;
+  const tokensFile = r.string(a.tokensFile, at.child("tokensFile"), { required: true });
+  return tokensFile === undefined ? undefined : { tokensFile: readableFile(r, expandPath(tokensFile, opts), at.child("tokensFile"), opts) };
+}
+
+/** The path, after checking it can be read now (its content is read where it is used). */
+function readableFile(r: ConfigReader, file: string, at: FieldPath, opts: ValidateOptions): string {
+  try {
+    opts.readFile(file);
+  } catch (err) {
+    r.errors.add(at, `cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
+  }
+  return file;
 }
 
 /** Parses `HOST:PORT` or `[IPv6]:PORT`; port 0 asks the OS for a free one. */
@@ -128,7 +161,7 @@ function readKubernetes(
   const names = new Set<string>();
   (r.list(k.accounts, at.child("accounts")) ?? []).forEach((item, i) => {
     const p = at.child("accounts").index(i);
-    const a = r.object(item, p, ["name", "kubeconfigFile", "namespaces", "user", "cluster", "dockerRegistries"]);
+    const a = r.object(item, p, ["name", "kubeconfigFile", "namespaces", "user", "cluster", "dockerRegistries", "permissions"]);
     if (!a) return r.errors.add(p, "must be a mapping");
     const name = readAccountName(r, a.name, p.child("name"), names);
     const kubeconfigFile = expandPath(r.string(a.kubeconfigFile, p.child("kubeconfigFile")) ?? "~/.kube/config", opts);
@@ -140,7 +173,8 @@ function readKubernetes(
       registriesEnabled: registries.enabled,
       accountNamespaces: namespaces,
     });
-    if (name) accounts.push({ name, kubeconfigFile, namespaces, user, cluster, dockerRegistries });
+    const permissions = readPermissions(r, a.permissions, p.child("permissions"));
+    if (name) accounts.push({ name, kubeconfigFile, namespaces, user, cluster, dockerRegistries, permissions });
   });
   return {
     enabled,
@@ -188,6 +222,14 @@ function readBindings(
     if (accountName) out.push({ accountName, namespaces });
   });
   return out;
+}
+
+/** `{READ: [groups], WRITE: [groups]}`, as the platform's account permissions are written. */
+function readPermissions(r: ConfigReader, value: unknown, at: FieldPath): AccountPermissions | undefined {
+  const p = r.object(value, at, ["READ", "WRITE"]);
+  if (!p) return undefined;
+  const groups = (key: string) => (p[key] === undefined ? [] : (r.stringList(p[key], at.child(key)) ?? []));
+  return { read: groups("READ"), write: groups("WRITE") };
 }
 
 /** A required, well-formed account name not seen before in the same list. */

@@ -1,4 +1,5 @@
 import type { Account as CoreAccount } from "../core/accounts/account.js";
+import { mayUse, requirePermission } from "../core/auth/permissions.js";
 import type { AccountProvisioner, Reachability as CoreReachability } from "../core/accounts/provisioner.js";
 import type { ProvisioningAction as CoreAction, ProvisioningFailure, ProvisioningResult as CoreResult } from "../core/accounts/provisioning-result.js";
 import type { AccountRegistry } from "../core/accounts/registry.js";
@@ -40,17 +41,22 @@ export function accountsHandlers(registry: AccountRegistry, provisioner: Account
     };
   };
   return {
-    listAccounts: unary("ListAccounts", deps, async (req) => {
-      const page = pageOf(registry.list(), (a) => a.name, req, { defaultSize: 100, maxSize: 1000 });
+    listAccounts: unary("ListAccounts", deps, async (req, ctx) => {
+      const readable = registry.list().filter((a) => mayUse(ctx.caller, a.permissions, "READ"));
+      const page = pageOf(readable, (a) => a.name, req, { defaultSize: 100, maxSize: 1000 });
       return { accounts: page.items.map(toProto), nextPageToken: page.nextPageToken };
     }),
-    getAccount: unary("GetAccount", deps, async (req) => {
+    getAccount: unary("GetAccount", deps, async (req, ctx) => {
       requireField("account", req.account);
-      return { account: toProto(registry.get(req.account)) };
+      const account = registry.get(req.account);
+      requirePermission(ctx.caller, account, "READ");
+      return { account: toProto(account) };
     }),
-    syncAccount: unary("SyncAccount", deps, async (req) => {
+    syncAccount: unary("SyncAccount", deps, async (req, ctx) => {
       requireField("account", req.account);
-      return { result: resultToProto(await provisioner.sync(registry.get(req.account))) };
+      const account = registry.get(req.account);
+      requirePermission(ctx.caller, account, "WRITE");
+      return { result: resultToProto(await provisioner.sync(account)) };
     }),
   };
 }

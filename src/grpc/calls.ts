@@ -8,6 +8,7 @@ import {
   type ServerWritableStream,
 } from "@grpc/grpc-js";
 import type { Observable } from "rxjs";
+import type { Caller } from "../core/auth/caller.js";
 import type { Logger } from "../observability/logger.js";
 import { plainStatus, toServiceError } from "./status.js";
 
@@ -18,7 +19,15 @@ export interface CallContext {
   signal: AbortSignal;
   metadata: Metadata;
   log: Logger;
+  /** The authenticated caller; undefined when authentication is not configured. */
+  caller?: Caller;
 }
+
+/** grpc-js does not export the type of a call's transport security details. */
+type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>["getAuthContext"]>;
+
+/** Establishes who calls; throws UnauthenticatedError when nobody can be established. */
+export type Authenticate = (call: { metadata: Metadata; getAuthContext(): AuthContext }) => Caller;
 
 /**
  * Keeps the calls in flight, so that shutdown can let unary calls finish and
@@ -70,6 +79,8 @@ export class CallTracker {
 export interface CallDeps {
   log: Logger;
   tracker: CallTracker;
+  /** Absent when neither tokens nor client certificates are configured. */
+  authenticate?: Authenticate;
 }
 
 /**
@@ -87,6 +98,7 @@ export function unary<Req, Res>(
     const ctx = contextOf(method, call, deps);
     const done = (async () => {
       try {
+        identify(ctx.context, call, deps);
         const response = await handle(call.request, ctx.context);
         callback(null, response);
         logCall(ctx.context.log, Code.OK, started);
@@ -172,6 +184,7 @@ export function serverStream<Req, Res>(
 
     void (async () => {
       try {
+        identify(ctx.context, call, deps);
         const messages = await open(call.request, ctx.context);
         if (finished) return;
         subscription = messages.subscribe({
@@ -210,6 +223,12 @@ function contextOf<Req, Res>(
     context: { method, signal: AbortSignal.any(signals), metadata: call.metadata, log },
     release: () => call.removeListener("cancelled", onCancel),
   };
+}
+
+function identify(context: CallContext, call: { metadata: Metadata; getAuthContext(): AuthContext }, deps: CallDeps): void {
+  if (!deps.authenticate) return;
+  context.caller = deps.authenticate(call);
+  context.log = context.log.child({ caller: context.caller.name });
 }
 
 /** One line per call; the method and peer are already bound to `log`. */

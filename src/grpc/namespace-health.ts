@@ -1,5 +1,7 @@
 import { map } from "rxjs";
 import type { AccountRegistry } from "../core/accounts/registry.js";
+import type { Caller } from "../core/auth/caller.js";
+import { mayUse, requirePermission } from "../core/auth/permissions.js";
 import { DeadlineExceededError } from "../core/errors.js";
 import type { NamespaceMonitor } from "../core/health/monitor.js";
 import { filterRound, type NamespaceProbe as CoreProbe, type ProbeRound as CoreRound, type RoundFilter } from "../core/health/round.js";
@@ -35,9 +37,14 @@ export const NamespaceHealthService = {
 } as const;
 
 export function namespaceHealthHandlers(registry: AccountRegistry, monitor: NamespaceMonitor, deps: CallDeps): HealthServer {
-  const selection = (req: RoundFilter): RoundFilter => {
-    for (const account of req.accounts) registry.get(account);
-    return { accounts: req.accounts, namespaces: req.namespaces };
+  const selection = (req: RoundFilter, caller: Caller | undefined): RoundFilter => {
+    for (const account of req.accounts) requirePermission(caller, registry.get(account), "READ");
+    if (req.accounts.length > 0) return { accounts: req.accounts, namespaces: req.namespaces };
+    const all = registry.list();
+    const readable = all.filter((a) => mayUse(caller, a.permissions, "READ")).map((a) => a.name);
+    if (readable.length === all.length) return { accounts: [], namespaces: req.namespaces };
+    // An empty account filter means every account; "" matches none (account names are never empty).
+    return { accounts: readable.length > 0 ? readable : [""], namespaces: req.namespaces };
   };
   const responses = new WeakMap<CoreRound, Map<string, WatchNamespacesResponse>>();
   const responseFor = (round: CoreRound, filter: RoundFilter): WatchNamespacesResponse => {
@@ -51,15 +58,15 @@ export function namespaceHealthHandlers(registry: AccountRegistry, monitor: Name
 
   return {
     checkNamespaces: unary("CheckNamespaces", deps, async (req, ctx) => {
-      const filter = selection(req);
+      const filter = selection(req, ctx.caller);
       const round = req.fresh ? abortable(monitor.runRound(), ctx.signal) : monitor.latestRound(ctx.signal);
       return { round: toProtoRound(filterRound(await untilDeadline(round, ctx.signal), filter)) };
     }),
     watchNamespaces: serverStream(
       "WatchNamespaces",
       deps,
-      (req) => {
-        const filter = selection(req);
+      (req, ctx) => {
+        const filter = selection(req, ctx.caller);
         return monitor.watch().pipe(map((round) => responseFor(round, filter)));
       },
       // A slow reader gets the newest round next and learns how many it missed.

@@ -1,4 +1,5 @@
 import type { AccountRegistry } from "../core/accounts/registry.js";
+import { mayUse, requirePermission, type Permission } from "../core/auth/permissions.js";
 import { InvalidArgumentError, isInvalidArgument } from "../core/errors.js";
 import { FieldErrors, FieldPath } from "../core/field-path.js";
 import { cloneServerGroup } from "../core/server-groups/clone.js";
@@ -11,7 +12,7 @@ import { resizeServerGroup } from "../core/server-groups/resize.js";
 import type { ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
 import { validateSpec } from "../core/server-groups/validate.js";
 import { ServerGroupsService, type ServerGroupsServer } from "../../gen/kubedriver/v1/server_groups.js";
-import { unary, type CallDeps } from "./calls.js";
+import { unary, type CallContext, type CallDeps } from "./calls.js";
 import { pageOf } from "./paging.js";
 import { serverGroupToProto, SpecReader } from "./server-group-convert.js";
 import { requireField } from "./validation.js";
@@ -21,9 +22,12 @@ export { ServerGroupsService };
 const maxRequestIdLength = 128;
 
 export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps): ServerGroupsServer {
+  /** NOT_FOUND for an unknown account, then PERMISSION_DENIED without the permission. */
+  const allow = (account: string, ctx: CallContext, permission: Permission) => requirePermission(ctx.caller, registry.get(account), permission);
   return {
     createServerGroup: unary("CreateServerGroup", deps, async (req, ctx) => {
       requireFields({ account: req.account, namespace: req.namespace });
+      allow(req.account, ctx, "WRITE");
       const reader = new SpecReader();
       const spec: ServerGroupSpec = {
         application: req.application,
@@ -48,6 +52,7 @@ export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps):
 
     cloneServerGroup: unary("CloneServerGroup", deps, async (req, ctx) => {
       requireFields({ account: req.account, namespace: req.namespace, source: req.source });
+      allow(req.account, ctx, "WRITE");
       const reader = new SpecReader();
       const overrides: Partial<ServerGroupSpec> = {
         application: req.application,
@@ -76,30 +81,46 @@ export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps):
     }),
 
     getServerGroup: unary("GetServerGroup", deps, async (req, ctx) => {
+      allow(refOf(req).account, ctx, "READ");
       return { serverGroup: serverGroupToProto(await getServerGroup(registry, refOf(req), { signal: ctx.signal })) };
     }),
 
     listServerGroups: unary("ListServerGroups", deps, async (req, ctx) => {
-      const all = await listServerGroups(
+      if (req.account) allow(req.account, ctx, "READ");
+      const found = await listServerGroups(
         registry,
-        { account: req.account, namespaces: req.namespaces, application: req.application, cluster: req.cluster },
+        {
+          account: req.account,
+          namespaces: req.namespaces,
+          application: req.application,
+          cluster: req.cluster,
+          include: (account) => mayUse(ctx.caller, account.permissions, "READ"),
+        },
         { signal: ctx.signal },
       );
-      const page = pageOf(all, keyOf, req, { defaultSize: 100, maxSize: 500 });
+      const page = pageOf(found, keyOf, req, { defaultSize: 100, maxSize: 500 });
       return { serverGroups: page.items.map(serverGroupToProto), nextPageToken: page.nextPageToken };
     }),
 
     resizeServerGroup: unary("ResizeServerGroup", deps, async (req, ctx) => {
       const ref = refOf(req);
+      allow(ref.account, ctx, "WRITE");
       InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
       return { serverGroup: serverGroupToProto(await resizeServerGroup(registry, ref, req.targetSize, { signal: ctx.signal })) };
     }),
 
-    enableServerGroup: unary("EnableServerGroup", deps, async (req, ctx) => traffic(registry, req, true, ctx.signal)),
-    disableServerGroup: unary("DisableServerGroup", deps, async (req, ctx) => traffic(registry, req, false, ctx.signal)),
+    enableServerGroup: unary("EnableServerGroup", deps, async (req, ctx) => {
+      allow(refOf(req).account, ctx, "WRITE");
+      return traffic(registry, req, true, ctx.signal);
+    }),
+    disableServerGroup: unary("DisableServerGroup", deps, async (req, ctx) => {
+      allow(refOf(req).account, ctx, "WRITE");
+      return traffic(registry, req, false, ctx.signal);
+    }),
 
     destroyServerGroup: unary("DestroyServerGroup", deps, async (req, ctx) => {
       const ref = refOf(req);
+      allow(ref.account, ctx, "WRITE");
       InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
       await destroyServerGroup(registry, ref, req.requestId || undefined, { signal: ctx.signal });
       return { name: ref.name };

@@ -17,6 +17,8 @@ export interface GrpcServerOptions {
   log: Logger;
   tracker: CallTracker;
   services: ServiceBinding[];
+  /** PEM contents; with `clientCa`, clients without a certificate it signed fail the handshake. */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
 }
 
 export interface RunningGrpcServer {
@@ -46,7 +48,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
 
   const target = opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(target, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync(target, credentialsFor(opts.tls), (err, bound) => (err ? reject(err) : resolve(bound))),
   );
   const address = opts.host.includes(":") ? `[${opts.host}]:${port}` : `${opts.host}:${port}`;
 
@@ -75,4 +77,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
       return stopping;
     },
   };
+}
+
+function credentialsFor(tls: GrpcServerOptions["tls"]): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], Boolean(tls.clientCa));
 }

@@ -232,3 +232,56 @@ describe("loading a config file", () => {
     expect(() => loadConfigFile(path.join(tmp.dir, "nope.yaml"))).toThrow(/cannot read config file .*nope\.yaml.*ENOENT/);
   });
 });
+
+describe("transport security and permissions", () => {
+  const tmp = tempDir();
+  afterAll(tmp.cleanup);
+  const file = (name: string) => {
+    fs.writeFileSync(path.join(tmp.dir, name), "x");
+    return path.join(tmp.dir, name);
+  };
+
+  it("reads TLS files, the tokens file and account permissions, resolving paths against the config's directory", () => {
+    const [cert, key, ca, tokens] = [file("tls.crt"), file("tls.key"), file("ca.crt"), file("tokens.yaml")];
+    const config = parseConfig(
+      `server:
+  tls: {certFile: tls.crt, keyFile: tls.key, clientCaFile: ca.crt}
+  auth: {tokensFile: tokens.yaml}
+${aConfig(`${prod}\n      permissions: {READ: [viewers], WRITE: [deployers]}`)}`,
+      { baseDir: tmp.dir },
+    );
+    expect(config.server.tls).toEqual({ certFile: cert, keyFile: key, clientCaFile: ca });
+    expect(config.server.auth).toEqual({ tokensFile: tokens });
+    expect(config.kubernetes.accounts[0]!.permissions).toEqual({ read: ["viewers"], write: ["deployers"] });
+  });
+
+  it("leaves an account without permissions open and a WRITE-only list empty for READ", () => {
+    const config = parseConfig(aConfig(`${prod}\n      permissions: {WRITE: [deployers]}`));
+    expect(config.kubernetes.accounts[0]!.permissions).toEqual({ read: [], write: ["deployers"] });
+    expect(parseConfig(aConfig(prod)).kubernetes.accounts[0]!.permissions).toBeUndefined();
+  });
+
+  it("names missing and unreadable TLS and token files, and malformed permissions", () => {
+    expect(
+      problemsOf(`server:
+  tls: {certFile: nope.crt, clientCaFile: 7}
+  auth: {}
+${aConfig(`${prod}\n      permissions: {READ: viewers, ADMIN: [x]}`)}`),
+    ).toEqual([
+      'server.tls.certFile: cannot read "/etc/kubedriver/nope.crt" (ENOENT)',
+      "server.tls.keyFile: is required",
+      "server.tls.clientCaFile: must be a string, got 7",
+      "server.auth.tokensFile: is required",
+      "kubernetes.accounts[0].permissions.ADMIN: unknown key (allowed: READ, WRITE)",
+      'kubernetes.accounts[0].permissions.READ: must be a list, got "viewers"',
+    ]);
+  });
+
+  it("stops start-up on a tokens file that is not a list of {token, name, groups}", async () => {
+    const { startKubedriver } = await import("../../src/app.js");
+    const { silentLogger } = await import("../../src/observability/logger.js");
+    fs.writeFileSync(path.join(tmp.dir, "bad-tokens.yaml"), "- {token: short, name: x}\n");
+    const config = parseConfig(`server: {listen: "127.0.0.1:0", auth: {tokensFile: bad-tokens.yaml}}\n${aConfig("")}`, { baseDir: tmp.dir });
+    await expect(startKubedriver(config, silentLogger)).rejects.toThrow(/server\.auth\.tokensFile: tokens file ".*bad-tokens\.yaml" entry 0: token must be a string of at least 16 characters/);
+  });
+});

@@ -1,4 +1,4 @@
-import { credentials, Metadata, type CallOptions, type ServiceError } from "@grpc/grpc-js";
+import { ChannelCredentials, credentials, Metadata, type CallOptions, type ServiceError } from "@grpc/grpc-js";
 import { AccountsClient } from "../../gen/kubedriver/v1/accounts.js";
 import { HealthClient as NamespaceHealthClient } from "../../gen/kubedriver/v1/health.js";
 import { ServerGroupsClient } from "../../gen/kubedriver/v1/server_groups.js";
@@ -7,8 +7,7 @@ import { BadRequest, ErrorInfo, ResourceInfo } from "../../gen/google/rpc/error_
 import { Status } from "../../gen/google/rpc/status.js";
 
 /** Real grpc-js clients for every kubedriver service at `address`. */
-export function clientsFor(address: string) {
-  const creds = credentials.createInsecure();
+export function clientsFor(address: string, creds: ChannelCredentials = credentials.createInsecure()) {
   return {
     accounts: new AccountsClient(address, creds),
     serverGroups: new ServerGroupsClient(address, creds),
@@ -67,4 +66,11 @@ export async function grpcError(p: Promise<unknown>): Promise<ServiceError> {
     return err as ServiceError;
   }
   throw new Error("expected the call to fail, it succeeded");
+}
+
+/** `authorization: Bearer <token>` metadata, as callers send it. */
+export function bearer(token: string): Metadata {
+  const md = new Metadata();
+  md.set("authorization", `Bearer ${token}`);
+  return md;
 }

@@ -1,4 +1,4 @@
-import type { DockerRegistryAccountConfig } from "../../config/types.js";
+import type { AccountPermissions, DockerRegistryAccountConfig } from "../../config/types.js";
 import type { KubeClient } from "../../kube/client.js";
 
 /** A Kubernetes account, resolved against its kubeconfig and ready to use. */
@@ -14,6 +14,8 @@ export interface Account {
   namespaces: string[];
   pullSecrets: PullSecretBinding[];
   kube: KubeClient;
+  /** Who may read and change it; undefined: every caller. */
+  permissions?: AccountPermissions;
 }
 
 /** One docker registry whose image pull secret is kept in some namespaces. */

@@ -48,6 +48,7 @@ export function resolveAccounts(config: KubedriverConfig, source = "config"): Ac
       namespaces,
       pullSecrets,
       kube: new KubeClient(spec.name, resolved.kubeConfig),
+      permissions: spec.permissions,
     });
   });
 

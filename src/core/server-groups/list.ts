@@ -16,6 +16,8 @@ export interface ListFilter {
   namespaces: string[];
   application: string;
   cluster: string;
+  /** When listing every account, which ones the caller may see. */
+  include?: (account: Account) => boolean;
 }
 
 /**
@@ -28,7 +30,10 @@ export async function listServerGroups(registry: AccountRegistry, filter: ListFi
     ? filter.namespaces.length
       ? filter.namespaces.map((ns) => [managedNamespace(registry, filter.account, ns), ns])
       : registry.get(filter.account).namespaces.map((ns) => [registry.get(filter.account), ns])
-    : registry.list().flatMap((a) => a.namespaces.filter((ns) => !filter.namespaces.length || filter.namespaces.includes(ns)).map((ns): [Account, string] => [a, ns]));
+    : registry
+        .list()
+        .filter((a) => filter.include?.(a) ?? true)
+        .flatMap((a) => a.namespaces.filter((ns) => !filter.namespaces.length || filter.namespaces.includes(ns)).map((ns): [Account, string] => [a, ns]));
   let selector = `${managedByLabel.key}=${managedByLabel.value}`;
   if (filter.application) selector += `,${labelKeys.application}=${filter.application}`;
   if (filter.cluster) selector += `,${labelKeys.cluster}=${filter.cluster}`;
