@@ -57,6 +57,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     port: config.server.port,
     log,
     tracker,
+    health: config.server.healthListen,
     tls: tls && {
       cert: fs.readFileSync(tls.certFile),
       key: fs.readFileSync(tls.keyFile),

@@ -10,6 +10,8 @@ export interface ServerConfig {
   port: number;
   /** How long in-flight unary calls may run on after SIGTERM/SIGINT. */
   shutdownGraceSeconds: number;
+  /** A plaintext port serving only grpc.health.v1, for kubelet probes; none when absent. */
+  healthListen?: { host: string; port: number };
   /** Serve TLS; with a client CA, only clients with a certificate it signed get through the handshake. */
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /** Bearer tokens of callers (a YAML list of {token, name, groups}), reloaded when the file changes. */

@@ -38,17 +38,24 @@ export function validateConfig(raw: unknown, opts: ValidateOptions, r = new Conf
 }
 
 function readServer(r: ConfigReader, value: unknown, at: FieldPath, opts: ValidateOptions): ServerConfig {
-  const s = r.object(value, at, ["listen", "shutdownGraceSeconds", "tls", "auth"]) ?? {};
-  const listen = r.string(s.listen, at.child("listen"));
-  const parsed = listen === undefined ? defaultListen : parseListen(listen);
-  if (!parsed) r.errors.add(at.child("listen"), `must be HOST:PORT with a port from 1 to 65535, got "${listen}"`);
+  const s = r.object(value, at, ["listen", "healthListen", "shutdownGraceSeconds", "tls", "auth"]) ?? {};
+  const listen = readListen(r, s.listen, at.child("listen")) ?? defaultListen;
   return {
-    host: parsed?.host ?? defaultListen.host,
-    port: parsed?.port ?? defaultListen.port,
+    host: listen.host,
+    port: listen.port,
     shutdownGraceSeconds: r.integer(s.shutdownGraceSeconds, at.child("shutdownGraceSeconds"), { min: 0, max: 3600 }) ?? 10,
+    healthListen: readListen(r, s.healthListen, at.child("healthListen")),
     tls: readTls(r, s.tls, at.child("tls"), opts),
     auth: readAuth(r, s.auth, at.child("auth"), opts),
   };
+}
+
+function readListen(r: ConfigReader, value: unknown, at: FieldPath): { host: string; port: number } | undefined {
+  const listen = r.string(value, at);
+  if (listen === undefined) return undefined;
+  const parsed = parseListen(listen);
+  if (!parsed) r.errors.add(at, `must be HOST:PORT with a port from 1 to 65535, got "${listen}"`);
+  return parsed;
 }
 
 function readTls(r: ConfigReader, value: unknown, at: FieldPath, opts: ValidateOptions): ServerConfig["tls"] {

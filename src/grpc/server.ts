@@ -19,12 +19,19 @@ export interface GrpcServerOptions {
   services: ServiceBinding[];
   /** PEM contents; with `clientCa`, clients without a certificate it signed fail the handshake. */
   tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  /**
+   * A second, plaintext port serving only grpc.health.v1: kubelet's gRPC
+   * probes cannot speak TLS, and this port must not carry the API.
+   */
+  health?: { host: string; port: number };
 }
 
 export interface RunningGrpcServer {
   /** The bound port (useful when 0 was asked for). */
   port: number;
   address: string;
+  /** The health-only port's address, when one was asked for. */
+  healthAddress?: string;
   /** Sets the grpc.health.v1 status of a service ("" is the whole server). */
   setHealth(service: string, status: ServingStatus): void;
   /**
@@ -46,16 +53,26 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   health.addToServer(server);
   addReflection(server);
 
-  const target = opts.host.includes(":") ? `[${opts.host}]:${opts.port}` : `${opts.host}:${opts.port}`;
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(target, credentialsFor(opts.tls), (err, bound) => (err ? reject(err) : resolve(bound))),
-  );
-  const address = opts.host.includes(":") ? `[${opts.host}]:${port}` : `${opts.host}:${port}`;
+  const address = await bind(server, opts.host, opts.port, credentialsFor(opts.tls));
+  const port = Number(address.slice(address.lastIndexOf(":") + 1));
+  let healthServer: Server | undefined;
+  let healthAddress: string | undefined;
+  if (opts.health) {
+    healthServer = new Server();
+    health.addToServer(healthServer);
+    try {
+      healthAddress = await bind(healthServer, opts.health.host, opts.health.port, ServerCredentials.createInsecure());
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+  }
 
   let stopping: Promise<void> | undefined;
   return {
     port,
     address,
+    healthAddress,
     setHealth: (service, status) => health.setStatus(service, status),
     shutdown(graceMs) {
       stopping ??= (async () => {
@@ -73,10 +90,21 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
         }
         await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
         server.forceShutdown();
+        // Last to go, so that probes see NOT_SERVING while calls drain.
+        healthServer?.forceShutdown();
       })();
       return stopping;
     },
   };
+}
+
+/** Binds `host:port` (port 0: any free one) and returns the bound address. */
+async function bind(server: Server, host: string, port: number, credentials: ServerCredentials): Promise<string> {
+  const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(target, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return host.includes(":") ? `[${host}]:${bound}` : `${host}:${bound}`;
 }
 
 function credentialsFor(tls: GrpcServerOptions["tls"]): ServerCredentials {

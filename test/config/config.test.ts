@@ -241,6 +241,11 @@ describe("transport security and permissions", () => {
     return path.join(tmp.dir, name);
   };
 
+  it("reads the health-only probe port", () => {
+    expect(parseConfig(`server: {healthListen: "0.0.0.0:7003"}\n${aConfig(prod)}`).server.healthListen).toEqual({ host: "0.0.0.0", port: 7003 });
+    expect(problemsOf(`server: {healthListen: "7003"}\n${aConfig(prod)}`)).toEqual(['server.healthListen: must be HOST:PORT with a port from 1 to 65535, got "7003"']);
+  });
+
   it("reads TLS files, the tokens file and account permissions, resolving paths against the config's directory", () => {
     const [cert, key, ca, tokens] = [file("tls.crt"), file("tls.key"), file("ca.crt"), file("tokens.yaml")];
     const config = parseConfig(

@@ -58,6 +58,7 @@ async function startSecured(opts: { clientCa: boolean }): Promise<Kubedriver> {
     parseConfig(`
 server:
   listen: "127.0.0.1:0"
+  healthListen: "127.0.0.1:0"
   tls: {certFile: ${pki.serverCert}, keyFile: ${pki.serverKey}${opts.clientCa ? `, clientCaFile: ${pki.caCert}` : ""}}
   auth: {tokensFile: ${tokensFile}}
 kubernetes:
@@ -225,6 +226,18 @@ describe("with TLS and bearer tokens", () => {
   it("keeps grpc.health.v1 open to probes without identity", async () => {
     const res = await call(clients.grpcHealth.check, clients.grpcHealth, { service: "" });
     expect(res.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+  });
+
+  it("serves only grpc.health.v1, in plaintext, on the health port kubelet probes", async () => {
+    const probe = clientsFor(app.grpc.healthAddress!);
+    try {
+      const res = await call(probe.grpcHealth.check, probe.grpcHealth, { service: "kubedriver.v1.Accounts" });
+      expect(res.status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      const err = await grpcError(call(probe.accounts.listAccounts, probe.accounts, { pageSize: 0, pageToken: "" }, { metadata: bearer(tokens.writer) }));
+      expect(err.code).toBe(Code.UNIMPLEMENTED);
+    } finally {
+      probe.close();
+    }
   });
 
   it("refuses a plaintext client", async () => {
