@@ -20,7 +20,8 @@ export async function probeNamespace(
     await client.call(
       { verb: "get", kind: "namespace", name: namespace },
       (options) => client.core.readNamespace({ name: namespace }, options),
-      opts,
+      // One GET per namespace per round: a failure is the probe's answer, not something to hide.
+      { ...opts, retries: 0 },
     );
     return { reachable: true };
   } catch (err) {

@@ -8,12 +8,23 @@ import { KubeClient } from "../../src/kube/client.js";
 // A bare HTTP server answering like an API server would, so that the error
 // conversion is checked on what client-node really throws.
 const responses = new Map<string, { status: number; body: unknown } | "hang">();
+/** Requests per path, and how many more of them answer 503 before the normal answer. */
+const hits = new Map<string, number>();
+const failFirst = new Map<string, number>();
 let server: http.Server;
 let url: string;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
-    const answer = responses.get(req.url?.split("?")[0] ?? "");
+    const path = req.url?.split("?")[0] ?? "";
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    const failures = failFirst.get(path) ?? 0;
+    if (failures > 0) {
+      failFirst.set(path, failures - 1);
+      res.writeHead(503, { "content-type": "application/json" });
+      return res.end(JSON.stringify(status(503, "ServiceUnavailable", "busy").body));
+    }
+    const answer = responses.get(path);
     if (answer === "hang") return;
     res.writeHead(answer?.status ?? 200, { "content-type": "application/json", "x-secret-header": "leak-me" });
     res.end(JSON.stringify(answer?.body ?? { kind: "Namespace", metadata: { name: "ok" } }));
@@ -35,7 +46,7 @@ function clientFor(server: string): KubeClient {
     contexts: [{ name: "x", cluster: "c", user: "u" }],
     currentContext: "x",
   });
-  return new KubeClient("prod", kc, { requestTimeoutMs: 2_000 });
+  return new KubeClient("prod", kc, { requestTimeoutMs: 2_000, backoffMs: 5, maxBackoffMs: 20 });
 }
 
 function status(code: number, reason: string, message: string, causes?: { field: string; message: string }[]) {
@@ -104,5 +115,39 @@ describe("Kubernetes calls through KubeClient", () => {
       .catch((e: unknown) => e);
     expect(errors.isUnavailable(err)).toBe(true);
     expect((err as Error).message).toMatch(/account "prod".*unreachable \(ECONNREFUSED\)/);
+  });
+
+  it("retries a read the API server could not serve, with backoff, and succeeds", async () => {
+    failFirst.set("/api/v1/namespaces/flaky", 2);
+    await expect(readNamespace("flaky")).resolves.toMatchObject({ metadata: { name: "ok" } });
+    expect(hits.get("/api/v1/namespaces/flaky")).toBe(3);
+  });
+
+  it("gives up after the configured retries and reports the last failure", async () => {
+    failFirst.set("/api/v1/namespaces/down", 100);
+    const err = await readNamespace("down", { retries: 2 }).catch((e: unknown) => e);
+    expect(errors.isUnavailable(err)).toBe(true);
+    expect(hits.get("/api/v1/namespaces/down")).toBe(3);
+  });
+
+  it("never repeats a mutation: a lost create may have been applied", async () => {
+    failFirst.set("/api/v1/namespaces", 1);
+    const client = clientFor(url);
+    const err = await client
+      .call({ verb: "create", kind: "namespace", name: "once" }, (o) => client.core.createNamespace({ body: { metadata: { name: "once" } } }, o))
+      .catch((e: unknown) => e);
+    expect(errors.isUnavailable(err)).toBe(true);
+    expect(hits.get("/api/v1/namespaces")).toBe(1);
+  });
+
+  it("does not retry past the call's deadline", async () => {
+    failFirst.set("/api/v1/namespaces/late", 1_000);
+    const client = new KubeClient("prod", clientFor(url).kubeConfig, { backoffMs: 400, maxBackoffMs: 400, readRetries: 1_000 });
+    const started = Date.now();
+    const err = await client
+      .call({ verb: "get", kind: "namespace", name: "late" }, (o) => client.core.readNamespace({ name: "late" }, o), { timeoutMs: 300 })
+      .catch((e: unknown) => e);
+    expect(errors.isUnavailable(err)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
