@@ -63,7 +63,7 @@ export class ApiServer {
       record.verb = restVerb(req.method ?? "GET", target);
       record.scope = target.name ? "resource" : target.namespace ? "namespace" : "cluster";
 
-      const effect = this.faults.effectFor(record.namespace);
+      const effect = this.faults.effectFor(record.namespace, record.verb);
       if (effect.reset) {
         req.socket.destroy();
         return;
@@ -79,6 +79,10 @@ export class ApiServer {
       const body = await readBody(req);
       const [code, payload] = this.route(req.method ?? "GET", url, target, user, body, String(req.headers["content-type"] ?? ""));
       record.code = code;
+      if (effect.loseResponse) {
+        req.socket.destroy();
+        return;
+      }
       send(res, code, payload);
     } catch (err) {
       const status = err instanceof StatusError ? err.body : internal(err);

@@ -1,12 +1,14 @@
 /**
  * Fault injection for tests: added latency, a share of requests failed with
- * 500 or 503, requests that never answer, and connections cut, either for
- * every request or for one namespace's. Refusing connections outright (the
+ * 500 or 503, requests that never answer, connections cut before or after the
+ * request took effect, for every request or for one namespace's or verb's. Refusing connections outright (the
  * port closed) is `Emulator.refuseConnections`.
  */
 export interface FaultRule {
   /** Only requests in this namespace (or for this namespace object); all when absent. */
   namespace?: string;
+  /** Only these verbs, as the API server counts them: GET, LIST, POST, PUT, PATCH, DELETE. */
+  verbs?: string[];
   /** Delay before answering, in milliseconds. */
   latencyMs?: number;
   /** Share of matching requests (0..1) answered with `errorCode`. */
@@ -16,6 +18,18 @@ export interface FaultRule {
   hang?: boolean;
   /** Destroy the connection of matching requests (the client sees a reset). */
   reset?: boolean;
+  /** Apply to this many matching requests, then retire; every matching request when absent. */
+  times?: number;
+  /** Carry the request out, then cut the connection instead of answering: the client cannot know it worked. */
+  loseResponse?: boolean;
+}
+
+export interface FaultEffect {
+  latencyMs: number;
+  errorCode?: 500 | 503;
+  hang: boolean;
+  reset: boolean;
+  loseResponse: boolean;
 }
 
 export class Faults {
@@ -33,19 +47,19 @@ export class Faults {
     this.rules = [];
   }
 
-  /** The combined effect of every rule matching a request in `namespace`. */
-  effectFor(namespace: string | undefined): { latencyMs: number; errorCode?: 500 | 503; hang: boolean; reset: boolean } {
-    let latencyMs = 0;
-    let errorCode: 500 | 503 | undefined;
-    let hang = false;
-    let reset = false;
+  /** The combined effect of every rule matching a request in `namespace` with `verb`. */
+  effectFor(namespace: string | undefined, verb: string): FaultEffect {
+    const effect: FaultEffect = { latencyMs: 0, hang: false, reset: false, loseResponse: false };
     for (const r of this.rules) {
       if (r.namespace !== undefined && r.namespace !== namespace) continue;
-      latencyMs += r.latencyMs ?? 0;
-      if (r.errorRate && Math.random() < r.errorRate) errorCode ??= r.errorCode ?? 500;
-      hang ||= r.hang ?? false;
-      reset ||= r.reset ?? false;
+      if (r.verbs !== undefined && !r.verbs.includes(verb)) continue;
+      if (r.times !== undefined && r.times-- <= 0) continue;
+      effect.latencyMs += r.latencyMs ?? 0;
+      if (r.errorRate && Math.random() < r.errorRate) effect.errorCode ??= r.errorCode ?? 500;
+      effect.hang ||= r.hang ?? false;
+      effect.reset ||= r.reset ?? false;
+      effect.loseResponse ||= r.loseResponse ?? false;
     }
-    return { latencyMs, errorCode, hang, reset };
+    return effect;
   }
 }

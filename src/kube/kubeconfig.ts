@@ -46,6 +46,14 @@ export function resolveKubeconfig(
   else if (!kc.getUser(userName)) {
     problems.push({ field: "user", description: `user "${userName}" is not in kubeconfig "${file}"` });
   }
+  const server = clusterName ? kc.getCluster(clusterName)?.server : undefined;
+  if (server?.startsWith("http://") && !kc.getCluster(clusterName!)?.skipTLSVerify) {
+    // client-node refuses such a cluster on every request; say so at start-up instead.
+    problems.push({
+      field: "cluster",
+      description: `cluster "${clusterName}" in kubeconfig "${file}" has a plain-HTTP server (${server}); @kubernetes/client-node uses one only with insecure-skip-tls-verify: true`,
+    });
+  }
   if (problems.length > 0 || !clusterName || !userName) return { problems };
 
   const namespace = current?.namespace || undefined;

@@ -11,7 +11,8 @@ export function tempDir(prefix = "kubedriver-test-"): { dir: string; cleanup: ()
 export interface KubeconfigFixture {
   currentContext?: string;
   contexts?: { name: string; cluster: string; user: string; namespace?: string }[];
-  clusters?: { name: string; server: string }[];
+  /** TLS verification is skipped unless `skipTLSVerify: false`. */
+  clusters?: { name: string; server: string; skipTLSVerify?: boolean }[];
   users?: { name: string; token?: string }[];
 }
 
@@ -24,7 +25,7 @@ export function writeKubeconfig(file: string, fixture: KubeconfigFixture = {}): 
     apiVersion: "v1",
     kind: "Config",
     "current-context": fixture.currentContext ?? contexts[0]?.name ?? "",
-    clusters: clusters.map((c) => ({ name: c.name, cluster: { server: c.server, "insecure-skip-tls-verify": true } })),
+    clusters: clusters.map((c) => ({ name: c.name, cluster: { server: c.server, "insecure-skip-tls-verify": c.skipTLSVerify ?? true } })),
     users: users.map((u) => ({ name: u.name, user: { token: u.token ?? "t0ken-for-tests" } })),
     contexts: contexts.map((c) => ({
       name: c.name,

@@ -1,11 +1,22 @@
+import { randomUUID } from "node:crypto";
 import type { V1ReplicationController } from "@kubernetes/client-node";
 import { pullSecretNames, type Account } from "../accounts/account.js";
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { createReplicationController, listReplicationControllers } from "../../kube/replication-controllers.js";
+import { createReplicationController, listReplicationControllers, readReplicationController } from "../../kube/replication-controllers.js";
 import { readService } from "../../kube/services.js";
 import { listPods } from "../../kube/pods.js";
-import { ConflictError, FailedPreconditionError, isAlreadyExists, isNotFound } from "../errors.js";
+import {
+  ConflictError,
+  DeadlineExceededError,
+  FailedPreconditionError,
+  findKubedriverError,
+  isAlreadyExists,
+  isDeadlineExceeded,
+  isNotFound,
+  isUnavailable,
+  UnavailableError,
+} from "../errors.js";
 import { annotationKeys, labelKeys, managedByLabel } from "./labels.js";
 import { replicationControllerFor } from "./manifest.js";
 import { clusterName, parseServerGroupName } from "./naming.js";
@@ -38,6 +49,7 @@ export async function createServerGroup(registry: AccountRegistry, req: CreateRe
   await requireLoadBalancers(account, req.namespace, spec.loadBalancers, opts);
   const cluster = clusterName(spec);
   const selector = `${managedByLabel.key}=${managedByLabel.value},${labelKeys.cluster}=${cluster}`;
+  const marker = randomUUID();
 
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const existing = await listReplicationControllers(account.kube, req.namespace, selector, opts);
@@ -48,14 +60,51 @@ export async function createServerGroup(registry: AccountRegistry, req: CreateRe
       throw new FailedPreconditionError(`cluster "${cluster}" in namespace "${req.namespace}" of account "${req.account}" already has all 1,000 versions; destroy some first`);
     }
     const manifest = replicationControllerFor(spec, version, pullSecretNames(account, req.namespace), req.requestId);
+    manifest.metadata!.annotations![annotationKeys.createAttempt] = marker;
     try {
       const created = await createReplicationController(account.kube, req.namespace, manifest, opts);
       return serverGroupView(req.account, created, []);
     } catch (err) {
+      if (isUnavailable(err) || isDeadlineExceeded(err)) return settleLostCreate(account, req.namespace, manifest.metadata!.name!, marker, err, opts);
       if (!isAlreadyExists(err)) throw err;
     }
   }
   throw new ConflictError(`could not claim a free version of cluster "${cluster}" in namespace "${req.namespace}" after ${maxAttempts} attempts; retry`);
+}
+
+/**
+ * The create's answer never came (connection cut, API server failing or too
+ * slow): it may or may not have taken effect. One read of the name settles it:
+ * our attempt's marker means the group exists as requested; absence means
+ * nothing was created. Only when that read fails too does the error say that
+ * the outcome is unknown, and how to find out.
+ */
+async function settleLostCreate(
+  account: Account,
+  namespace: string,
+  name: string,
+  marker: string,
+  err: unknown,
+  opts?: KubeCallOptions,
+): Promise<ServerGroup> {
+  const cause = findKubedriverError(err)!;
+  const unknown = `server group "${name}" may or may not have been created: GetServerGroup tells, and a retry with the same request_id never creates a second one`;
+  const lost = (outcome: string) =>
+    cause.kind === "Unavailable"
+      ? new UnavailableError(`${cause.message}; ${outcome}`, { cause: err, reason: cause.reason, resource: cause.resource })
+      : new DeadlineExceededError(`${cause.message}; ${outcome}`, { cause: err, reason: cause.reason, resource: cause.resource });
+  if (opts?.signal?.aborted) {
+    throw lost(unknown);
+  }
+  let rc: V1ReplicationController;
+  try {
+    rc = await readReplicationController(account.kube, namespace, name, opts);
+  } catch (readErr) {
+    if (isNotFound(readErr)) throw lost(`server group "${name}" was not created`);
+    throw lost(unknown);
+  }
+  if (rc.metadata?.annotations?.[annotationKeys.createAttempt] === marker) return viewWithPods(account, rc, opts);
+  throw lost(`server group "${name}" was not created by this call (another caller created that version meanwhile); retry to create the next version`);
 }
 
 async function requireLoadBalancers(account: Account, namespace: string, services: string[], opts?: KubeCallOptions): Promise<void> {

@@ -16,6 +16,8 @@ export const annotationKeys = {
   spec: "kubedriver.io/spec",
   /** The request_id that created the group, so a retried create returns it. */
   createRequestId: "kubedriver.io/create-request-id",
+  /** Unique to one create call, so that a create whose answer was lost can tell whether it took effect. */
+  createAttempt: "kubedriver.io/create-attempt",
   /** The last mutation's request_id and result, so a retried mutation returns it. */
   lastRequest: "kubedriver.io/last-request",
 } as const;

@@ -102,6 +102,18 @@ describe("resolving accounts against their kubeconfig", () => {
     ]);
   });
 
+  it("reports a plain-HTTP cluster that client-node would refuse on every request", () => {
+    const plain = writeKubeconfig(path.join(tmp.dir, "plain-http"), {
+      currentContext: "c",
+      clusters: [{ name: "plain", server: "http://127.0.0.1:8080", skipTLSVerify: false }],
+      users: [{ name: "u" }],
+      contexts: [{ name: "c", cluster: "plain", user: "u" }],
+    });
+    expect(() => accountsFor(`    - {name: p, kubeconfigFile: ${plain}, dockerRegistries: [{accountName: hub}]}`)).toThrow(
+      /kubernetes\.accounts\[0\]\.cluster: account "p": cluster "plain" .* plain-HTTP server \(http:\/\/127\.0\.0\.1:8080\); .*insecure-skip-tls-verify: true/,
+    );
+  });
+
   it("reports a missing kubeconfig file", () => {
     expect(() => accountsFor(`    - {name: p, kubeconfigFile: ${tmp.dir}/absent, dockerRegistries: [{accountName: hub}]}`)).toThrow(
       /kubernetes\.accounts\[0\]\.kubeconfigFile: account "p": cannot load kubeconfig .*absent/,
