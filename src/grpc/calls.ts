@@ -139,7 +139,8 @@ export function serverStream<Req, Res>(
   return (call: ServerWritableStream<Req, Res>) => {
     const started = performance.now();
     const ctx = contextOf(method, call, deps);
-    const log = ctx.context.log;
+    // Read at each use: once the caller is known, its name is bound to the log.
+    const log = () => ctx.context.log;
     let finished = false;
     let subscription: { unsubscribe(): void } | undefined;
     const { conflate } = options;
@@ -170,12 +171,12 @@ export function serverStream<Req, Res>(
       untrack();
       ctx.release();
       if (call.cancelled) {
-        logCall(log, Code.CANCELLED, started);
+        logCall(log(), Code.CANCELLED, started);
         return;
       }
       if (status) call.emit("error", status);
       else call.end();
-      logCall(log, status?.code ?? Code.OK, started, status?.details);
+      logCall(log(), status?.code ?? Code.OK, started, status?.details);
     };
     const untrack = deps.tracker.trackStream(() =>
       finish(plainStatus(Code.UNAVAILABLE, "kubedriver is shutting down; reconnect to another replica or retry")),
@@ -189,7 +190,7 @@ export function serverStream<Req, Res>(
         if (finished) return;
         subscription = messages.subscribe({
           next: send,
-          error: (err: unknown) => finish(toServiceError(err, log)),
+          error: (err: unknown) => finish(toServiceError(err, log())),
           complete: () => {
             // Ending the stream must not drop the merged message still waiting its turn.
             if (pending && !finished) call.write(pending.message);
@@ -198,7 +199,7 @@ export function serverStream<Req, Res>(
         });
         if (finished) subscription.unsubscribe();
       } catch (err) {
-        finish(toServiceError(err, log));
+        finish(toServiceError(err, log()));
       }
     })();
   };

@@ -211,6 +211,7 @@ describe("with TLS and bearer tokens", () => {
 
     const watched = (await firstWatchMessage(clients, [], bearer(tokens.outsider))) as { round: { probes: { account: string }[] } };
     expect(new Set(watched.round.probes.map((p) => p.account))).toEqual(new Set(["open"]));
+    await eventually(() => expect(lines.map((l) => JSON.parse(l)).some((l) => l.method === "WatchNamespaces" && l.caller === "otto")).toBe(true));
     const checked = await call(clients.health.checkNamespaces, clients.health, { accounts: [], namespaces: [], fresh: false }, { metadata: bearer(tokens.outsider) });
     expect(new Set(checked.round!.probes.map((p) => p.account))).toEqual(new Set(["open"]));
 
