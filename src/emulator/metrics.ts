@@ -15,29 +15,28 @@ export interface RequestRecord {
  * emulator and on a real API server (`GET /metrics`).
  */
 export class RequestLog {
-  private readonly records: RequestRecord[] = [];
+  /** The newest requests, for `count`; bounded so that a long-running emulator does not grow. */
+  private records: RequestRecord[] = [];
+  /** Totals since start, by metric labels: counters never go down, like the API server's. */
+  private readonly totals = new Map<string, number>();
+
+  constructor(private readonly keep = 100_000) {}
 
   record(r: RequestRecord): void {
     this.records.push(r);
+    if (this.records.length > this.keep * 2) this.records = this.records.slice(-this.keep);
+    const labels = `code="${r.code}",component="apiserver",dry_run="",group="",resource="${r.resource}",scope="${r.scope}",subresource="${r.subresource}",verb="${r.verb}",version="v1"`;
+    this.totals.set(labels, (this.totals.get(labels) ?? 0) + 1);
   }
 
-  /** Requests matching every given field. */
+  /** Requests matching every given field, among the newest `keep`. */
   count(filter: Partial<RequestRecord> = {}): number {
-    return this.records.filter((r) => Object.entries(filter).every(([k, v]) => r[k as keyof RequestRecord] === v)).length;
-  }
-
-  reset(): void {
-    this.records.length = 0;
+    return this.records.slice(-this.keep).filter((r) => Object.entries(filter).every(([k, v]) => r[k as keyof RequestRecord] === v)).length;
   }
 
   prometheus(): string {
-    const counts = new Map<string, number>();
-    for (const r of this.records) {
-      const labels = `code="${r.code}",component="apiserver",dry_run="",group="",resource="${r.resource}",scope="${r.scope}",subresource="${r.subresource}",verb="${r.verb}",version="v1"`;
-      counts.set(labels, (counts.get(labels) ?? 0) + 1);
-    }
     const lines = ["# HELP apiserver_request_total Counter of apiserver requests.", "# TYPE apiserver_request_total counter"];
-    for (const [labels, n] of counts) lines.push(`apiserver_request_total{${labels}} ${n}`);
+    for (const [labels, n] of this.totals) lines.push(`apiserver_request_total{${labels}} ${n}`);
     return lines.join("\n") + "\n";
   }
 }
