@@ -32,6 +32,8 @@ export interface RunningGrpcServer {
   address: string;
   /** The health-only port's address, when one was asked for. */
   healthAddress?: string;
+  /** Unary calls accepted and not yet answered. */
+  readonly activeUnaryCalls: number;
   /** Sets the grpc.health.v1 status of a service ("" is the whole server). */
   setHealth(service: string, status: ServingStatus): void;
   /**
@@ -73,6 +75,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     port,
     address,
     healthAddress,
+    get activeUnaryCalls() {
+      return opts.tracker.activeUnaryCalls;
+    },
     setHealth: (service, status) => health.setStatus(service, status),
     shutdown(graceMs) {
       stopping ??= (async () => {
