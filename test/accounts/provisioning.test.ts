@@ -7,6 +7,7 @@ import { Logger } from "../../src/observability/logger.js";
 import { type Account, ProvisioningAction as Action, Reachability } from "../../gen/kubedriver/v1/accounts.js";
 import { aSecret } from "../support/fixtures.js";
 import { eventually, needsFaultInjection, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
+import { startFaultyCluster } from "../support/faults.js";
 import { call, clientsFor, grpcError } from "../support/grpc.js";
 
 // Through the real gRPC server, on the emulator and unchanged on a real
@@ -152,6 +153,25 @@ describe("provisioning an account", () => {
     expect(outcome(account, ns).pullSecrets[0]).toMatchObject({ name: "hub", action: Action.PROVISIONING_ACTION_UPDATED });
     const { config } = await decodedPullSecret(ns, "hub");
     expect(config.auths["https://hub.example.com"].password).toBe(rotated);
+  });
+
+  it("lets two replicas that write the same pull secret at once both succeed", async () => {
+    const ns = await cluster.createNamespace("acct-race");
+    const faulty = await startFaultyCluster(cluster);
+    try {
+      // The first replica's create is held back until the second has created the secret.
+      const hold = { namespace: ns, verbs: ["POST"], latencyMs: 1_500, times: 1 };
+      faulty.faults.add(hold);
+      const first = await serve({ namespaces: [ns], kubeconfig: faulty.kubeconfigPath });
+      await eventually(() => expect(hold.times).toBe(0));
+      const second = await (await serve({ namespaces: [ns] })).provisioned();
+      expect(outcome(second, ns).pullSecrets[0]).toMatchObject({ name: "hub", action: Action.PROVISIONING_ACTION_CREATED });
+      const raced = await first.provisioned();
+      expect(outcome(raced, ns).pullSecrets[0]).toMatchObject({ name: "hub", action: Action.PROVISIONING_ACTION_UNCHANGED });
+      expect(raced.lastProvisioning!.succeeded).toBe(true);
+    } finally {
+      await faulty.close();
+    }
   });
 
   it("never overwrites a secret of the same name that kubedriver did not create, and says so", async () => {

@@ -1,7 +1,7 @@
 import type { V1Namespace } from "@kubernetes/client-node";
 import { createNamespace, readNamespace } from "../../kube/namespaces.js";
 import { createSecret, readSecret, replaceSecret } from "../../kube/secrets.js";
-import { FailedPreconditionError, findKubedriverError, isAlreadyExists, isNotFound } from "../errors.js";
+import { FailedPreconditionError, findKubedriverError, isAlreadyExists, isConflict, isNotFound } from "../errors.js";
 import type { Account } from "./account.js";
 import { isManagedByUs, pullSecretFor, sameContent } from "./pull-secret.js";
 import type { NamespaceOutcome, ProvisioningAction, ProvisioningFailure, ProvisioningResult, PullSecretOutcome } from "./provisioning-result.js";
@@ -66,35 +66,46 @@ async function ensureNamespace(account: Account, name: string): Promise<Provisio
   return "unchanged";
 }
 
+/** Another replica (or an operator) writing the same secret at once costs a re-read, never a failure. */
+const pullSecretAttempts = 3;
+
 async function ensurePullSecret(account: Account, namespace: string, registry: Parameters<typeof pullSecretFor>[0]): Promise<PullSecretOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await reconcilePullSecret(account, namespace, registry);
+    } catch (err) {
+      // Written by someone else between our read and our write: read it again and compare.
+      if (attempt < pullSecretAttempts && (isAlreadyExists(err) || isConflict(err))) continue;
+      return { name: registry.name, action: "failed", error: failureOf(err) };
+    }
+  }
+}
+
+async function reconcilePullSecret(account: Account, namespace: string, registry: Parameters<typeof pullSecretFor>[0]): Promise<PullSecretOutcome> {
   const desired = pullSecretFor(registry);
   const name = registry.name;
-  try {
-    const stored = await readSecret(account.kube, namespace, name).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    });
-    if (!stored) {
-      await createSecret(account.kube, namespace, desired);
-      return { name, action: "created" };
-    }
-    if (!isManagedByUs(stored)) {
-      return {
-        name,
-        action: "failed",
-        error: {
-          kind: "FailedPrecondition",
-          message: `account "${account.name}": secret "${name}" in namespace "${namespace}" was not created by kubedriver (no app.kubernetes.io/managed-by=kubedriver label); it is left untouched`,
-        },
-      };
-    }
-    if (sameContent(stored, desired)) return { name, action: "unchanged" };
-    desired.metadata!.resourceVersion = stored.metadata?.resourceVersion;
-    await replaceSecret(account.kube, namespace, desired);
-    return { name, action: "updated" };
-  } catch (err) {
-    return { name, action: "failed", error: failureOf(err) };
+  const stored = await readSecret(account.kube, namespace, name).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+  if (!stored) {
+    await createSecret(account.kube, namespace, desired);
+    return { name, action: "created" };
   }
+  if (!isManagedByUs(stored)) {
+    return {
+      name,
+      action: "failed",
+      error: {
+        kind: "FailedPrecondition",
+        message: `account "${account.name}": secret "${name}" in namespace "${namespace}" was not created by kubedriver (no app.kubernetes.io/managed-by=kubedriver label); it is left untouched`,
+      },
+    };
+  }
+  if (sameContent(stored, desired)) return { name, action: "unchanged" };
+  desired.metadata!.resourceVersion = stored.metadata?.resourceVersion;
+  await replaceSecret(account.kube, namespace, desired);
+  return { name, action: "updated" };
 }
 
 /** Kubernetes and network failures are reported per object; anything else is a bug and propagates. */
