@@ -1,0 +1,25 @@
+# kubedriver's image: see deploy/ for running it in a cluster.
+#   docker build -t ghcr.io/kubedriver/kubedriver:0.1.0 .
+
+# Build: the full dependency set (TypeScript) compiles src/ and gen/ to dist/.
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY gen gen
+COPY src src
+RUN npm run build
+
+# Runtime: production dependencies and the compiled JavaScript only.
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY --from=build /app/dist dist
+# Numeric (the image's "node" user), so that Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
+# 7002: the gRPC API; 7003: grpc.health.v1 for probes (server.healthListen).
+EXPOSE 7002 7003
+ENTRYPOINT ["node", "dist/src/main.js", "serve"]
