@@ -137,9 +137,7 @@ export class ApiServer {
   private list(t: Target, query: URLSearchParams): Json {
     const labels = parseLabelSelector(query.get("labelSelector"));
     const fields = parseFieldSelector(query.get("fieldSelector"));
-    const matching = this.store
-      .list(t.type.name, t.namespace)
-      .filter((o) => matchesLabels(labels, o.metadata.labels) && fields(o));
+    const matching = this.store.list(t.type.name, t.namespace, (o) => matchesLabels(labels, o.metadata.labels) && fields(o));
     const limit = Number(query.get("limit") ?? 0);
     const after = query.get("continue") ? decodeContinue(query.get("continue")!) : undefined;
     const start = after === undefined ? 0 : matching.findIndex((o) => keyOf(o) > after);
@@ -292,8 +290,8 @@ export class ApiServer {
   }
 
   private orphanDependentsOf(owner: KubeObject): void {
-    for (const pod of this.store.list("pods", owner.metadata.namespace)) {
-      if (!pod.metadata.ownerReferences?.some((o) => o.uid === owner.metadata.uid)) continue;
+    const owned = (pod: KubeObject) => pod.metadata.ownerReferences?.some((o) => o.uid === owner.metadata.uid) ?? false;
+    for (const pod of this.store.list("pods", owner.metadata.namespace, owned)) {
       this.store.mutate("pods", pod.metadata.namespace, pod.metadata.name, (p) => {
         p.metadata.ownerReferences = p.metadata.ownerReferences?.filter((o) => o.uid !== owner.metadata.uid);
       });

@@ -51,11 +51,19 @@ export async function createServerGroup(registry: AccountRegistry, req: CreateRe
   const selector = `${managedByLabel.key}=${managedByLabel.value},${labelKeys.cluster}=${cluster}`;
   const marker = randomUUID();
 
+  let existing: V1ReplicationController[] | undefined;
+  /** Versions found taken by a create's AlreadyExists since the last list. */
+  const taken: number[] = [];
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const existing = await listReplicationControllers(account.kube, req.namespace, selector, opts);
+    // After a lost race the next version is known without a new list, unless a concurrent
+    // retry of this very request may be the winner: then the list shows it.
+    if (!existing || req.requestId) {
+      existing = await listReplicationControllers(account.kube, req.namespace, selector, opts);
+      taken.length = 0;
+    }
     const earlier = req.requestId && existing.find((rc) => rc.metadata?.annotations?.[annotationKeys.createRequestId] === req.requestId);
     if (earlier) return viewWithPods(account, earlier, opts);
-    const version = nextVersion(existing.flatMap((rc) => parseServerGroupName(rc.metadata?.name ?? "")?.version ?? []));
+    const version = nextVersion([...existing.flatMap((rc) => parseServerGroupName(rc.metadata?.name ?? "")?.version ?? []), ...taken]);
     if (version === undefined) {
       throw new FailedPreconditionError(`cluster "${cluster}" in namespace "${req.namespace}" of account "${req.account}" already has all 1,000 versions; destroy some first`);
     }
@@ -67,6 +75,7 @@ export async function createServerGroup(registry: AccountRegistry, req: CreateRe
     } catch (err) {
       if (isUnavailable(err) || isDeadlineExceeded(err)) return settleLostCreate(account, req.namespace, manifest.metadata!.name!, marker, err, opts);
       if (!isAlreadyExists(err)) throw err;
+      taken.push(version);
     }
   }
   throw new ConflictError(`could not claim a free version of cluster "${cluster}" in namespace "${req.namespace}" after ${maxAttempts} attempts; retry`);

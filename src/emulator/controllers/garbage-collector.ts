@@ -21,8 +21,7 @@ export function startGarbageCollector(store: Store, dependentResources: string[]
   function dependentsOf(owner: KubeObject): [string, KubeObject][] {
     return dependentResources.flatMap((res) =>
       store
-        .list(res, owner.metadata.namespace)
-        .filter((d) => d.metadata.ownerReferences?.some((o) => o.uid === owner.metadata.uid))
+        .list(res, owner.metadata.namespace, (d) => d.metadata.ownerReferences?.some((o) => o.uid === owner.metadata.uid) ?? false)
         .map((d) => [res, d] as [string, KubeObject]),
     );
   }
@@ -40,8 +39,8 @@ export function startGarbageCollector(store: Store, dependentResources: string[]
     if (e.type === "DELETED") {
       // Background cascade: dependents of a removed owner go too.
       for (const res of dependentResources) {
-        for (const d of store.list(res, metadata.namespace)) {
-          if (d.metadata.ownerReferences?.some((o) => o.uid === metadata.uid)) removeQuietly(res, d);
+        for (const d of store.list(res, metadata.namespace, (o) => o.metadata.ownerReferences?.some((r) => r.uid === metadata.uid) ?? false)) {
+          removeQuietly(res, d);
         }
       }
       const owner = metadata.ownerReferences?.find((o) => o.blockOwnerDeletion);

@@ -30,9 +30,8 @@ export function startReplicationController(store: Store, createPod: (pod: KubeOb
   function reconcile(rc: KubeObject): void {
     const spec = rc.spec as Json;
     const namespace = rc.metadata.namespace!;
-    const owned = store
-      .list("pods", namespace)
-      .filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === rc.metadata.uid && o.controller));
+    const controlled = (p: KubeObject) => p.metadata.ownerReferences?.some((o) => o.uid === rc.metadata.uid && o.controller) ?? false;
+    const owned = store.list("pods", namespace, controlled);
     const active = owned.filter((p) => !p.metadata.deletionTimestamp && !["Succeeded", "Failed"].includes((p.status as Json)?.phase));
     const deleting = rc.metadata.deletionTimestamp !== undefined;
     const want = deleting ? active.length : (spec.replicas as number);
@@ -53,9 +52,7 @@ export function startReplicationController(store: Store, createPod: (pod: KubeOb
       }
     }
 
-    const current = store
-      .list("pods", namespace)
-      .filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === rc.metadata.uid && o.controller) && !p.metadata.deletionTimestamp);
+    const current = store.list("pods", namespace, (p) => controlled(p) && !p.metadata.deletionTimestamp);
     const ready = current.filter(isReady).length;
     store.mutate("replicationcontrollers", namespace, rc.metadata.name, (o) => {
       const labelsMatch = current.filter((p) =>
