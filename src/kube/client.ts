@@ -1,5 +1,6 @@
 import { CoreV1Api, Observable, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
 import { findKubedriverError, isUnavailable } from "../core/errors.js";
+import { AgentPool } from "./agent-pool.js";
 import { toCoreError, type CallTarget } from "./errors.js";
 
 export interface KubeCallOptions {
@@ -45,6 +46,7 @@ export class KubeClient {
   }
 
   private readonly defaults: KubeClientDefaults;
+  private readonly agents = new AgentPool();
 
   async call<T>(
     target: Omit<CallTarget, "account">,
@@ -56,7 +58,7 @@ export class KubeClient {
     const retries = idempotentVerbs.has(target.verb) ? (opts.retries ?? this.defaults.readRetries) : 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await fn(withSignal(signal));
+        return await fn(requestOptions(signal, this.agents));
       } catch (err) {
         const core = toCoreError(err, { ...target, account: this.account });
         if (attempt >= retries || !worthRetrying(core) || signal.aborted) throw core;
@@ -74,16 +76,19 @@ function worthRetrying(err: unknown): boolean {
 }
 
 /**
- * Request options that abort on `signal`. The object-style APIs hand these to
- * the observable layer, which expects client-node's own Observable from
- * middleware, not a promise.
+ * Request options that abort on `signal` and reuse connections. The
+ * object-style APIs hand these to the observable layer, which expects
+ * client-node's own Observable from middleware, not a promise.
  */
-function withSignal(signal: AbortSignal): ConfigurationOptions {
+function requestOptions(signal: AbortSignal, agents: AgentPool): ConfigurationOptions {
   return {
     middleware: [
       {
         pre: (ctx) => {
           ctx.setSignal(signal);
+          // Authentication has run by now and chosen the request's TLS options.
+          const agent = agents.reuse(ctx.getAgent());
+          if (agent) ctx.setAgent(agent);
           return new Observable(Promise.resolve(ctx));
         },
         post: (ctx) => new Observable(Promise.resolve(ctx)),

@@ -13,6 +13,7 @@ const hits = new Map<string, number>();
 const failFirst = new Map<string, number>();
 let server: http.Server;
 let url: string;
+let connections = 0;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -29,6 +30,7 @@ beforeAll(async () => {
     res.writeHead(answer?.status ?? 200, { "content-type": "application/json", "x-secret-header": "leak-me" });
     res.end(JSON.stringify(answer?.body ?? { kind: "Namespace", metadata: { name: "ok" } }));
   });
+  server.on("connection", () => connections++);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -149,5 +151,14 @@ describe("Kubernetes calls through KubeClient", () => {
       .catch((e: unknown) => e);
     expect(errors.isUnavailable(err)).toBe(true);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("reuses its connection to the API server from call to call", async () => {
+    const client = clientFor(url);
+    const before = connections;
+    for (let i = 0; i < 5; i++) {
+      await client.call({ verb: "get", kind: "namespace", name: "ok" }, (o) => client.core.readNamespace({ name: "ok" }, o));
+    }
+    expect(connections - before).toBe(1);
   });
 });
