@@ -6,7 +6,7 @@ import { parseConfig } from "../../src/config/load.js";
 import { Logger } from "../../src/observability/logger.js";
 import { type Account, ProvisioningAction as Action, Reachability } from "../../gen/kubedriver/v1/accounts.js";
 import { aSecret } from "../support/fixtures.js";
-import { eventually, needsFaultInjection, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
+import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { startFaultyCluster } from "../support/faults.js";
 import { call, clientsFor, grpcError } from "../support/grpc.js";
 
@@ -222,11 +222,12 @@ describe("provisioning an account", () => {
     expect(account.reachability).toBe(Reachability.REACHABILITY_REACHABLE);
   });
 
-  it.skipIf(onRealCluster)(`serves while a cluster is unreachable at start-up, then provisions it once it answers ${needsFaultInjection}`, async () => {
+  it("serves while a cluster is unreachable at start-up, then provisions it once it answers", async () => {
     const ns = cluster.uniqueNamespace("acct-late");
-    await cluster.emulator!.refuseConnections(true);
+    const faulty = await startFaultyCluster(cluster);
+    await faulty.refuseConnections(true);
     try {
-      const { getAccount, clients } = await serve({ namespaces: [ns] });
+      const { getAccount, clients } = await serve({ namespaces: [ns], kubeconfig: faulty.kubeconfigPath });
       const down = await eventually(async () => {
         const account = await getAccount();
         expect(account.reachability).toBe(Reachability.REACHABILITY_UNREACHABLE);
@@ -236,7 +237,7 @@ describe("provisioning an account", () => {
       const list = await call(clients.accounts.listAccounts, clients.accounts, { pageSize: 0, pageToken: "" });
       expect(list.accounts.map((a) => a.name)).toEqual(["main"]);
     } finally {
-      await cluster.emulator!.refuseConnections(false);
+      await faulty.refuseConnections(false);
     }
     const app = running.at(-1)!;
     const clients = clientsFor(app.grpc.address);
@@ -246,6 +247,8 @@ describe("provisioning an account", () => {
       expect(outcome(account, ns).action).toBe(Action.PROVISIONING_ACTION_CREATED);
     });
     clients.close();
+    await app.stop();
+    await faulty.close();
   });
 });
 

@@ -5,13 +5,15 @@ import { parseConfig } from "../../src/config/load.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import type { NamespaceProbe, WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
 import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
-import { eventually, needsFaultInjection, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
+import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
+import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
 import { call, clientsFor, grpcError } from "../support/grpc.js";
 
-// Runs on the emulator and, unchanged, on a real cluster (KUBEDRIVER_TEST_KUBECONFIG);
-// only the fault-injection cases skip there. The 1 s interval keeps stream tests short;
+// Runs on the emulator and, unchanged, on a real cluster (KUBEDRIVER_TEST_KUBECONFIG),
+// where faults come from a proxy in front of the API server. The 1 s interval keeps stream tests short;
 // the interval logic itself is tested on fake time in monitor.test.ts.
 let cluster: TestCluster;
+let faulty: FaultyCluster;
 let app: Kubedriver;
 let clients: ReturnType<typeof clientsFor>;
 let namespaces: string[];
@@ -19,6 +21,7 @@ let namespaces: string[];
 beforeAll(async () => {
   cluster = await startTestCluster();
   namespaces = [await cluster.createNamespace("health"), await cluster.createNamespace("health"), await cluster.createNamespace("health")];
+  faulty = await startFaultyCluster(cluster);
   app = await startKubedriver(
     parseConfig(`
 server: {listen: "127.0.0.1:0"}
@@ -27,7 +30,7 @@ kubernetes:
   healthCheckTimeoutSeconds: 1
   accounts:
     - name: main
-      kubeconfigFile: ${cluster.kubeconfigPath}
+      kubeconfigFile: ${faulty.kubeconfigPath}
       namespaces: [${namespaces.join(", ")}]
       dockerRegistries: [{accountName: hub}]
 dockerRegistry:
@@ -46,6 +49,7 @@ dockerRegistry:
 afterAll(async () => {
   clients?.close();
   await app?.stop();
+  await faulty?.close();
   await cluster?.close();
 });
 
@@ -94,13 +98,13 @@ describe(`namespace health on the ${onRealCluster ? "real cluster" : "emulator"}
     expect(s.messages).toEqual([]);
   });
 
-  it.skipIf(onRealCluster)(
-    `shows injected failures on exactly those namespaces, and their recovery ${needsFaultInjection}`,
+  it(
+    "shows injected failures on exactly those namespaces, and their recovery",
     async () => {
       const [failing, hanging] = namespaces as [string, string];
       const undo = [
-        cluster.emulator!.faults.add({ namespace: failing, errorRate: 1, errorCode: 503 }),
-        cluster.emulator!.faults.add({ namespace: hanging, hang: true }),
+        faulty.faults.add({ namespace: failing, errorRate: 1, errorCode: 503 }),
+        faulty.faults.add({ namespace: hanging, hang: true }),
       ];
       const res = await call(clients.health.checkNamespaces, clients.health, { accounts: [], namespaces, fresh: true });
       const probes = byNamespace(res.round!.probes);
@@ -114,18 +118,18 @@ describe(`namespace health on the ${onRealCluster ? "real cluster" : "emulator"}
     },
   );
 
-  it.skipIf(onRealCluster)(
-    `turns kubedriver.v1.Health NOT_SERVING while the account's API server refuses connections, and back ${needsFaultInjection}`,
+  it(
+    "turns kubedriver.v1.Health NOT_SERVING while the account's API server refuses connections, and back",
     async () => {
       const { grpcHealth } = clients;
       const status = async () => (await call(grpcHealth.check, grpcHealth, { service: "kubedriver.v1.Health" })).status;
-      await cluster.emulator!.refuseConnections(true);
+      await faulty.refuseConnections(true);
       try {
         await eventually(async () => expect(await status()).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING), { timeoutMs: 10_000 });
         const res = await call(clients.health.checkNamespaces, clients.health, { accounts: [], namespaces: [], fresh: false });
         expect(res.round!.probes.map((p) => p.error?.reason)).toEqual(res.round!.probes.map(() => "connection refused"));
       } finally {
-        await cluster.emulator!.refuseConnections(false);
+        await faulty.refuseConnections(false);
       }
       await eventually(async () => expect(await status()).toBe(HealthCheckResponse_ServingStatus.SERVING), { timeoutMs: 10_000 });
     },
