@@ -16,6 +16,8 @@ import type { TestCluster } from "./cluster.js";
 export interface FaultyCluster {
   kubeconfigPath: string;
   faults: Faults;
+  /** Requests that reached the API server through this cluster's faults, by verb as the API server counts them. */
+  requestCount(filter: { verb: string; resource: string }): number;
   /** Closes the port (connections are refused) or opens it again. */
   refuseConnections(refuse: boolean): Promise<void>;
   close(): Promise<void>;
@@ -27,6 +29,7 @@ export async function startFaultyCluster(cluster: TestCluster): Promise<FaultyCl
     return {
       kubeconfigPath: cluster.kubeconfigPath,
       faults: emulator.faults,
+      requestCount: (filter) => emulator.requests.count(filter),
       refuseConnections: (refuse) => emulator.refuseConnections(refuse),
       close: async () => {
         emulator.faults.clear();
@@ -49,10 +52,14 @@ async function startFaultProxy(cluster: TestCluster): Promise<FaultyCluster> {
   const agent = new https.Agent({ ...tlsOptions, keepAlive: true } as https.AgentOptions);
   const faults = new Faults();
   const sockets = new Set<Socket>();
+  const counts = new Map<string, number>();
 
   const server = http.createServer((req, res) => {
     const target = new URL(req.url ?? "/", upstream);
-    const effect = faults.effectFor(namespaceOf(target.pathname), verbOf(req.method ?? "GET", target));
+    const verb = verbOf(req.method ?? "GET", target);
+    const effect = faults.effectFor(namespaceOf(target.pathname), verb);
+    const counted = `${verb} ${resourceOf(target.pathname)}`;
+    counts.set(counted, (counts.get(counted) ?? 0) + 1);
     void apply(effect, req, res, () =>
       new Promise<void>((resolve) => {
         const forwarded = https.request(
@@ -107,6 +114,7 @@ current-context: proxied
   return {
     kubeconfigPath,
     faults,
+    requestCount: (filter) => counts.get(`${filter.verb} ${filter.resource}`) ?? 0,
     async refuseConnections(refuse) {
       if (refuse) return stop();
       if (listening) return;
@@ -141,8 +149,17 @@ function namespaceOf(pathname: string): string | undefined {
 /** The verb as kube-apiserver counts it: a GET of a collection is a LIST. */
 function verbOf(method: string, url: URL): string {
   if (method !== "GET") return method;
-  const parts = url.pathname.split("/").filter(Boolean);
+  return resourcePath(url.pathname).length >= 2 ? "GET" : "LIST";
+}
+
+/** The resource a request is about: `namespaces` for a namespace object, `pods` for a pod in one. */
+function resourceOf(pathname: string): string {
+  return resourcePath(pathname)[0] ?? "";
+}
+
+/** The path after the API version and the namespace: [resource, name?, subresource?]. */
+function resourcePath(pathname: string): string[] {
+  const parts = pathname.split("/").filter(Boolean);
   const afterVersion = parts[0] === "api" ? parts.slice(2) : parts.slice(3);
-  const resourceParts = afterVersion[0] === "namespaces" && afterVersion.length > 2 ? afterVersion.slice(2) : afterVersion;
-  return resourceParts.length >= 2 ? "GET" : "LIST";
+  return afterVersion[0] === "namespaces" && afterVersion.length > 2 ? afterVersion.slice(2) : afterVersion;
 }
