@@ -11,6 +11,7 @@ import type { Observable } from "rxjs";
 import type { Caller } from "../core/auth/caller.js";
 import type { Logger } from "../observability/logger.js";
 import { plainStatus, toServiceError } from "./status.js";
+import { MalformedRequest } from "./strict-decoding.js";
 
 /** What a handler knows about the call it serves, free of grpc-js types beyond metadata. */
 export interface CallContext {
@@ -99,7 +100,7 @@ export function unary<Req, Res>(
     const done = (async () => {
       try {
         identify(ctx.context, call, deps);
-        const response = await handle(call.request, ctx.context);
+        const response = await handle(wellFormed(call.request), ctx.context);
         callback(null, response);
         logCall(ctx.context.log, Code.OK, started);
       } catch (err) {
@@ -186,7 +187,7 @@ export function serverStream<Req, Res>(
     void (async () => {
       try {
         identify(ctx.context, call, deps);
-        const messages = await open(call.request, ctx.context);
+        const messages = await open(wellFormed(call.request), ctx.context);
         if (finished) return;
         subscription = messages.subscribe({
           next: send,
@@ -224,6 +225,12 @@ function contextOf<Req, Res>(
     context: { method, signal: AbortSignal.any(signals), metadata: call.metadata, log },
     release: () => call.removeListener("cancelled", onCancel),
   };
+}
+
+/** The request, unless strict decoding refused it: then its INVALID_ARGUMENT. */
+function wellFormed<Req>(request: Req): Req {
+  if (request instanceof MalformedRequest) throw request.error;
+  return request;
 }
 
 function identify(context: CallContext, call: { metadata: Metadata; getAuthContext(): AuthContext }, deps: CallDeps): void {

@@ -1,9 +1,12 @@
+import { createHash } from "node:crypto";
 import { InvalidArgumentError } from "../core/errors.js";
 
 /**
  * Pages through items sorted by a unique key. The token is the last key
  * served, so paging stays stable when items are added or removed between
- * calls. Tokens are opaque to callers (base64url).
+ * calls, and a digest of the request's other fields, so that a token is only
+ * good for the query that issued it (AIP-158). Tokens are opaque to callers
+ * (base64url).
  */
 export function pageOf<T>(
   sorted: readonly T[],
@@ -15,20 +18,27 @@ export function pageOf<T>(
     throw new InvalidArgumentError("page_size must not be negative", [{ field: "page_size", description: "must not be negative" }]);
   }
   const size = Math.min(req.pageSize || limits.defaultSize, limits.maxSize);
-  const after = req.pageToken ? decodeToken(req.pageToken) : undefined;
+  const query = queryOf(req);
+  const after = req.pageToken ? decodeToken(req.pageToken, query) : undefined;
   const start = after === undefined ? 0 : sorted.findIndex((item) => keyOf(item) > after);
   const from = start === -1 ? sorted.length : start;
   const items = sorted.slice(from, from + size);
   const more = from + size < sorted.length;
-  return { items, nextPageToken: more ? Buffer.from(keyOf(items[items.length - 1]!)).toString("base64url") : "" };
+  return { items, nextPageToken: more ? Buffer.from(`${query}:${keyOf(items[items.length - 1]!)}`).toString("base64url") : "" };
 }
 
-function decodeToken(token: string): string {
-  const key = Buffer.from(token, "base64url").toString("utf8");
-  if (key === "" || Buffer.from(key).toString("base64url") !== token) {
-    throw new InvalidArgumentError("page_token is not a token this service issued", [
-      { field: "page_token", description: "is not a token this service issued" },
-    ]);
+/** The request's fields other than paging ones (the filters, and which list it is by their names), digested. */
+function queryOf(req: object): string {
+  const filters = Object.entries(req).filter(([field]) => field !== "pageSize" && field !== "pageToken");
+  return createHash("sha256").update(JSON.stringify(filters)).digest("base64url").slice(0, 16);
+}
+
+function decodeToken(token: string, query: string): string {
+  const text = Buffer.from(token, "base64url").toString("utf8");
+  const issued = Buffer.from(text).toString("base64url") === token;
+  if (!issued || !text.startsWith(`${query}:`) || text.length === query.length + 1) {
+    const description = issued && text.includes(":") ? "belongs to a request with other filters" : "is not a token this service issued";
+    throw new InvalidArgumentError(`page_token ${description}`, [{ field: "page_token", description }]);
   }
-  return key;
+  return text.slice(query.length + 1);
 }

@@ -7,6 +7,7 @@ import { createServerGroup } from "../core/server-groups/create.js";
 import { destroyServerGroup } from "../core/server-groups/destroy.js";
 import { setTraffic } from "../core/server-groups/enable-disable.js";
 import { keyOf, listServerGroups } from "../core/server-groups/list.js";
+import { listFilterProblems } from "../core/server-groups/naming.js";
 import { getServerGroup } from "../core/server-groups/read.js";
 import { resizeServerGroup } from "../core/server-groups/resize.js";
 import type { ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
@@ -15,7 +16,7 @@ import { ServerGroupsService, type ServerGroupsServer } from "../../gen/kubedriv
 import { unary, type CallContext, type CallDeps } from "./calls.js";
 import { pageOf } from "./paging.js";
 import { serverGroupToProto, SpecReader } from "./server-group-convert.js";
-import { requireField } from "./validation.js";
+import { requireField, requireServerGroupName } from "./validation.js";
 
 export { ServerGroupsService };
 
@@ -52,6 +53,7 @@ export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps):
 
     cloneServerGroup: unary("CloneServerGroup", deps, async (req, ctx) => {
       requireFields({ account: req.account, namespace: req.namespace, source: req.source });
+      requireServerGroupName("source", req.source);
       allow(req.account, ctx, "WRITE");
       const reader = new SpecReader();
       const overrides: Partial<ServerGroupSpec> = {
@@ -86,6 +88,7 @@ export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps):
     }),
 
     listServerGroups: unary("ListServerGroups", deps, async (req, ctx) => {
+      InvalidArgumentError.throwIfAny(listFilterProblems(req), "invalid filter");
       if (req.account) allow(req.account, ctx, "READ");
       const found = await listServerGroups(
         registry,
@@ -137,6 +140,7 @@ async function traffic(registry: AccountRegistry, req: ServerGroupRef & { reques
 
 function refOf(req: { account: string; namespace: string; name: string }): ServerGroupRef {
   requireFields({ account: req.account, namespace: req.namespace, name: req.name });
+  requireServerGroupName("name", req.name);
   return { account: req.account, namespace: req.namespace, name: req.name };
 }
 

@@ -3,6 +3,7 @@ import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import type { Logger } from "../observability/logger.js";
 import { CallTracker } from "./calls.js";
 import { addReflection } from "./reflection.js";
+import { decodingStrictly } from "./strict-decoding.js";
 
 export interface ServiceBinding {
   /** Fully qualified name, e.g. `kubedriver.v1.Accounts`, for grpc.health.v1. */
@@ -46,7 +47,7 @@ export interface RunningGrpcServer {
 /** Binds a grpc-js server with our services, grpc.health.v1 and reflection. */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const server = new Server();
-  for (const s of opts.services) server.addService(s.definition, s.implementation);
+  for (const s of opts.services) server.addService(decodingStrictly(s.definition), s.implementation);
 
   const health = new HealthImplementation({
     "": "SERVING",

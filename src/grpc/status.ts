@@ -8,6 +8,15 @@ import type { Any } from "../../gen/google/protobuf/any.js";
 
 const domain = "kubedriver.io";
 
+/**
+ * A status travels in HTTP/2 trailers, and a client whose header list limit
+ * they exceed (64 KiB in Node) wedges the connection instead of reading them;
+ * callers' values quoted in messages must not take a status there.
+ */
+const maxMessageChars = 1024;
+const maxViolationChars = 8 * 1024;
+const bounded = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`);
+
 const codeOf: Record<ErrorKind, Code> = {
   InvalidArgument: Code.INVALID_ARGUMENT,
   NotFound: Code.NOT_FOUND,
@@ -53,7 +62,11 @@ export function plainStatus(code: Code, message: string): Partial<ServiceError> 
 function detailsOf(err: KubedriverError): Any[] {
   const details: Any[] = [];
   if (err.kind === "InvalidArgument" && "violations" in err) {
-    const violations = (err as { violations: readonly { field: string; description: string }[] }).violations;
+    const all = (err as { violations: readonly { field: string; description: string }[] }).violations;
+    let budget = maxViolationChars;
+    const violations = all
+      .map((v) => ({ field: bounded(v.field, 1024), description: bounded(v.description, 512) }))
+      .filter((v) => (budget -= v.field.length + v.description.length) >= 0);
     details.push(
       pack(
         "google.rpc.BadRequest",
@@ -72,7 +85,7 @@ function detailsOf(err: KubedriverError): Any[] {
         "google.rpc.ResourceInfo",
         ResourceInfo.encode({
           resourceType: err.resource.type,
-          resourceName: err.resource.name,
+          resourceName: bounded(err.resource.name, 256),
           owner: err.resource.owner ?? "",
           description: "",
         }).finish(),
@@ -86,7 +99,8 @@ function pack(typeName: string, value: Uint8Array): Any {
   return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(value) };
 }
 
-function withDetails(code: Code, message: string, details: Any[]): Partial<ServiceError> & { code: Code } {
+function withDetails(code: Code, full: string, details: Any[]): Partial<ServiceError> & { code: Code } {
+  const message = bounded(full, maxMessageChars);
   const metadata = new Metadata();
   metadata.set("grpc-status-details-bin", Buffer.from(Status.encode({ code, message, details }).finish()));
   return { code, details: message, metadata };

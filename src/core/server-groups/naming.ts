@@ -5,6 +5,8 @@ const detailPattern = /^[a-z0-9-]+$/;
 /** ReplicationController names are DNS subdomains, but Services select on labels, and label values stop at 63. */
 const maxNameLength = 63;
 const versionSuffix = /^(.*)-v(\d{3})$/;
+/** `application`, `application-stack`, `application-stack-detail` or `application--detail`. */
+const clusterPattern = /^[a-z0-9]+(?:-[a-z0-9]+|-[a-z0-9]*-[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)?$/;
 
 export interface NameParts {
   application: string;
@@ -28,22 +30,58 @@ export function parseServerGroupName(name: string): { cluster: string; version: 
   return m ? { cluster: m[1]!, version: Number(m[2]) } : undefined;
 }
 
+/**
+ * A caller's value as error messages quote it: cut short, because statuses
+ * travel in HTTP/2 trailers, and a client drops a connection whose trailers
+ * exceed its header list limit (64 KiB in Node) instead of reading them.
+ */
+export function quoted(value: string, max = 64): string {
+  return value.length <= max ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
+}
+
 /** Checks the naming convention, one violation per problem. */
 export function checkNameParts(p: NameParts, errors: FieldErrors): void {
   if (!p.application) errors.add("application", "is required");
-  else if (!alphanumeric.test(p.application)) errors.add("application", `"${p.application}" must be lower-case letters and digits only`);
-  if (p.stack && !alphanumeric.test(p.stack)) errors.add("stack", `"${p.stack}" must be lower-case letters and digits only`);
+  else if (!alphanumeric.test(p.application)) errors.add("application", `${quoted(p.application)} must be lower-case letters and digits only`);
+  if (p.stack && !alphanumeric.test(p.stack)) errors.add("stack", `${quoted(p.stack)} must be lower-case letters and digits only`);
   if (p.detail) {
-    if (!detailPattern.test(p.detail)) errors.add("detail", `"${p.detail}" must be lower-case letters, digits and '-' only`);
-    else if (p.detail.startsWith("-") || p.detail.endsWith("-")) errors.add("detail", `"${p.detail}" must start and end with a letter or digit`);
+    if (!detailPattern.test(p.detail)) errors.add("detail", `${quoted(p.detail)} must be lower-case letters, digits and '-' only`);
+    else if (p.detail.startsWith("-") || p.detail.endsWith("-")) errors.add("detail", `${quoted(p.detail)} must start and end with a letter or digit`);
   }
   if (errors.empty) {
     const longest = serverGroupName(clusterName(p), 999);
     if (longest.length > maxNameLength) {
+      // A part too long on its own is the one to shorten; otherwise the last part, which tipped the name over.
+      const parts = (["application", "stack", "detail"] as const).filter((part) => p[part]);
+      const tooLong = parts.find((part) => serverGroupName(p[part], 999).length > maxNameLength);
       errors.add(
-        p.detail ? "detail" : p.stack ? "stack" : "application",
-        `server group names of this cluster ("${longest}") would be ${longest.length} characters; at most ${maxNameLength} are allowed`,
+        tooLong ?? parts[parts.length - 1]!,
+        `server group names of this cluster (${quoted(longest)}) would be ${longest.length} characters; at most ${maxNameLength} are allowed`,
       );
     }
   }
+}
+
+/** Why `name` cannot be a server group's (`application[-stack[-detail]]-vNNN`, at most 63 characters), or undefined. */
+export function serverGroupNameProblem(name: string): string | undefined {
+  const parsed = parseServerGroupName(name);
+  if (name.length <= maxNameLength && parsed && clusterPattern.test(parsed.cluster)) return undefined;
+  return `${quoted(name)} is not a server group name: application[-stack[-detail]]-vNNN, at most ${maxNameLength} characters`;
+}
+
+/**
+ * Checks the filters of a listing, which become label selector values: a
+ * value no server group can have is a mistake to report, not a query that
+ * finds nothing (or, with `,` or `=`, a different selector).
+ */
+export function listFilterProblems(f: { application: string; cluster: string }): FieldErrors {
+  const errors = new FieldErrors();
+  const longest = maxNameLength - "-v000".length;
+  if (f.application && (!alphanumeric.test(f.application) || f.application.length > longest)) {
+    errors.add("application", `${quoted(f.application)} is not an application name: at most ${longest} lower-case letters and digits`);
+  }
+  if (f.cluster && (!clusterPattern.test(f.cluster) || f.cluster.length > longest)) {
+    errors.add("cluster", `${quoted(f.cluster)} is not a cluster name: application[-stack[-detail]], at most ${longest} characters`);
+  }
+  return errors;
 }
