@@ -1,4 +1,5 @@
 import { FieldErrors } from "../field-path.js";
+import { quoted } from "../quoted.js";
 
 const alphanumeric = /^[a-z0-9]+$/;
 const detailPattern = /^[a-z0-9-]+$/;
@@ -28,15 +29,6 @@ export function serverGroupName(cluster: string, version: number): string {
 export function parseServerGroupName(name: string): { cluster: string; version: number } | undefined {
   const m = versionSuffix.exec(name);
   return m ? { cluster: m[1]!, version: Number(m[2]) } : undefined;
-}
-
-/**
- * A caller's value as error messages quote it: cut short, because statuses
- * travel in HTTP/2 trailers, and a client drops a connection whose trailers
- * exceed its header list limit (64 KiB in Node) instead of reading them.
- */
-export function quoted(value: string, max = 64): string {
-  return value.length <= max ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
 }
 
 /** Checks the naming convention, one violation per problem. */

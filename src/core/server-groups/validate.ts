@@ -3,7 +3,8 @@ import { InvalidArgumentError } from "../errors.js";
 import { dns1123LabelProblem } from "../kubernetes-names.js";
 import { normaliseImage } from "./image.js";
 import { isReservedLabel } from "./labels.js";
-import { checkNameParts, quoted } from "./naming.js";
+import { quoted } from "../quoted.js";
+import { checkNameParts } from "./naming.js";
 import type { KeyRef, ProbeSpec, ServerGroupSpec } from "./spec.js";
 
 /** Kubernetes' quantity grammar: a decimal number, then a binary or decimal SI suffix or an exponent. */
