@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
-import type { FieldViolation } from "../core/field-path.js";
+import type { FieldViolation } from "../common/field-path.js";
 import { ConfigReader } from "./reader.js";
 import type { KubedriverConfig } from "./types.js";
 import { validateConfig, type ValidateOptions } from "./validate.js";

@@ -1,4 +1,4 @@
-import { FieldErrors, FieldPath } from "../core/field-path.js";
+import { FieldErrors, FieldPath } from "../common/field-path.js";
 
 /**
  * Reads untyped YAML values field by field, recording every problem with its

@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
-import { FieldPath } from "../core/field-path.js";
-import { dns1123LabelProblem } from "../core/kubernetes-names.js";
+import { FieldPath } from "../common/field-path.js";
+import { dns1123LabelProblem } from "../common/kubernetes-names.js";
 import { ConfigReader } from "./reader.js";
 import {
   type AccountPermissions,

@@ -1,5 +1,5 @@
 import type { TokenStore } from "../core/auth/tokens.js";
-import { UnauthenticatedError } from "../core/errors.js";
+import { UnauthenticatedError } from "../common/errors.js";
 import type { Authenticate } from "./calls.js";
 
 /**

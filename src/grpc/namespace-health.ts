@@ -2,7 +2,7 @@ import { map } from "rxjs";
 import type { AccountRegistry } from "../core/accounts/registry.js";
 import type { Caller } from "../core/auth/caller.js";
 import { mayUse, requirePermission } from "../core/auth/permissions.js";
-import { DeadlineExceededError } from "../core/errors.js";
+import { DeadlineExceededError } from "../common/errors.js";
 import type { NamespaceMonitor } from "../core/health/monitor.js";
 import { filterRound, type NamespaceProbe as CoreProbe, type ProbeRound as CoreRound, type RoundFilter } from "../core/health/round.js";
 import {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { InvalidArgumentError } from "../core/errors.js";
+import { InvalidArgumentError } from "../common/errors.js";
 
 /**
  * Pages through items sorted by a unique key. The token is the last key

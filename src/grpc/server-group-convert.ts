@@ -1,4 +1,4 @@
-import { FieldErrors, FieldPath } from "../core/field-path.js";
+import { FieldErrors, FieldPath } from "../common/field-path.js";
 import type * as core from "../core/server-groups/spec.js";
 import type { Duration } from "../../gen/google/protobuf/duration.js";
 import {

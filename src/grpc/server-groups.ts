@@ -1,7 +1,7 @@
 import type { AccountRegistry } from "../core/accounts/registry.js";
 import { mayUse, requirePermission, type Permission } from "../core/auth/permissions.js";
-import { InvalidArgumentError, isInvalidArgument } from "../core/errors.js";
-import { FieldErrors, FieldPath } from "../core/field-path.js";
+import { InvalidArgumentError, isInvalidArgument } from "../common/errors.js";
+import { FieldErrors, FieldPath } from "../common/field-path.js";
 import { cloneServerGroup } from "../core/server-groups/clone.js";
 import { createServerGroup } from "../core/server-groups/create.js";
 import { destroyServerGroup } from "../core/server-groups/destroy.js";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
-import { findKubedriverError, type ErrorKind, type KubedriverError } from "../core/errors.js";
+import { findKubedriverError, type ErrorKind, type KubedriverError } from "../common/errors.js";
+import { bounded } from "../common/quoted.js";
 import type { Logger } from "../observability/logger.js";
 import { BadRequest, ErrorInfo, ResourceInfo } from "../../gen/google/rpc/error_details.js";
 import { Status } from "../../gen/google/rpc/status.js";
@@ -15,7 +16,6 @@ const domain = "kubedriver.io";
  */
 const maxMessageChars = 1024;
 const maxViolationChars = 8 * 1024;
-const bounded = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`);
 
 const codeOf: Record<ErrorKind, Code> = {
   InvalidArgument: Code.INVALID_ARGUMENT,

@@ -3,8 +3,8 @@ import type { ServiceDefinition } from "@grpc/grpc-js";
 import { createFileRegistry, fromBinary, ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
-import { InvalidArgumentError } from "../core/errors.js";
-import { FieldErrors, FieldPath } from "../core/field-path.js";
+import { InvalidArgumentError } from "../common/errors.js";
+import { FieldErrors, FieldPath } from "../common/field-path.js";
 import { descriptorSet } from "../../gen/descriptor_set.js";
 
 /** Of a malformed request's problems, those listed in the status. */

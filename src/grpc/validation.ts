@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../core/errors.js";
+import { InvalidArgumentError } from "../common/errors.js";
 import { serverGroupNameProblem } from "../core/server-groups/naming.js";
 
 /** Longer than any account, namespace or object name (DNS subdomains stop at 253). */

@@ -1,5 +1,5 @@
 import { CoreV1Api, Observable, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
-import { findKubedriverError, isUnavailable } from "../core/errors.js";
+import { findKubedriverError, isUnavailable } from "../common/errors.js";
 import { AgentPool } from "./agent-pool.js";
 import { toCoreError, type CallTarget } from "./errors.js";
 

@@ -10,7 +10,7 @@ import {
   PermissionDeniedError,
   UnavailableError,
   type ResourceRef,
-} from "../core/errors.js";
+} from "../common/errors.js";
 
 /** What a Kubernetes call was about, so that errors can name it. */
 export interface CallTarget {

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import { ApiException } from "@kubernetes/client-node";
-import { findKubedriverError, type KubedriverError } from "../core/errors.js";
+import { findKubedriverError, type KubedriverError } from "../common/errors.js";
 import type { KubeCallOptions, KubeClient } from "./client.js";
 
 /** What one namespace GET told us: reachable, or why not in a short stable reason. */

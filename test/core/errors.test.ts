@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as errors from "../../src/core/errors.js";
+import * as errors from "../../src/common/errors.js";
 
 const constructors = {
   InvalidArgument: () => new errors.InvalidArgumentError("bad", [{ field: "f", description: "d" }]),

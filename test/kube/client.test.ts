@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as errors from "../../src/core/errors.js";
+import * as errors from "../../src/common/errors.js";
 import { KubeClient } from "../../src/kube/client.js";
 
 // A bare HTTP server answering like an API server would, so that the error

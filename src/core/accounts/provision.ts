@@ -1,7 +1,7 @@
 import type { V1Namespace } from "@kubernetes/client-node";
 import { createNamespace, readNamespace } from "../../kube/namespaces.js";
 import { createSecret, readSecret, replaceSecret } from "../../kube/secrets.js";
-import { FailedPreconditionError, findKubedriverError, isAlreadyExists, isConflict, isNotFound } from "../errors.js";
+import { FailedPreconditionError, findKubedriverError, isAlreadyExists, isConflict, isNotFound } from "../../common/errors.js";
 import type { Account } from "./account.js";
 import { isManagedByUs, pullSecretFor, sameContent } from "./pull-secret.js";
 import type { NamespaceOutcome, ProvisioningAction, ProvisioningFailure, ProvisioningResult, PullSecretOutcome } from "./provisioning-result.js";

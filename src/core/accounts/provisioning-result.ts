@@ -1,4 +1,4 @@
-import type { ErrorKind } from "../errors.js";
+import type { ErrorKind } from "../../common/errors.js";
 
 /** What provisioning did to one object. */
 export type ProvisioningAction = "created" | "updated" | "unchanged" | "failed" | "skipped";

@@ -1,4 +1,4 @@
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../../common/errors.js";
 import type { Account } from "./account.js";
 
 /** The configured accounts, by name. */

@@ -2,7 +2,7 @@ import { ConfigError } from "../../config/load.js";
 import type { KubedriverConfig } from "../../config/types.js";
 import { KubeClient } from "../../kube/client.js";
 import { resolveKubeconfig } from "../../kube/kubeconfig.js";
-import { FieldErrors, FieldPath } from "../field-path.js";
+import { FieldErrors, FieldPath } from "../../common/field-path.js";
 import type { Account } from "./account.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { AccountPermissions } from "../../config/types.js";
-import { PermissionDeniedError } from "../errors.js";
+import { PermissionDeniedError } from "../../common/errors.js";
 import type { Caller } from "./caller.js";
 
 export type Permission = "READ" | "WRITE";

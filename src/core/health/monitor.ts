@@ -22,7 +22,7 @@ import {
   toArray,
 } from "rxjs";
 import type { Logger } from "../../observability/logger.js";
-import { UnavailableError } from "../errors.js";
+import { UnavailableError } from "../../common/errors.js";
 import { ReachabilityLog } from "./reachability-log.js";
 import type { NamespaceProbe, ProbeRound } from "./round.js";
 

@@ -16,7 +16,7 @@ import {
   isNotFound,
   isUnavailable,
   UnavailableError,
-} from "../errors.js";
+} from "../../common/errors.js";
 import { annotationKeys, labelKeys, managedByLabel } from "./labels.js";
 import { replicationControllerFor } from "./manifest.js";
 import { clusterName, parseServerGroupName } from "./naming.js";

@@ -4,7 +4,7 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { deleteReplicationController, readReplicationController } from "../../kube/replication-controllers.js";
 import { createSecret, deleteSecret, listSecrets, readSecret } from "../../kube/secrets.js";
-import { isAlreadyExists, isNotFound } from "../errors.js";
+import { isAlreadyExists, isNotFound } from "../../common/errors.js";
 import { labelKeys, managedByLabel } from "./labels.js";
 import { notFound } from "./read.js";
 import { managedNamespace } from "./scope.js";

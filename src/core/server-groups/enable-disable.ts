@@ -3,7 +3,7 @@ import type { KubeCallOptions } from "../../kube/client.js";
 import { pointer, type JsonPatch } from "../../kube/json-patch.js";
 import { listPods, patchPod } from "../../kube/pods.js";
 import { patchReplicationController, readReplicationController } from "../../kube/replication-controllers.js";
-import { isNotFound } from "../errors.js";
+import { isNotFound } from "../../common/errors.js";
 import { annotationKeys, loadBalancersIn } from "./labels.js";
 import { getServerGroup, notFound } from "./read.js";
 import { managedNamespace } from "./scope.js";

@@ -1,4 +1,4 @@
-import { quoted } from "../quoted.js";
+import { quoted } from "../../common/quoted.js";
 
 const component = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const tagPattern = /^[\w][\w.-]{0,127}$/;

@@ -1,5 +1,5 @@
-import { FieldErrors } from "../field-path.js";
-import { quoted } from "../quoted.js";
+import { FieldErrors } from "../../common/field-path.js";
+import { quoted } from "../../common/quoted.js";
 
 const alphanumeric = /^[a-z0-9]+$/;
 const detailPattern = /^[a-z0-9-]+$/;

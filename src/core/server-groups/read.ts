@@ -2,7 +2,7 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { listPods } from "../../kube/pods.js";
 import { readReplicationController } from "../../kube/replication-controllers.js";
-import { isNotFound, NotFoundError } from "../errors.js";
+import { isNotFound, NotFoundError } from "../../common/errors.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
 import { podSelector, requireServerGroup, serverGroupView } from "./view.js";

@@ -1,7 +1,7 @@
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { scaleReplicationController } from "../../kube/replication-controllers.js";
-import { InvalidArgumentError, isNotFound } from "../errors.js";
+import { InvalidArgumentError, isNotFound } from "../../common/errors.js";
 import { getServerGroup, notFound } from "./read.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
 

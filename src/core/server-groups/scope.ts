@@ -1,6 +1,6 @@
 import type { Account } from "../accounts/account.js";
 import type { AccountRegistry } from "../accounts/registry.js";
-import { FailedPreconditionError } from "../errors.js";
+import { FailedPreconditionError } from "../../common/errors.js";
 
 /** The account, provided it manages `namespace`: FAILED_PRECONDITION otherwise. */
 export function managedNamespace(registry: AccountRegistry, account: string, namespace: string): Account {

@@ -1,9 +1,9 @@
-import { FieldErrors, FieldPath } from "../field-path.js";
-import { InvalidArgumentError } from "../errors.js";
-import { dns1123LabelProblem } from "../kubernetes-names.js";
+import { FieldErrors, FieldPath } from "../../common/field-path.js";
+import { InvalidArgumentError } from "../../common/errors.js";
+import { dns1123LabelProblem } from "../../common/kubernetes-names.js";
 import { normaliseImage } from "./image.js";
 import { isReservedLabel } from "./labels.js";
-import { quoted } from "../quoted.js";
+import { quoted } from "../../common/quoted.js";
 import { checkNameParts } from "./naming.js";
 import type { KeyRef, ProbeSpec, ServerGroupSpec } from "./spec.js";
 

@@ -1,5 +1,5 @@
 import type { V1Pod, V1ReplicationController } from "@kubernetes/client-node";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../../common/errors.js";
 import { annotationKeys, isEnabled, labelKeys, loadBalancersIn, managedByLabel } from "./labels.js";
 import { parseServerGroupName } from "./naming.js";
 import type { ContainerState, Instance, ServerGroup, ServerGroupSpec } from "./spec.js";

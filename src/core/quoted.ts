@@ -1,8 +1,0 @@
-/**
- * A caller's value as error messages quote it: cut short, because statuses
- * travel in HTTP/2 trailers, and a client drops a connection whose trailers
- * exceed its header list limit (64 KiB in Node) instead of reading them.
- */
-export function quoted(value: string, max = 64): string {
-  return value.length <= max ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
-}
