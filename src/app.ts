@@ -11,6 +11,7 @@ import { NamespaceMonitor } from "./core/health/monitor.js";
 import { accountsHandlers, AccountsService } from "./grpc/accounts.js";
 import { CallTracker } from "./grpc/calls.js";
 import { namespaceHealthHandlers, NamespaceHealthService } from "./grpc/namespace-health.js";
+import { TrafficChanges } from "./core/server-groups/traffic.js";
 import { serverGroupsHandlers, ServerGroupsService } from "./grpc/server-groups.js";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
 import type { Logger } from "./observability/logger.js";
@@ -32,6 +33,8 @@ export interface KubedriverOptions {
   source?: string;
   /** Tests shorten the retry delays for unreachable accounts. */
   provisioning?: Pick<ProvisionerOptions, "retryDelaysMs" | "concurrency">;
+  /** Tests shorten how long an enable/disable may take before kubedriver completes it by itself. */
+  trafficLeaseMs?: number;
 }
 
 export async function startKubedriver(config: KubedriverConfig, log: Logger, options: KubedriverOptions = {}): Promise<Kubedriver> {
@@ -52,6 +55,12 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     log: log.child({ component: "namespace-monitor" }),
   });
 
+  const trafficChanges = new TrafficChanges(() => registry.list(), {
+    intervalMs: config.kubernetes.healthCheckIntervalSeconds * 1000,
+    leaseMs: options.trafficLeaseMs,
+    log: log.child({ component: "traffic-changes" }),
+  });
+
   const grpc = await startGrpcServer({
     host: config.server.host,
     port: config.server.port,
@@ -68,7 +77,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
       {
         name: "kubedriver.v1.ServerGroups",
         definition: ServerGroupsService,
-        implementation: serverGroupsHandlers(registry, deps),
+        implementation: serverGroupsHandlers(registry, trafficChanges, deps),
       },
       {
         name: "kubedriver.v1.Health",
@@ -83,6 +92,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   );
   namespaceMonitor.start();
   provisioner.start();
+  trafficChanges.start();
 
   return {
     grpc,
@@ -91,6 +101,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
       healthStatus.unsubscribe();
       namespaceMonitor.stop();
       provisioner.stop();
+      trafficChanges.stop();
       tokens?.close();
       await grpc.shutdown(config.server.shutdownGraceSeconds * 1000);
     },

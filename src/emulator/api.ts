@@ -10,6 +10,7 @@ import { resourceByName, validateObject, type ResourceType } from "./resources.j
 import { matchesLabels, parseFieldSelector, parseLabelSelector, selectorString } from "./selectors.js";
 import {
   badRequest,
+  conflict,
   forbidden,
   injected,
   methodNotAllowed,
@@ -63,7 +64,7 @@ export class ApiServer {
       record.verb = restVerb(req.method ?? "GET", target);
       record.scope = target.name ? "resource" : target.namespace ? "namespace" : "cluster";
 
-      const effect = this.faults.effectFor(record.namespace, record.verb);
+      const effect = this.faults.effectFor(record.namespace, record.verb, record.resource);
       if (effect.reset) {
         req.socket.destroy();
         return;
@@ -267,6 +268,13 @@ export class ApiServer {
 
   private delete(t: Target, body: Json | undefined, query: URLSearchParams): unknown {
     const current = this.store.mustGet(t.type.name, t.namespace, t.name!);
+    const preconditions = body?.preconditions as { resourceVersion?: string; uid?: string } | undefined;
+    if (
+      (preconditions?.resourceVersion && preconditions.resourceVersion !== current.metadata.resourceVersion) ||
+      (preconditions?.uid && preconditions.uid !== current.metadata.uid)
+    ) {
+      throw conflict(t.type.name, t.name!);
+    }
     if (t.type.name === "namespaces") {
       if (current.metadata.deletionTimestamp) return current;
       return this.store.update("namespaces", {

@@ -9,6 +9,8 @@ export interface FaultRule {
   namespace?: string;
   /** Only these verbs, as the API server counts them: GET, LIST, POST, PUT, PATCH, DELETE. */
   verbs?: string[];
+  /** Only requests for these resources (`replicationcontrollers`, `secrets` …); all when absent. */
+  resources?: string[];
   /** Delay before answering, in milliseconds. */
   latencyMs?: number;
   /** Share of matching requests (0..1) answered with `errorCode`. */
@@ -47,12 +49,13 @@ export class Faults {
     this.rules = [];
   }
 
-  /** The combined effect of every rule matching a request in `namespace` with `verb`. */
-  effectFor(namespace: string | undefined, verb: string): FaultEffect {
+  /** The combined effect of every rule matching a request in `namespace` with `verb` for `resource`. */
+  effectFor(namespace: string | undefined, verb: string, resource: string): FaultEffect {
     const effect: FaultEffect = { latencyMs: 0, hang: false, reset: false, loseResponse: false };
     for (const r of this.rules) {
       if (r.namespace !== undefined && r.namespace !== namespace) continue;
       if (r.verbs !== undefined && !r.verbs.includes(verb)) continue;
+      if (r.resources !== undefined && !r.resources.includes(resource)) continue;
       if (r.times !== undefined && r.times-- <= 0) continue;
       effect.latencyMs += r.latencyMs ?? 0;
       if (r.errorRate && Math.random() < r.errorRate) effect.errorCode ??= r.errorCode ?? 500;

@@ -10,6 +10,7 @@ import {
   Protocol,
   Scheme,
   type ServerGroup,
+  TrafficState,
   type Volume,
 } from "../../gen/kubedriver/v1/server_group.js";
 
@@ -136,8 +137,15 @@ export function serverGroupToProto(g: core.ServerGroup): ServerGroup {
     instances: g.instances.map(instanceToProto),
     createTime: g.createTime,
     uid: g.uid,
+    traffic: trafficStates[g.traffic],
   };
 }
+
+const trafficStates: Record<core.TrafficState, TrafficState> = {
+  enabled: TrafficState.TRAFFIC_STATE_ENABLED,
+  disabled: TrafficState.TRAFFIC_STATE_DISABLED,
+  partial: TrafficState.TRAFFIC_STATE_PARTIAL,
+};
 
 const protocols = { TCP: Protocol.PROTOCOL_TCP, UDP: Protocol.PROTOCOL_UDP, SCTP: Protocol.PROTOCOL_SCTP } as const;
 const duration = (seconds: number): Duration | undefined => (seconds ? { seconds, nanos: 0 } : undefined);

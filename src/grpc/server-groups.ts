@@ -11,6 +11,7 @@ import { listFilterProblems } from "../core/server-groups/naming.js";
 import { getServerGroup } from "../core/server-groups/read.js";
 import { resizeServerGroup } from "../core/server-groups/resize.js";
 import type { ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
+import type { TrafficChanges } from "../core/server-groups/traffic.js";
 import { validateSpec } from "../core/server-groups/validate.js";
 import { ServerGroupsService, type ServerGroupsServer } from "../../gen/kubedriver/v1/server_groups.js";
 import { unary, type CallContext, type CallDeps } from "./calls.js";
@@ -22,7 +23,7 @@ export { ServerGroupsService };
 
 const maxRequestIdLength = 128;
 
-export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps): ServerGroupsServer {
+export function serverGroupsHandlers(registry: AccountRegistry, trafficChanges: TrafficChanges, deps: CallDeps): ServerGroupsServer {
   /** NOT_FOUND for an unknown account, then PERMISSION_DENIED without the permission. */
   const allow = (account: string, ctx: CallContext, permission: Permission) => requirePermission(ctx.caller, registry.get(account), permission);
   return {
@@ -109,16 +110,17 @@ export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps):
       const ref = refOf(req);
       allow(ref.account, ctx, "WRITE");
       InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
-      return { serverGroup: serverGroupToProto(await resizeServerGroup(registry, ref, req.targetSize, { signal: ctx.signal })) };
+      const resized = await resizeServerGroup(registry, ref, req.targetSize, req.requestId || undefined, { signal: ctx.signal });
+      return { serverGroup: serverGroupToProto(resized) };
     }),
 
     enableServerGroup: unary("EnableServerGroup", deps, async (req, ctx) => {
       allow(refOf(req).account, ctx, "WRITE");
-      return traffic(registry, req, true, ctx.signal);
+      return traffic(registry, trafficChanges, req, true, ctx.signal);
     }),
     disableServerGroup: unary("DisableServerGroup", deps, async (req, ctx) => {
       allow(refOf(req).account, ctx, "WRITE");
-      return traffic(registry, req, false, ctx.signal);
+      return traffic(registry, trafficChanges, req, false, ctx.signal);
     }),
 
     destroyServerGroup: unary("DestroyServerGroup", deps, async (req, ctx) => {
@@ -131,10 +133,16 @@ export function serverGroupsHandlers(registry: AccountRegistry, deps: CallDeps):
   };
 }
 
-async function traffic(registry: AccountRegistry, req: ServerGroupRef & { requestId: string }, enabled: boolean, signal: AbortSignal) {
+async function traffic(
+  registry: AccountRegistry,
+  changes: TrafficChanges,
+  req: ServerGroupRef & { requestId: string },
+  enabled: boolean,
+  signal: AbortSignal,
+) {
   const ref = refOf(req);
   InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
-  const result = await setTraffic(registry, ref, enabled, req.requestId || undefined, { signal });
+  const result = await setTraffic(registry, changes, ref, enabled, req.requestId || undefined, { signal });
   return { serverGroup: serverGroupToProto(result.serverGroup), changedInstances: result.changedInstances };
 }
 

@@ -36,10 +36,12 @@ export async function listSecrets(client: KubeClient, namespace: string, labelSe
   return list.items;
 }
 
-export function deleteSecret(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions): Promise<unknown> {
+/** Deletes a secret; with `resourceVersion`, only that version of it (409 Conflict otherwise). */
+export function deleteSecret(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions & { resourceVersion?: string }): Promise<unknown> {
+  const body = opts?.resourceVersion ? { preconditions: { resourceVersion: opts.resourceVersion } } : undefined;
   return client.call(
     { verb: "delete", kind: "secret", namespace, name },
-    (o) => client.core.deleteNamespacedSecret({ namespace, name }, o),
+    (o) => client.core.deleteNamespacedSecret({ namespace, name, body }, o),
     opts,
   );
 }

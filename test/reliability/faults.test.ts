@@ -207,8 +207,9 @@ describe("mutations interrupted by a fault", () => {
   });
 
   it("says the outcome is unknown, and how to learn it, when it cannot check", async () => {
-    faulty.faults.add({ namespace: b, verbs: ["POST"], loseResponse: true, times: 1 });
-    faulty.faults.add({ namespace: b, verbs: ["GET"], errorRate: 1, errorCode: 503 });
+    const rcs = ["replicationcontrollers"];
+    faulty.faults.add({ namespace: b, verbs: ["POST"], resources: rcs, loseResponse: true, times: 1 });
+    faulty.faults.add({ namespace: b, verbs: ["GET"], resources: rcs, errorRate: 1, errorCode: 503 });
     const err = await grpcError(call(sg().createServerGroup, sg(), aCreateRequest({ account: "flaky", namespace: b, application: "unknown", targetSize: 0, requestId: "deploy-42" })));
     expect(err.code).toBe(Code.UNAVAILABLE);
     expect(err.details).toContain('server group "unknown-v000" may or may not have been created');

@@ -336,7 +336,10 @@ describe("DestroyServerGroup", () => {
     await eventually(async () => expect((await grpcError(get("once-v000"))).code).toBe(Code.NOT_FOUND));
     expect((await call(sg().destroyServerGroup, sg(), ref)).name).toBe("once-v000");
     expect((await grpcError(call(sg().destroyServerGroup, sg(), { ...ref, requestId: "another" }))).code).toBe(Code.NOT_FOUND);
-    expect((await grpcError(call(sg().destroyServerGroup, sg(), { ...ref, name: "never-v000" }))).code).toBe(Code.NOT_FOUND);
+    const reused = await grpcError(call(sg().destroyServerGroup, sg(), { ...ref, name: "never-v000" }));
+    expect(reused.code).toBe(Code.INVALID_ARGUMENT);
+    expect(detailsOf(reused)!.errorInfo!.reason).toBe("REQUEST_ID_REUSED");
+    expect(detailsOf(reused)!.fieldViolations.map((v) => v.field)).toEqual(["request_id"]);
   });
 
   it("does not treat a ReplicationController kubedriver did not create as a server group", async () => {

@@ -57,7 +57,7 @@ async function startFaultProxy(cluster: TestCluster): Promise<FaultyCluster> {
   const server = http.createServer((req, res) => {
     const target = new URL(req.url ?? "/", upstream);
     const verb = verbOf(req.method ?? "GET", target);
-    const effect = faults.effectFor(namespaceOf(target.pathname), verb);
+    const effect = faults.effectFor(namespaceOf(target.pathname), verb, resourceOf(target.pathname));
     const counted = `${verb} ${resourceOf(target.pathname)}`;
     counts.set(counted, (counts.get(counted) ?? 0) + 1);
     void apply(effect, req, res, () =>

@@ -13,6 +13,61 @@ export const protobufPackage = "kubedriver.v1";
 
 export const protobufFileName = "kubedriver/v1/server_group.proto";
 
+/** TrafficState is whether a server group's load balancers route to it. */
+export enum TrafficState {
+  /** TRAFFIC_STATE_UNSPECIFIED - Not reported. */
+  TRAFFIC_STATE_UNSPECIFIED = 0,
+  /**
+   * TRAFFIC_STATE_ENABLED - The template and every pod are enabled (or the group has no load
+   * balancers).
+   */
+  TRAFFIC_STATE_ENABLED = 1,
+  /** TRAFFIC_STATE_DISABLED - The template and every pod are disabled. */
+  TRAFFIC_STATE_DISABLED = 2,
+  /**
+   * TRAFFIC_STATE_PARTIAL - The template and the pods disagree: an enable or disable is in progress,
+   * or was interrupted (a cut connection, a crashed caller or replica).
+   * kubedriver completes an interrupted change towards the template by
+   * itself, within `kubernetes.healthCheckIntervalSeconds` of the change's
+   * lease (10 seconds) running out, without a caller's retry.
+   */
+  TRAFFIC_STATE_PARTIAL = 3,
+}
+
+export function trafficStateFromJSON(object: any): TrafficState {
+  switch (object) {
+    case 0:
+    case "TRAFFIC_STATE_UNSPECIFIED":
+      return TrafficState.TRAFFIC_STATE_UNSPECIFIED;
+    case 1:
+    case "TRAFFIC_STATE_ENABLED":
+      return TrafficState.TRAFFIC_STATE_ENABLED;
+    case 2:
+    case "TRAFFIC_STATE_DISABLED":
+      return TrafficState.TRAFFIC_STATE_DISABLED;
+    case 3:
+    case "TRAFFIC_STATE_PARTIAL":
+      return TrafficState.TRAFFIC_STATE_PARTIAL;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum TrafficState");
+  }
+}
+
+export function trafficStateToJSON(object: TrafficState): string {
+  switch (object) {
+    case TrafficState.TRAFFIC_STATE_UNSPECIFIED:
+      return "TRAFFIC_STATE_UNSPECIFIED";
+    case TrafficState.TRAFFIC_STATE_ENABLED:
+      return "TRAFFIC_STATE_ENABLED";
+    case TrafficState.TRAFFIC_STATE_DISABLED:
+      return "TRAFFIC_STATE_DISABLED";
+    case TrafficState.TRAFFIC_STATE_PARTIAL:
+      return "TRAFFIC_STATE_PARTIAL";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum TrafficState");
+  }
+}
+
 /** PodPhase mirrors the Kubernetes pod phase. */
 export enum PodPhase {
   /** POD_PHASE_UNSPECIFIED - Unknown or not reported. */
@@ -234,8 +289,10 @@ export interface ServerGroup {
    */
   observedGeneration: number;
   /**
-   * False when the group is disabled: its pods carry `load-balancer-*` labels
-   * set to "false", so Services do not route to them.
+   * True only when `traffic` is TRAFFIC_STATE_ENABLED: the pod template and
+   * every pod carry `load-balancer-*` labels set to "true", so Services route
+   * to all of them. False when disabled, and while the template and the pods
+   * disagree (see `traffic`). A group without load balancers counts as enabled.
    */
   enabled: boolean;
   /** Services (load balancers) the pods are labelled for. */
@@ -268,6 +325,11 @@ export interface ServerGroup {
     | undefined;
   /** `metadata.uid` of the ReplicationController. */
   uid: string;
+  /**
+   * Whether Services route to the group, as its template and its pods say
+   * together.
+   */
+  traffic: TrafficState;
 }
 
 export interface ServerGroup_LabelsEntry {
@@ -604,6 +666,7 @@ function createBaseServerGroup(): ServerGroup {
     instances: [],
     createTime: undefined,
     uid: "",
+    traffic: 0,
   };
 }
 
@@ -683,6 +746,9 @@ export const ServerGroup: MessageFns<ServerGroup> = {
     }
     if (message.uid !== "") {
       writer.uint32(202).string(message.uid);
+    }
+    if (message.traffic !== 0) {
+      writer.uint32(208).int32(message.traffic);
     }
     return writer;
   },
@@ -909,6 +975,14 @@ export const ServerGroup: MessageFns<ServerGroup> = {
             message.uid = reader.string();
             continue;
           }
+          case 26: {
+            if (tag !== 208) {
+              break;
+            }
+
+            message.traffic = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1028,6 +1102,7 @@ export const ServerGroup: MessageFns<ServerGroup> = {
         ? fromJsonTimestamp(object.create_time)
         : undefined,
       uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
+      traffic: isSet(object.traffic) ? trafficStateFromJSON(object.traffic) : 0,
     };
   },
 
@@ -1126,6 +1201,9 @@ export const ServerGroup: MessageFns<ServerGroup> = {
     if (message.uid !== "") {
       obj.uid = message.uid;
     }
+    if (message.traffic !== 0) {
+      obj.traffic = trafficStateToJSON(message.traffic);
+    }
     return obj;
   },
 
@@ -1183,6 +1261,7 @@ export const ServerGroup: MessageFns<ServerGroup> = {
     message.instances = object.instances?.map((e) => Instance.fromPartial(e)) || [];
     message.createTime = object.createTime ?? undefined;
     message.uid = object.uid ?? "";
+    message.traffic = object.traffic ?? 0;
     return message;
   },
 };

@@ -3111,12 +3111,17 @@ export const DestroyServerGroupResponse: MessageFns<DestroyServerGroupResponse> 
  * ServerGroups deploys applications as versioned server groups
  * (ReplicationControllers) and operates on them.
  *
- * Every mutation accepts a `request_id`: a retry with the same id returns the
- * first result instead of acting twice, across restarts and replicas of
- * kubedriver. The id is recorded in the Kubernetes API: an annotation on the
- * ReplicationController, or for a destroy a small tombstone Secret
- * (`kubedriver-destroyed-*`, kept 24 hours). Resizing to a size is idempotent
- * by nature.
+ * Every mutation accepts a `request_id` (at most 128 characters, scoped to
+ * the namespace the mutation changes): the mutation takes effect once, and
+ * every retry, concurrent duplicate or call through another kubedriver
+ * replica with the same id answers OK with the first call's result (waiting,
+ * within its deadline, while the first is still at work; ABORTED with reason
+ * REQUEST_IN_PROGRESS when the deadline comes first). An id reused for a
+ * different request is refused with INVALID_ARGUMENT naming `request_id`
+ * (google.rpc.ErrorInfo reason REQUEST_ID_REUSED). A failed mutation frees
+ * its id. The id is recorded in the Kubernetes API as a small Secret
+ * (`kubedriver-request-*`, kept 24 hours) holding a hash of the request, so
+ * this holds across restarts and replicas.
  *
  * Errors common to all methods: INVALID_ARGUMENT with one field violation per
  * problem (google.rpc.BadRequest in the status details); NOT_FOUND for an

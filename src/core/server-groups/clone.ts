@@ -1,8 +1,10 @@
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { createServerGroup } from "./create.js";
-import { getServerGroup } from "./read.js";
-import type { ServerGroupRef, ServerGroupSpec } from "./spec.js";
+import { claimNextVersion, createdOnce } from "./create.js";
+import { readServerGroup } from "./read.js";
+import { managedNamespace } from "./scope.js";
+import type { ServerGroup, ServerGroupRef, ServerGroupSpec } from "./spec.js";
+import { validateSpec } from "./validate.js";
 
 export interface CloneRequest {
   source: ServerGroupRef;
@@ -13,17 +15,22 @@ export interface CloneRequest {
   requestId?: string;
 }
 
-/** Creates the next version of the resulting cluster from the source's spec; the source is not changed. */
-export async function cloneServerGroup(registry: AccountRegistry, req: CloneRequest, opts?: KubeCallOptions) {
-  const source = await getServerGroup(registry, req.source, opts);
+/**
+ * Creates the next version of the resulting cluster from the source's spec;
+ * the source is not changed. With a request id, exactly once: the request
+ * (not the source's spec at the time) is what a retry must repeat.
+ */
+export async function cloneServerGroup(registry: AccountRegistry, req: CloneRequest, opts?: KubeCallOptions): Promise<ServerGroup> {
+  const sourceAccount = managedNamespace(registry, req.source.account, req.source.namespace);
+  const namespace = req.targetNamespace ?? req.source.namespace;
+  const account = managedNamespace(registry, req.source.account, namespace);
   const defined = Object.fromEntries(Object.entries(req.overrides).filter(([, v]) => v !== undefined)) as Partial<ServerGroupSpec>;
-  return createServerGroup(
-    registry,
-    {
-      account: req.source.account,
-      namespace: req.targetNamespace ?? req.source.namespace,
-      spec: { ...source.spec, ...defined },
-      requestId: req.requestId,
+  return createdOnce(
+    { account, namespace, requestId: req.requestId, operation: "CloneServerGroup", request: { source: req.source, overrides: defined } },
+    async (o) => {
+      const source = await readServerGroup(sourceAccount, req.source, o);
+      const spec = validateSpec({ ...source.spec, ...defined });
+      return claimNextVersion(account, namespace, spec, req.requestId, o);
     },
     opts,
   );

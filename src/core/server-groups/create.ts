@@ -5,7 +5,6 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { createReplicationController, listReplicationControllers, readReplicationController } from "../../kube/replication-controllers.js";
 import { readService } from "../../kube/services.js";
-import { listPods } from "../../kube/pods.js";
 import {
   ConflictError,
   DeadlineExceededError,
@@ -17,14 +16,16 @@ import {
   isUnavailable,
   UnavailableError,
 } from "../../common/errors.js";
-import { annotationKeys, labelKeys, managedByLabel } from "./labels.js";
+import { once } from "../requests/once.js";
+import { annotationKeys, selectors } from "./ownership.js";
 import { replicationControllerFor } from "./manifest.js";
 import { clusterName, parseServerGroupName } from "./naming.js";
+import { readServerGroup, viewWithPods } from "./read.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupSpec } from "./spec.js";
 import { validateSpec } from "./validate.js";
 import { nextVersion } from "./versions.js";
-import { podSelector, serverGroupView } from "./view.js";
+import { serverGroupView } from "./view.js";
 
 export interface CreateRequest {
   account: string;
@@ -36,49 +37,80 @@ export interface CreateRequest {
 /** Creating loses a race at most once per concurrent creator; this bounds pathological contention. */
 const maxAttempts = 50;
 
-/**
- * Creates the next version of the spec's cluster. Versions are claimed by the
- * API server's create: when another caller (or kubedriver replica) took the
- * version first, the create fails with AlreadyExists and the next free one is
- * tried, so no version is used twice and nothing is overwritten. With a
- * request id, a retry returns the group the first attempt created.
- */
+/** Creates the next version of the spec's cluster; with a request id, exactly once (see `once`). */
 export async function createServerGroup(registry: AccountRegistry, req: CreateRequest, opts?: KubeCallOptions): Promise<ServerGroup> {
   const spec = validateSpec(req.spec);
   const account = managedNamespace(registry, req.account, req.namespace);
-  await requireLoadBalancers(account, req.namespace, spec.loadBalancers, opts);
-  const cluster = clusterName(spec);
-  const selector = `${managedByLabel.key}=${managedByLabel.value},${labelKeys.cluster}=${cluster}`;
-  const marker = randomUUID();
+  return createdOnce(
+    { account, namespace: req.namespace, requestId: req.requestId, operation: "CreateServerGroup", request: spec },
+    (o) => claimNextVersion(account, req.namespace, spec, req.requestId, o),
+    opts,
+  );
+}
 
-  let existing: V1ReplicationController[] | undefined;
-  /** Versions found taken by a create's AlreadyExists since the last list. */
-  const taken: number[] = [];
+/**
+ * Runs a create (or clone) once per request id: a retry, a concurrent
+ * duplicate or another replica answers with the group the first one created.
+ */
+export function createdOnce(
+  req: { account: Account; namespace: string; requestId?: string; operation: string; request: unknown },
+  create: (opts?: KubeCallOptions) => Promise<ServerGroup>,
+  opts?: KubeCallOptions,
+): Promise<ServerGroup> {
+  const { account, namespace, requestId } = req;
+  if (!requestId) return create(opts);
+  return once(
+    {
+      ...req,
+      requestId,
+      run: ({ opts: held }) => create(held),
+      encode: (group) => group.name,
+      replay: (name) => readServerGroup(account, { account: account.name, namespace, name }, opts),
+    },
+    opts,
+  );
+}
+
+/**
+ * Creates the next version of a validated spec's cluster. Versions are
+ * claimed by the API server's create: when another caller (or kubedriver
+ * replica) took the version first, the create fails with AlreadyExists and
+ * the next free one is tried, so no version is used twice and nothing is
+ * overwritten. A create resumed for a request id first looks for the group
+ * an earlier holder of the id may have created.
+ */
+export async function claimNextVersion(
+  account: Account,
+  namespace: string,
+  spec: ServerGroupSpec,
+  requestId: string | undefined,
+  opts?: KubeCallOptions,
+): Promise<ServerGroup> {
+  await requireLoadBalancers(account, namespace, spec.loadBalancers, opts);
+  const cluster = clusterName(spec);
+  const marker = randomUUID();
+  const existing = await listReplicationControllers(account.kube, namespace, selectors.serverGroups({ cluster }), opts);
+  const earlier = requestId && existing.find((rc) => rc.metadata?.annotations?.[annotationKeys.createRequestId] === requestId);
+  if (earlier) return viewWithPods(account, earlier, opts);
+  /** Versions found taken: listed, or claimed by someone else's create since. */
+  const taken = existing.flatMap((rc) => parseServerGroupName(rc.metadata?.name ?? "")?.version ?? []);
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    // After a lost race the next version is known without a new list, unless a concurrent
-    // retry of this very request may be the winner: then the list shows it.
-    if (!existing || req.requestId) {
-      existing = await listReplicationControllers(account.kube, req.namespace, selector, opts);
-      taken.length = 0;
-    }
-    const earlier = req.requestId && existing.find((rc) => rc.metadata?.annotations?.[annotationKeys.createRequestId] === req.requestId);
-    if (earlier) return viewWithPods(account, earlier, opts);
-    const version = nextVersion([...existing.flatMap((rc) => parseServerGroupName(rc.metadata?.name ?? "")?.version ?? []), ...taken]);
+    const version = nextVersion(taken);
     if (version === undefined) {
-      throw new FailedPreconditionError(`cluster "${cluster}" in namespace "${req.namespace}" of account "${req.account}" already has all 1,000 versions; destroy some first`);
+      throw new FailedPreconditionError(`cluster "${cluster}" in namespace "${namespace}" of account "${account.name}" already has all 1,000 versions; destroy some first`);
     }
-    const manifest = replicationControllerFor(spec, version, pullSecretNames(account, req.namespace), req.requestId);
+    const manifest = replicationControllerFor(spec, version, pullSecretNames(account, namespace), requestId);
     manifest.metadata!.annotations![annotationKeys.createAttempt] = marker;
     try {
-      const created = await createReplicationController(account.kube, req.namespace, manifest, opts);
-      return serverGroupView(req.account, created, []);
+      const created = await createReplicationController(account.kube, namespace, manifest, opts);
+      return serverGroupView(account.name, created, []);
     } catch (err) {
-      if (isUnavailable(err) || isDeadlineExceeded(err)) return settleLostCreate(account, req.namespace, manifest.metadata!.name!, marker, err, opts);
+      if (isUnavailable(err) || isDeadlineExceeded(err)) return settleLostCreate(account, namespace, manifest.metadata!.name!, marker, err, opts);
       if (!isAlreadyExists(err)) throw err;
       taken.push(version);
     }
   }
-  throw new ConflictError(`could not claim a free version of cluster "${cluster}" in namespace "${req.namespace}" after ${maxAttempts} attempts; retry`);
+  throw new ConflictError(`could not claim a free version of cluster "${cluster}" in namespace "${namespace}" after ${maxAttempts} attempts; retry`);
 }
 
 /**
@@ -136,9 +168,4 @@ async function requireLoadBalancers(account: Account, namespace: string, service
       { reason: "LOAD_BALANCER_NOT_FOUND", resource: { type: "service", name: missing[0]!, owner: `account ${account.name}, namespace ${namespace}` } },
     );
   }
-}
-
-async function viewWithPods(account: Account, rc: V1ReplicationController, opts?: KubeCallOptions): Promise<ServerGroup> {
-  const pods = await listPods(account.kube, rc.metadata!.namespace!, podSelector(rc.metadata!.name!), opts);
-  return serverGroupView(account.name, rc, pods);
 }

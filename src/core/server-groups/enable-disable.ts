@@ -1,14 +1,12 @@
+import { randomUUID } from "node:crypto";
+import type { Account } from "../accounts/account.js";
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { pointer, type JsonPatch } from "../../kube/json-patch.js";
-import { listPods, patchPod } from "../../kube/pods.js";
-import { patchReplicationController, readReplicationController } from "../../kube/replication-controllers.js";
-import { isNotFound } from "../../common/errors.js";
-import { annotationKeys, loadBalancersIn } from "./labels.js";
-import { getServerGroup, notFound } from "./read.js";
+import { once } from "../requests/once.js";
+import { readServerGroup } from "./read.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
-import { podSelector, requireServerGroup } from "./view.js";
+import { startTrafficChange, type TrafficChanges } from "./traffic.js";
 
 export interface TrafficChange {
   serverGroup: ServerGroup;
@@ -19,72 +17,47 @@ export interface TrafficChange {
 /**
  * Flips every `load-balancer-*` label of the RC's pod template and of every
  * pod to "true" (enable) or "false" (disable), so the Services start or stop
- * routing to the pods. Idempotent; with a request id, a retry returns the
- * first call's list of changed pods (kept in an annotation on the RC).
+ * routing to the pods. Idempotent; a change this call could not finish (a
+ * cut connection, a crash) is completed by `TrafficChanges` once its lease is
+ * over. With a request id, exactly once: a retry returns the first call's
+ * list of changed pods.
  */
 export async function setTraffic(
   registry: AccountRegistry,
+  changes: TrafficChanges,
   ref: ServerGroupRef,
   enabled: boolean,
   requestId: string | undefined,
   opts?: KubeCallOptions,
 ): Promise<TrafficChange> {
   const account = managedNamespace(registry, ref.account, ref.namespace);
-  const rc = await readReplicationController(account.kube, ref.namespace, ref.name, opts).catch((err: unknown) => {
-    throw isNotFound(err) ? notFound(ref, err) : err;
-  });
-  requireServerGroup(rc, ref.account, ref.namespace, ref.name);
-  const operation = enabled ? "enable" : "disable";
-  const last = parseLastRequest(rc.metadata?.annotations?.[annotationKeys.lastRequest]);
-  if (requestId && last?.id === requestId && last.operation === operation) {
-    return { serverGroup: await getServerGroup(registry, ref, opts), changedInstances: last.changedInstances };
-  }
-
-  const value = String(enabled);
-  const templateLabels = rc.spec?.template?.metadata?.labels ?? {};
-  const rcPatch: JsonPatch = loadBalancersIn(templateLabels)
-    .filter((lb) => templateLabels[`load-balancer-${lb}`] !== value)
-    .map((lb) => ({ op: "replace", path: pointer("spec", "template", "metadata", "labels", `load-balancer-${lb}`), value }));
-
-  // The template first: pods the controller creates from now on get the new value.
-  if (rcPatch.length > 0) await patchReplicationController(account.kube, ref.namespace, ref.name, rcPatch, opts);
-
-  const pods = await listPods(account.kube, ref.namespace, podSelector(ref.name), opts);
-  const changedInstances: string[] = [];
-  await Promise.all(
-    pods.map(async (pod) => {
-      const labels = pod.metadata?.labels ?? {};
-      const patch: JsonPatch = loadBalancersIn(labels)
-        .filter((lb) => labels[`load-balancer-${lb}`] !== value)
-        .map((lb) => ({ op: "replace", path: pointer("metadata", "labels", `load-balancer-${lb}`), value }));
-      if (patch.length === 0 || pod.metadata?.deletionTimestamp) return;
-      await patchPod(account.kube, ref.namespace, pod.metadata!.name!, patch, opts).catch((err: unknown) => {
-        // A pod deleted meanwhile needs no label.
-        if (!isNotFound(err)) throw err;
-      });
-      changedInstances.push(pod.metadata!.name!);
-    }),
+  const change = async (o?: KubeCallOptions): Promise<TrafficChange> => {
+    const changedInstances = await changeTraffic(account, changes, ref, enabled, o);
+    return { serverGroup: await readServerGroup(account, ref, o), changedInstances };
+  };
+  if (!requestId) return change(opts);
+  return once(
+    {
+      account,
+      namespace: ref.namespace,
+      requestId,
+      operation: enabled ? "EnableServerGroup" : "DisableServerGroup",
+      request: { name: ref.name },
+      run: ({ opts: held }) => change(held),
+      encode: (r) => JSON.stringify(r.changedInstances),
+      replay: async (encoded) => ({ serverGroup: await readServerGroup(account, ref, opts), changedInstances: JSON.parse(encoded) as string[] }),
+    },
+    opts,
   );
-  changedInstances.sort();
-
-  if (requestId) {
-    const record = JSON.stringify({ id: requestId, operation, changedInstances });
-    await patchReplicationController(
-      account.kube,
-      ref.namespace,
-      ref.name,
-      [{ op: "add", path: pointer("metadata", "annotations", annotationKeys.lastRequest), value: record }],
-      opts,
-    );
-  }
-  return { serverGroup: await getServerGroup(registry, ref, opts), changedInstances };
 }
 
-function parseLastRequest(text: string | undefined): { id: string; operation: string; changedInstances: string[] } | undefined {
-  if (!text) return undefined;
+async function changeTraffic(account: Account, changes: TrafficChanges, ref: ServerGroupRef, enabled: boolean, opts?: KubeCallOptions): Promise<string[]> {
+  const started = await startTrafficChange(account, ref, enabled, randomUUID(), changes.leaseMs, opts);
+  if (!started) return [];
   try {
-    return JSON.parse(text) as { id: string; operation: string; changedInstances: string[] };
-  } catch {
-    return undefined;
+    return await started.finish();
+  } catch (err) {
+    changes.completeLater(account, ref, started.until);
+    throw err;
   }
 }

@@ -4,10 +4,10 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { listPods } from "../../kube/pods.js";
 import { listReplicationControllers } from "../../kube/replication-controllers.js";
-import { labelKeys, managedByLabel } from "./labels.js";
+import { isServerGroup, labelKeys, selectors } from "./ownership.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup } from "./spec.js";
-import { isServerGroup, serverGroupView } from "./view.js";
+import { serverGroupView } from "./view.js";
 
 export interface ListFilter {
   /** Empty: every account. */
@@ -34,9 +34,7 @@ export async function listServerGroups(registry: AccountRegistry, filter: ListFi
         .list()
         .filter((a) => filter.include?.(a) ?? true)
         .flatMap((a) => a.namespaces.filter((ns) => !filter.namespaces.length || filter.namespaces.includes(ns)).map((ns): [Account, string] => [a, ns]));
-  let selector = `${managedByLabel.key}=${managedByLabel.value}`;
-  if (filter.application) selector += `,${labelKeys.application}=${filter.application}`;
-  if (filter.cluster) selector += `,${labelKeys.cluster}=${filter.cluster}`;
+  const selector = selectors.serverGroups({ application: filter.application, cluster: filter.cluster });
 
   const perScope = await Promise.all(
     scopes.map(async ([account, namespace]) => {
@@ -47,7 +45,9 @@ export async function listServerGroups(registry: AccountRegistry, filter: ListFi
       const podsOf = new Map<string, V1Pod[]>();
       for (const p of pods) {
         const group = p.metadata?.labels?.[labelKeys.serverGroup] ?? "";
-        podsOf.set(group, [...(podsOf.get(group) ?? []), p]);
+        const known = podsOf.get(group);
+        if (known) known.push(p);
+        else podsOf.set(group, [p]);
       }
       return rcs.filter(isServerGroup).map((rc) => serverGroupView(account.name, rc, podsOf.get(rc.metadata!.name!) ?? []));
     }),

@@ -1,5 +1,5 @@
 import type { V1Container, V1Probe, V1ReplicationController, V1Volume } from "@kubernetes/client-node";
-import { annotationKeys, labelKeys, loadBalancerLabel, managedByLabel } from "./labels.js";
+import { annotationKeys, labelKeys, loadBalancerLabel, managedByLabel, rcSelector } from "./ownership.js";
 import { clusterName, serverGroupName } from "./naming.js";
 import type { ContainerSpec, ProbeSpec, ServerGroupSpec, VolumeSpec } from "./spec.js";
 
@@ -38,7 +38,7 @@ export function replicationControllerFor(
     },
     spec: {
       replicas: spec.targetSize,
-      selector: { [labelKeys.serverGroup]: name, [managedByLabel.key]: managedByLabel.value },
+      selector: rcSelector(name),
       template: {
         metadata: { labels: { ...spec.labels, ...identity, ...loadBalancers } },
         spec: {

@@ -2,27 +2,52 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { scaleReplicationController } from "../../kube/replication-controllers.js";
 import { InvalidArgumentError, isNotFound } from "../../common/errors.js";
-import { getServerGroup, notFound } from "./read.js";
+import { once } from "../requests/once.js";
+import { serverGroupNotFound } from "./ownership.js";
+import { readServerGroup } from "./read.js";
+import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
 
 const maxTargetSize = 10_000;
 
 /**
  * Sets the number of pods through the scale subresource and returns once the
- * API server accepted it. Resizing to a size is idempotent by nature, so a
- * retry (with or without request id) has the same effect.
+ * API server accepted it. Resizing to a size is idempotent by nature; with a
+ * request id it is also refused when the id was used for another request.
  */
-export async function resizeServerGroup(registry: AccountRegistry, ref: ServerGroupRef, targetSize: number, opts?: KubeCallOptions): Promise<ServerGroup> {
+export async function resizeServerGroup(
+  registry: AccountRegistry,
+  ref: ServerGroupRef,
+  targetSize: number,
+  requestId: string | undefined,
+  opts?: KubeCallOptions,
+): Promise<ServerGroup> {
   if (!Number.isInteger(targetSize) || targetSize < 0 || targetSize > maxTargetSize) {
     throw new InvalidArgumentError(`target_size must be between 0 and ${maxTargetSize}, got ${targetSize}`, [
       { field: "target_size", description: `must be between 0 and ${maxTargetSize}, got ${targetSize}` },
     ]);
   }
-  const current = await getServerGroup(registry, ref, opts);
-  if (current.spec.targetSize !== targetSize) {
-    await scaleReplicationController(registry.get(ref.account).kube, ref.namespace, ref.name, targetSize, opts).catch((err: unknown) => {
-      throw isNotFound(err) ? notFound(ref, err) : err;
+  const account = managedNamespace(registry, ref.account, ref.namespace);
+  const resize = async (o?: KubeCallOptions) => {
+    const current = await readServerGroup(account, ref, o);
+    if (current.spec.targetSize === targetSize) return current;
+    await scaleReplicationController(account.kube, ref.namespace, ref.name, targetSize, o).catch((err: unknown) => {
+      throw isNotFound(err) ? serverGroupNotFound(ref, err) : err;
     });
-  }
-  return getServerGroup(registry, ref, opts);
+    return readServerGroup(account, ref, o);
+  };
+  if (!requestId) return resize(opts);
+  return once(
+    {
+      account,
+      namespace: ref.namespace,
+      requestId,
+      operation: "ResizeServerGroup",
+      request: { name: ref.name, targetSize },
+      run: ({ opts: held }) => resize(held),
+      encode: () => "",
+      replay: () => readServerGroup(account, ref, opts),
+    },
+    opts,
+  );
 }

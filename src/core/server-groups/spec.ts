@@ -97,13 +97,22 @@ export interface ServerGroup extends ServerGroupRef {
   readyReplicas: number;
   generation: number;
   observedGeneration: number;
+  /** True only when the template and every pod route traffic (`traffic` is "enabled"). */
   enabled: boolean;
+  traffic: TrafficState;
   images: string[];
   imagePullSecrets: string[];
   instances: Instance[];
   createTime?: Date;
   uid: string;
 }
+
+/**
+ * Whether Services route to the group, as its template and its pods say
+ * together: "partial" when they disagree (an enable/disable in progress or
+ * interrupted, which kubedriver completes by itself).
+ */
+export type TrafficState = "enabled" | "disabled" | "partial";
 
 export interface Instance {
   name: string;

@@ -2,7 +2,7 @@ import { FieldErrors, FieldPath } from "../../common/field-path.js";
 import { InvalidArgumentError } from "../../common/errors.js";
 import { dns1123LabelProblem } from "../../common/kubernetes-names.js";
 import { normaliseImage } from "./image.js";
-import { isReservedLabel } from "./labels.js";
+import { isReservedLabel } from "./ownership.js";
 import { quoted } from "../../common/quoted.js";
 import { checkNameParts } from "./naming.js";
 import type { KeyRef, ProbeSpec, ServerGroupSpec } from "./spec.js";

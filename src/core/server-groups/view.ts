@@ -1,22 +1,7 @@
 import type { V1Pod, V1ReplicationController } from "@kubernetes/client-node";
-import { NotFoundError } from "../../common/errors.js";
-import { annotationKeys, isEnabled, labelKeys, loadBalancersIn, managedByLabel } from "./labels.js";
+import { annotationKeys, isDisabled, isEnabled, labelKeys, loadBalancersIn } from "./ownership.js";
 import { parseServerGroupName } from "./naming.js";
-import type { ContainerState, Instance, ServerGroup, ServerGroupSpec } from "./spec.js";
-
-export function isServerGroup(rc: V1ReplicationController): boolean {
-  return rc.metadata?.labels?.[managedByLabel.key] === managedByLabel.value && Boolean(rc.metadata?.annotations?.[annotationKeys.spec]);
-}
-
-/** Only ReplicationControllers kubedriver created are server groups. */
-export function requireServerGroup(rc: V1ReplicationController, account: string, namespace: string, name: string): void {
-  if (!isServerGroup(rc)) {
-    throw new NotFoundError(`server group "${name}" not found in namespace "${namespace}" of account "${account}" (a ReplicationController of that name exists, but kubedriver did not create it)`, {
-      reason: "SERVER_GROUP_NOT_FOUND",
-      resource: { type: "server group", name, owner: `account ${account}, namespace ${namespace}` },
-    });
-  }
-}
+import type { ContainerState, Instance, ServerGroup, ServerGroupSpec, TrafficState } from "./spec.js";
 
 /** A server group as the API shows it: the requested spec, with the live state of the RC and its pods. */
 export function serverGroupView(account: string, rc: V1ReplicationController, pods: V1Pod[]): ServerGroup {
@@ -26,6 +11,8 @@ export function serverGroupView(account: string, rc: V1ReplicationController, po
   const templateLabels = template?.metadata?.labels ?? {};
   const ownAnnotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => !k.startsWith("kubedriver.io/")));
   const parsed = parseServerGroupName(meta.name!);
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  const traffic = trafficOf([templateLabels, ...live.map((p) => p.metadata?.labels ?? {})]);
   const spec: ServerGroupSpec = {
     ...requested,
     targetSize: rc.spec?.replicas ?? 0,
@@ -43,11 +30,11 @@ export function serverGroupView(account: string, rc: V1ReplicationController, po
     readyReplicas: rc.status?.readyReplicas ?? 0,
     generation: meta.generation ?? 0,
     observedGeneration: rc.status?.observedGeneration ?? 0,
-    enabled: isEnabled(templateLabels),
+    enabled: traffic === "enabled",
+    traffic,
     images: (template?.spec?.containers ?? []).map((c) => c.image ?? ""),
     imagePullSecrets: (template?.spec?.imagePullSecrets ?? []).map((s) => s.name ?? ""),
-    instances: pods
-      .filter((p) => !p.metadata?.deletionTimestamp)
+    instances: live
       .sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1))
       .map(instanceView),
     createTime: meta.creationTimestamp ? new Date(meta.creationTimestamp) : undefined,
@@ -81,7 +68,9 @@ function instanceView(pod: V1Pod): Instance {
   };
 }
 
-/** The label selector of a server group's pods. */
-export function podSelector(name: string): string {
-  return `${labelKeys.serverGroup}=${name},${managedByLabel.key}=${managedByLabel.value}`;
+/** Enabled or disabled only when the template and every pod agree. */
+function trafficOf(labelSets: Record<string, string>[]): TrafficState {
+  if (labelSets.every(isEnabled)) return "enabled";
+  if (labelSets.every(isDisabled)) return "disabled";
+  return "partial";
 }

@@ -1,0 +1,214 @@
+import { catchError, defer, EMPTY, from, interval, mergeMap, startWith, type Subscription, timer } from "rxjs";
+import type { V1ReplicationController } from "@kubernetes/client-node";
+import { isInvalidArgument, isNotFound } from "../../common/errors.js";
+import type { KubeCallOptions } from "../../kube/client.js";
+import { pointer, type JsonPatch } from "../../kube/json-patch.js";
+import { listPods, patchPod } from "../../kube/pods.js";
+import { listReplicationControllers, patchReplicationController } from "../../kube/replication-controllers.js";
+import type { Logger } from "../../observability/logger.js";
+import type { Account } from "../accounts/account.js";
+import { annotationKeys, labelKeys, loadBalancerLabel, loadBalancersIn, readServerGroupRc, selectors } from "./ownership.js";
+import type { ServerGroupRef } from "./spec.js";
+
+/**
+ * An enable/disable is two steps (the RC's template, then each pod), and a
+ * caller can vanish between them. So the first step also marks the RC with
+ * the change and a lease (until when its caller may still be at it); the
+ * caller clears the mark once every pod follows. A mark whose lease is over
+ * is an interrupted change: `TrafficChanges` completes it towards the
+ * template, which already says what was asked.
+ */
+interface Mark {
+  enabled: boolean;
+  /** Epoch ms. */
+  until: number;
+  /** Unique to one change, so that clearing never removes a newer change's mark. */
+  id: string;
+}
+
+export interface StartedChange {
+  until: number;
+  /** Brings every pod in line and clears the mark; returns the pods it changed. */
+  finish(): Promise<string[]>;
+}
+
+/** Marks the RC and flips its template; undefined when the group has no load balancer (nothing to route). */
+export async function startTrafficChange(
+  account: Account,
+  ref: ServerGroupRef,
+  enabled: boolean,
+  id: string,
+  leaseMs: number,
+  opts?: KubeCallOptions,
+): Promise<StartedChange | undefined> {
+  const rc = await readServerGroupRc(account, ref, opts);
+  const templateLabels = rc.spec?.template?.metadata?.labels ?? {};
+  const loadBalancers = loadBalancersIn(templateLabels);
+  if (loadBalancers.length === 0) return undefined;
+  const value = String(enabled);
+  const mark: Mark = { enabled, until: Date.now() + leaseMs, id };
+  const text = JSON.stringify(mark);
+  // The caller's work ends with its lease, so that completing it later never races with it.
+  const lease = AbortSignal.timeout(leaseMs);
+  const held = { ...opts, signal: opts?.signal ? AbortSignal.any([opts.signal, lease]) : lease };
+  await patchReplicationController(
+    account.kube,
+    ref.namespace,
+    ref.name,
+    [
+      ...loadBalancers
+        .filter((lb) => templateLabels[loadBalancerLabel(lb)] !== value)
+        .map((lb) => ({ op: "replace" as const, path: pointer("spec", "template", "metadata", "labels", loadBalancerLabel(lb)), value })),
+      { op: "add", path: pointer("metadata", "labels", labelKeys.trafficPending), value: "true" },
+      { op: "add", path: pointer("metadata", "annotations", annotationKeys.trafficChange), value: text },
+    ],
+    held,
+  );
+  return {
+    until: mark.until,
+    finish: async () => {
+      const changed = await alignPods(account, ref, value, held);
+      await clearMark(account, ref, text, held);
+      return changed;
+    },
+  };
+}
+
+/** Sets every live pod's `load-balancer-*` labels to `value`; returns the pods it changed, sorted. */
+async function alignPods(account: Account, ref: ServerGroupRef, value: string, opts?: KubeCallOptions): Promise<string[]> {
+  const pods = await listPods(account.kube, ref.namespace, selectors.podsOf(ref.name), opts);
+  const changed: string[] = [];
+  await Promise.all(
+    pods.map(async (pod) => {
+      const labels = pod.metadata?.labels ?? {};
+      const patch: JsonPatch = loadBalancersIn(labels)
+        .filter((lb) => labels[loadBalancerLabel(lb)] !== value)
+        .map((lb) => ({ op: "replace", path: pointer("metadata", "labels", loadBalancerLabel(lb)), value }));
+      if (patch.length === 0 || pod.metadata?.deletionTimestamp) return;
+      const patched = await patchPod(account.kube, ref.namespace, pod.metadata!.name!, patch, opts).then(
+        () => true,
+        (err: unknown) => {
+          // A pod deleted meanwhile needs no label.
+          if (isNotFound(err)) return false;
+          throw err;
+        },
+      );
+      if (patched) changed.push(pod.metadata!.name!);
+    }),
+  );
+  return changed.sort();
+}
+
+/** Removes the mark, provided it is still this change's (`text`; a newer change keeps its own). */
+async function clearMark(account: Account, ref: ServerGroupRef, text: string | undefined, opts?: KubeCallOptions): Promise<void> {
+  const annotation = pointer("metadata", "annotations", annotationKeys.trafficChange);
+  await patchReplicationController(
+    account.kube,
+    ref.namespace,
+    ref.name,
+    [
+      ...(text === undefined ? [] : [{ op: "test" as const, path: annotation, value: text }]),
+      { op: "remove", path: annotation },
+      { op: "remove", path: pointer("metadata", "labels", labelKeys.trafficPending) },
+    ],
+    opts,
+  ).catch((err: unknown) => {
+    // A failed test (422) is a newer change's mark; a missing RC has no pods to route.
+    if (!isInvalidArgument(err) && !isNotFound(err)) throw err;
+  });
+}
+
+function markOf(rc: V1ReplicationController): Mark | undefined {
+  try {
+    const parsed = JSON.parse(rc.metadata?.annotations?.[annotationKeys.trafficChange] ?? "") as Partial<Mark>;
+    if (typeof parsed.enabled !== "boolean" || typeof parsed.until !== "number" || typeof parsed.id !== "string") return undefined;
+    return { enabled: parsed.enabled, until: parsed.until, id: parsed.id };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface TrafficChangesOptions {
+  /** How often every managed namespace is searched for interrupted changes. */
+  intervalMs: number;
+  /** How long an enable/disable may take; its mark's lease. */
+  leaseMs?: number;
+  log: Logger;
+}
+
+/**
+ * Completes interrupted enable/disable changes without a caller's retry:
+ * those this process gave up on, at their lease's end; and those any replica
+ * left behind (a crash, a kill -9), found by a sweep of marked RCs (one
+ * labelled LIST per namespace) at start and on every interval.
+ */
+export class TrafficChanges {
+  readonly leaseMs: number;
+  private readonly due = new Map<string, Subscription>();
+  private sweeping?: Subscription;
+
+  constructor(
+    private readonly accounts: () => readonly Account[],
+    private readonly options: TrafficChangesOptions,
+  ) {
+    this.leaseMs = options.leaseMs ?? 10_000;
+  }
+
+  start(): void {
+    this.sweeping ??= interval(this.options.intervalMs)
+      .pipe(
+        startWith(0),
+        mergeMap(() => from(this.accounts().flatMap((a) => a.namespaces.map((ns) => [a, ns] as const)))),
+        mergeMap(([account, namespace]) => defer(() => this.sweep(account, namespace)).pipe(catchError(() => EMPTY)), 4),
+      )
+      .subscribe();
+  }
+
+  stop(): void {
+    this.sweeping?.unsubscribe();
+    for (const s of this.due.values()) s.unsubscribe();
+    this.due.clear();
+  }
+
+  /** Completes the group's change once `until` has passed (unless a newer change took over). */
+  completeLater(account: Account, ref: ServerGroupRef, until: number): void {
+    const key = `${account.name}/${ref.namespace}/${ref.name}`;
+    if (this.due.has(key)) return;
+    const wait = Math.max(until - Date.now(), 0) + 1;
+    this.due.set(
+      key,
+      timer(wait).subscribe(() => {
+        this.due.delete(key);
+        void this.complete(account, ref).catch((err: unknown) => {
+          this.options.log.warn("interrupted traffic change not completed yet; retrying on the next sweep", { ...ref, error: err });
+        });
+      }),
+    );
+  }
+
+  private async sweep(account: Account, namespace: string): Promise<void> {
+    const marked = await listReplicationControllers(account.kube, namespace, selectors.trafficPending(), { timeoutMs: this.options.intervalMs });
+    for (const rc of marked) {
+      const mark = markOf(rc);
+      const ref = { account: account.name, namespace, name: rc.metadata!.name! };
+      this.completeLater(account, ref, mark?.until ?? 0);
+    }
+  }
+
+  /** Re-reads the mark: a change still under its lease is left to its caller. */
+  private async complete(account: Account, ref: ServerGroupRef): Promise<void> {
+    const rc = await readServerGroupRc(account, ref).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    if (!rc || rc.metadata?.labels?.[labelKeys.trafficPending] !== "true") return;
+    const mark = markOf(rc);
+    if (mark && mark.until > Date.now()) return this.completeLater(account, ref, mark.until);
+    // The template says what was asked; an unreadable mark is completed towards it too.
+    const enabled = mark?.enabled ?? loadBalancersIn(rc.spec?.template?.metadata?.labels).every((lb) => rc.spec?.template?.metadata?.labels?.[loadBalancerLabel(lb)] === "true");
+    const started = await startTrafficChange(account, ref, enabled, `completes-${mark?.id ?? "unknown"}`, this.leaseMs);
+    if (!started) return clearMark(account, ref, undefined);
+    const changed = await started.finish();
+    this.options.log.info("completed an interrupted traffic change", { ...ref, enabled, changedInstances: changed.length });
+  }
+}
