@@ -1,0 +1,60 @@
+import { startKubedriver, type Kubedriver, type KubedriverOptions } from "../../src/app.js";
+import { parseConfig } from "../../src/config/load.js";
+import { type Logger, silentLogger } from "../../src/observability/logger.js";
+import type { TestCluster } from "./cluster.js";
+import { clientsFor } from "./grpc.js";
+
+export interface TestAccount {
+  name: string;
+  namespaces: string[];
+  /** Default: the cluster's admin kubeconfig. */
+  kubeconfigFile?: string;
+}
+
+export interface KubedriverOn {
+  app: Kubedriver;
+  clients: ReturnType<typeof clientsFor>;
+  close(): Promise<void>;
+}
+
+/**
+ * A kubedriver serving `accounts` of `cluster` on a free loopback port, with
+ * one docker registry `hub` bound to every account, and grpc-js clients for
+ * it. Several on one cluster behave as replicas do.
+ */
+export async function startKubedriverOn(
+  cluster: TestCluster,
+  opts: { accounts: TestAccount[]; kubernetes?: string; log?: Logger; options?: KubedriverOptions },
+): Promise<KubedriverOn> {
+  const accounts = opts.accounts
+    .map(
+      (a) => `
+    - name: ${a.name}
+      kubeconfigFile: ${JSON.stringify(a.kubeconfigFile ?? cluster.kubeconfigPath)}
+      namespaces: [${a.namespaces.join(", ")}]
+      dockerRegistries: [{accountName: hub}]`,
+    )
+    .join("");
+  const app = await startKubedriver(
+    parseConfig(`
+server: {listen: "127.0.0.1:0"}
+kubernetes:
+  ${opts.kubernetes ?? ""}
+  accounts:${accounts}
+dockerRegistry:
+  accounts:
+    - {name: hub, address: https://index.docker.io, username: u, password: hub-password}
+`),
+    opts.log ?? silentLogger,
+    opts.options,
+  );
+  const clients = clientsFor(app.grpc.address);
+  return {
+    app,
+    clients,
+    async close() {
+      clients.close();
+      await app.stop();
+    },
+  };
+}
