@@ -59,7 +59,7 @@ export function namespaceHealthHandlers(registry: AccountRegistry, monitor: Name
   return {
     checkNamespaces: unary("CheckNamespaces", deps, async (req, ctx) => {
       const filter = selection(req, ctx.caller);
-      const round = req.fresh ? abortable(monitor.runRound(), ctx.signal) : monitor.latestRound(ctx.signal);
+      const round = req.fresh ? abortable(monitor.freshRound(), ctx.signal) : monitor.latestRound(ctx.signal);
       return { round: toProtoRound(filterRound(await untilDeadline(round, ctx.signal), filter)) };
     }),
     watchNamespaces: serverStream(
