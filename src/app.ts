@@ -45,7 +45,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   const deps = {
     log,
     tracker,
-    authenticate: authenticator({ tokens, clientCertificates: Boolean(tls?.clientCaFile) }),
+    authenticate: authenticator({ tokens, clientCertificates: Boolean(tls?.clientCaFile), log }),
   };
   const provisioner = new AccountProvisioner(registry.list(), { log: log.child({ component: "provisioner" }), ...options.provisioning });
   const namespaceMonitor = new NamespaceMonitor(monitoredAccounts(registry.list()), {

@@ -1,5 +1,4 @@
 import type { Account as CoreAccount } from "../core/accounts/account.js";
-import { mayUse, requirePermission } from "../core/auth/permissions.js";
 import type { AccountProvisioner, Reachability as CoreReachability } from "../core/accounts/provisioner.js";
 import type { ProvisioningAction as CoreAction, ProvisioningFailure, ProvisioningResult as CoreResult } from "../core/accounts/provisioning-result.js";
 import type { AccountRegistry } from "../core/accounts/registry.js";
@@ -42,20 +41,18 @@ export function accountsHandlers(registry: AccountRegistry, provisioner: Account
   };
   return {
     listAccounts: unary("ListAccounts", deps, async (req, ctx) => {
-      const readable = registry.list().filter((a) => mayUse(ctx.caller, a.permissions, "READ"));
+      const readable = registry.usableBy(ctx.caller, "READ");
       const page = pageOf(readable, (a) => a.name, req, { defaultSize: 100, maxSize: 1000 });
       return { accounts: page.items.map(toProto), nextPageToken: page.nextPageToken };
     }),
     getAccount: unary("GetAccount", deps, async (req, ctx) => {
       requireField("account", req.account);
-      const account = registry.get(req.account);
-      requirePermission(ctx.caller, account, "READ");
+      const account = registry.access(req.account, ctx.caller, "READ");
       return { account: toProto(account) };
     }),
     syncAccount: unary("SyncAccount", deps, async (req, ctx) => {
       requireField("account", req.account);
-      const account = registry.get(req.account);
-      requirePermission(ctx.caller, account, "WRITE");
+      const account = registry.access(req.account, ctx.caller, "WRITE");
       return { result: resultToProto(await provisioner.sync(account)) };
     }),
   };

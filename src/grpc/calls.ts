@@ -27,8 +27,11 @@ export interface CallContext {
 /** grpc-js does not export the type of a call's transport security details. */
 type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>["getAuthContext"]>;
 
-/** Establishes who calls; throws UnauthenticatedError when nobody can be established. */
-export type Authenticate = (call: { metadata: Metadata; getAuthContext(): AuthContext }) => Caller;
+/** The parts of a call that say who is calling. */
+type CallCredentials = { metadata: Metadata; getAuthContext(): AuthContext; getPeer(): string };
+
+/** Establishes who calls; throws (or rejects with) UnauthenticatedError when nobody can be established. */
+export type Authenticate = (call: CallCredentials) => Caller | Promise<Caller>;
 
 /**
  * Keeps the calls in flight, so that shutdown can let unary calls finish and
@@ -99,7 +102,7 @@ export function unary<Req, Res>(
     const ctx = contextOf(method, call, deps);
     const done = (async () => {
       try {
-        identify(ctx.context, call, deps);
+        await identify(ctx.context, call, deps);
         const response = await handle(wellFormed(call.request), ctx.context);
         callback(null, response);
         logCall(ctx.context.log, Code.OK, started);
@@ -186,7 +189,7 @@ export function serverStream<Req, Res>(
 
     void (async () => {
       try {
-        identify(ctx.context, call, deps);
+        await identify(ctx.context, call, deps);
         const messages = await open(wellFormed(call.request), ctx.context);
         if (finished) return;
         subscription = messages.subscribe({
@@ -233,9 +236,9 @@ function wellFormed<Req>(request: Req): Req {
   return request;
 }
 
-function identify(context: CallContext, call: { metadata: Metadata; getAuthContext(): AuthContext }, deps: CallDeps): void {
+async function identify(context: CallContext, call: CallCredentials, deps: CallDeps): Promise<void> {
   if (!deps.authenticate) return;
-  context.caller = deps.authenticate(call);
+  context.caller = await deps.authenticate(call);
   context.log = context.log.child({ caller: context.caller.name });
 }
 

@@ -1,7 +1,6 @@
 import { map } from "rxjs";
 import type { AccountRegistry } from "../core/accounts/registry.js";
 import type { Caller } from "../core/auth/caller.js";
-import { mayUse, requirePermission } from "../core/auth/permissions.js";
 import { DeadlineExceededError } from "../common/errors.js";
 import type { NamespaceMonitor } from "../core/health/monitor.js";
 import { filterRound, type NamespaceProbe as CoreProbe, type ProbeRound as CoreRound, type RoundFilter } from "../core/health/round.js";
@@ -38,11 +37,10 @@ export const NamespaceHealthService = {
 
 export function namespaceHealthHandlers(registry: AccountRegistry, monitor: NamespaceMonitor, deps: CallDeps): HealthServer {
   const selection = (req: RoundFilter, caller: Caller | undefined): RoundFilter => {
-    for (const account of req.accounts) requirePermission(caller, registry.get(account), "READ");
+    for (const account of req.accounts) registry.access(account, caller, "READ");
     if (req.accounts.length > 0) return { accounts: req.accounts, namespaces: req.namespaces };
-    const all = registry.list();
-    const readable = all.filter((a) => mayUse(caller, a.permissions, "READ")).map((a) => a.name);
-    if (readable.length === all.length) return { accounts: [], namespaces: req.namespaces };
+    const readable = registry.usableBy(caller, "READ").map((a) => a.name);
+    if (readable.length === registry.list().length) return { accounts: [], namespaces: req.namespaces };
     // An empty account filter means every account; "" matches none (account names are never empty).
     return { accounts: readable.length > 0 ? readable : [""], namespaces: req.namespaces };
   };
@@ -59,7 +57,7 @@ export function namespaceHealthHandlers(registry: AccountRegistry, monitor: Name
   return {
     checkNamespaces: unary("CheckNamespaces", deps, async (req, ctx) => {
       const filter = selection(req, ctx.caller);
-      const round = req.fresh ? abortable(monitor.runRound(), ctx.signal) : monitor.latestRound(ctx.signal);
+      const round = req.fresh ? abortable(monitor.freshRound(), ctx.signal) : monitor.latestRound(ctx.signal);
       return { round: toProtoRound(filterRound(await untilDeadline(round, ctx.signal), filter)) };
     }),
     watchNamespaces: serverStream(

@@ -1,5 +1,5 @@
 import type { AccountRegistry } from "../core/accounts/registry.js";
-import { mayUse, requirePermission, type Permission } from "../core/auth/permissions.js";
+import { mayUse, type Permission } from "../core/auth/permissions.js";
 import { InvalidArgumentError, isInvalidArgument } from "../common/errors.js";
 import { FieldErrors, FieldPath } from "../common/field-path.js";
 import { cloneServerGroup } from "../core/server-groups/clone.js";
@@ -24,8 +24,8 @@ export { ServerGroupsService };
 const maxRequestIdLength = 128;
 
 export function serverGroupsHandlers(registry: AccountRegistry, trafficChanges: TrafficChanges, deps: CallDeps): ServerGroupsServer {
-  /** NOT_FOUND for an unknown account, then PERMISSION_DENIED without the permission. */
-  const allow = (account: string, ctx: CallContext, permission: Permission) => requirePermission(ctx.caller, registry.get(account), permission);
+  /** With authentication on, an unknown account is refused like a forbidden one (AccountRegistry.access). */
+  const allow = (account: string, ctx: CallContext, permission: Permission) => registry.access(account, ctx.caller, permission);
   return {
     createServerGroup: unary("CreateServerGroup", deps, async (req, ctx) => {
       requireFields({ account: req.account, namespace: req.namespace });

@@ -126,33 +126,33 @@ describe("with TLS and bearer tokens", () => {
     await app?.stop();
   });
 
-  // Every RPC on the guarded account, and the code an allowed caller gets.
-  const rpcs = () => {
+  // Every RPC on the guarded account (or another), and the code an allowed caller gets.
+  const rpcs = (account = "guarded") => {
     const { accounts: a, serverGroups: sg, health: h } = clients;
-    const ref = { account: "guarded", namespace: guardedNs, name: existing, requestId: "" };
+    const ref = { account, namespace: guardedNs, name: existing, requestId: "" };
     return [
       { rpc: "ListAccounts", needs: "READ", allowed: Code.OK, run: (md: Metadata) => call(a.listAccounts, a, { pageSize: 0, pageToken: "" }, { metadata: md }) },
-      { rpc: "GetAccount", needs: "READ", allowed: Code.OK, run: (md: Metadata) => call(a.getAccount, a, { account: "guarded" }, { metadata: md }) },
-      { rpc: "SyncAccount", needs: "WRITE", allowed: Code.OK, run: (md: Metadata) => call(a.syncAccount, a, { account: "guarded" }, { metadata: md }) },
+      { rpc: "GetAccount", needs: "READ", allowed: Code.OK, run: (md: Metadata) => call(a.getAccount, a, { account }, { metadata: md }) },
+      { rpc: "SyncAccount", needs: "WRITE", allowed: Code.OK, run: (md: Metadata) => call(a.syncAccount, a, { account }, { metadata: md }) },
       {
         rpc: "CreateServerGroup",
         needs: "WRITE",
         allowed: Code.OK,
-        run: (md: Metadata) => call(sg.createServerGroup, sg, aCreateRequest({ account: "guarded", namespace: guardedNs }), { metadata: md }),
+        run: (md: Metadata) => call(sg.createServerGroup, sg, aCreateRequest({ account, namespace: guardedNs }), { metadata: md }),
       },
       {
         rpc: "CloneServerGroup",
         needs: "WRITE",
         allowed: Code.OK,
         run: (md: Metadata) =>
-          call(sg.cloneServerGroup, sg, { account: "guarded", namespace: guardedNs, source: existing, containers: undefined, loadBalancers: undefined, volumes: undefined, labels: undefined, annotations: undefined, nodeSelector: undefined, requestId: "" }, { metadata: md }),
+          call(sg.cloneServerGroup, sg, { account, namespace: guardedNs, source: existing, containers: undefined, loadBalancers: undefined, volumes: undefined, labels: undefined, annotations: undefined, nodeSelector: undefined, requestId: "" }, { metadata: md }),
       },
       { rpc: "GetServerGroup", needs: "READ", allowed: Code.OK, run: (md: Metadata) => call(sg.getServerGroup, sg, ref, { metadata: md }) },
       {
         rpc: "ListServerGroups",
         needs: "READ",
         allowed: Code.OK,
-        run: (md: Metadata) => call(sg.listServerGroups, sg, { account: "guarded", namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "" }, { metadata: md }),
+        run: (md: Metadata) => call(sg.listServerGroups, sg, { account, namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "" }, { metadata: md }),
       },
       { rpc: "ResizeServerGroup", needs: "WRITE", allowed: Code.OK, run: (md: Metadata) => call(sg.resizeServerGroup, sg, { ...ref, targetSize: 1 }, { metadata: md }) },
       { rpc: "DisableServerGroup", needs: "WRITE", allowed: Code.OK, run: (md: Metadata) => call(sg.disableServerGroup, sg, ref, { metadata: md }) },
@@ -164,8 +164,8 @@ describe("with TLS and bearer tokens", () => {
         allowed: Code.NOT_FOUND,
         run: (md: Metadata) => call(sg.destroyServerGroup, sg, { ...ref, name: "web-v999" }, { metadata: md }),
       },
-      { rpc: "CheckNamespaces", needs: "READ", allowed: Code.OK, run: (md: Metadata) => call(h.checkNamespaces, h, { accounts: ["guarded"], namespaces: [], fresh: false }, { metadata: md }) },
-      { rpc: "WatchNamespaces", needs: "READ", allowed: Code.OK, run: (md: Metadata) => firstWatchMessage(clients, ["guarded"], md) },
+      { rpc: "CheckNamespaces", needs: "READ", allowed: Code.OK, run: (md: Metadata) => call(h.checkNamespaces, h, { accounts: [account], namespaces: [], fresh: false }, { metadata: md }) },
+      { rpc: "WatchNamespaces", needs: "READ", allowed: Code.OK, run: (md: Metadata) => firstWatchMessage(clients, [account], md) },
     ] as const;
   };
 
@@ -188,6 +188,31 @@ describe("with TLS and bearer tokens", () => {
       }
     }
     expect(got).toEqual(want);
+  }, 60_000);
+
+  it("refuses an account that does not exist exactly as one the caller may not use, so names cannot be found by trying (AIP-211)", async () => {
+    const answer = async (run: (md: Metadata) => Promise<unknown>, md: Metadata) => {
+      const err = await grpcError(run(md));
+      const details = detailsOf(err);
+      return { code: Code[err.code], message: err.details, reason: details?.errorInfo?.reason, resource: details?.resourceInfo };
+    };
+    const unknown = rpcs("no-such-account");
+    const compared: string[] = [];
+    for (const [who, token] of [["no permission", tokens.outsider], ["READ only", tokens.reader]] as const) {
+      for (const [i, r] of rpcs().entries()) {
+        if (r.rpc === "ListAccounts" || (who === "READ only" && r.needs === "READ")) continue;
+        const denied = await answer(r.run, bearer(token));
+        const missing = await answer(unknown[i]!.run, bearer(token));
+        expect(denied, `${r.rpc} by ${who}`).toMatchObject({ code: "PERMISSION_DENIED", reason: "ACCOUNT_PERMISSION_DENIED" });
+        expect(missing, `${r.rpc} by ${who}`).toEqual({
+          ...denied,
+          message: denied.message.replace('"guarded"', '"no-such-account"'),
+          resource: { ...denied.resource, resourceName: "no-such-account" },
+        });
+        compared.push(`${r.rpc} by ${who}`);
+      }
+    }
+    expect(compared).toHaveLength(12 + 7);
   }, 60_000);
 
   it("names the account and the permission when it denies, and logs the caller", async () => {

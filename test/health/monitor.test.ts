@@ -232,6 +232,43 @@ describe("the namespace monitor", () => {
     expect(cluster.probeCount()).toBe(2);
   });
 
+  it("starts at most one fresh round per 5 s however often it is asked, and gives the askers in between the latest round", async () => {
+    const cluster = aFakeCluster({ prod: ["web", "batch"], dev: ["a"] });
+    const monitor = aMonitor(cluster, { intervalMs: 3_600_000 });
+    monitor.start();
+    await vi.advanceTimersByTimeAsync(100);
+    const numbers: number[] = [];
+    // 200 callers one after another, 100 ms apart: 20 s of asking.
+    for (let i = 0; i < 200; i++) {
+      const round = monitor.freshRound();
+      await vi.advanceTimersByTimeAsync(100);
+      numbers.push((await round).number);
+    }
+    expect([...new Set(numbers)]).toEqual([2, 3, 4, 5]);
+    expect(numbers.filter((n) => n === 2)).toHaveLength(50);
+    expect(cluster.probeCount()).toBe(3 * 5);
+  });
+
+  it("lets concurrent fresh askers join the round in flight", async () => {
+    const cluster = aFakeCluster({ prod: ["web", "batch"] }, 1_000);
+    const monitor = aMonitor(cluster);
+    const rounds = Promise.all(Array.from({ length: 200 }, () => monitor.freshRound()));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(new Set((await rounds).map((r) => r.number))).toEqual(new Set([1]));
+    expect(cluster.probeCount()).toBe(2);
+  });
+
+  it("honours a configured fresh-round interval", async () => {
+    const cluster = aFakeCluster({ prod: ["web"] });
+    const monitor = aMonitor(cluster, { freshIntervalMs: 1_000 });
+    for (let i = 0; i < 30; i++) {
+      const round = monitor.freshRound();
+      await vi.advanceTimersByTimeAsync(100);
+      await round;
+    }
+    expect(cluster.probeCount()).toBe(3);
+  });
+
   it("completes rounds when there is nothing to probe", async () => {
     const monitor = aMonitor(aFakeCluster({}));
     expect((await monitor.runRound()).probes).toEqual([]);

@@ -193,6 +193,21 @@ describe("CheckNamespaces", () => {
     expect(h.cluster.probeCount()).toBe(6);
   });
 
+  it("probes once for 200 fresh requests in a row: fresh rounds are shared and start at most once per 5 s", async () => {
+    const h = await aHealthServer();
+    await h.monitor.latestRound();
+    const health = h.client();
+    const numbers = new Set<number>();
+    const started = Date.now();
+    for (let i = 0; i < 200; i++) {
+      numbers.add((await call(health.checkNamespaces, health, { accounts: ["prod"], namespaces: [], fresh: true })).round!.number);
+    }
+    // One fresh round, unless this machine took more than 5 s for the 200 calls.
+    const windows = 1 + Math.floor((Date.now() - started) / 5_000);
+    expect(numbers.size).toBeLessThanOrEqual(windows);
+    expect(h.cluster.probeCount()).toBe(3 * (1 + numbers.size));
+  });
+
   it("answers DEADLINE_EXCEEDED when no round completes before the caller's deadline", async () => {
     const h = await aHealthServer({ prod: ["web"] }, { latencyMs: 3_000 });
     const health = h.client();

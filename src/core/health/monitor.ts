@@ -45,9 +45,16 @@ export interface MonitorOptions {
   /** Probes in flight at once, across all accounts. */
   concurrency: number;
   log: Logger;
+  /**
+   * At most one round asked for by `freshRound` starts within this long of
+   * the previous one; 5 s by default.
+   */
+  freshIntervalMs?: number;
   /** Time source for ticks and timeouts; tests pass a virtual one. */
   scheduler?: SchedulerLike;
 }
+
+const defaultFreshIntervalMs = 5_000;
 
 /**
  * Probes every namespace of every account once per tick and shares each
@@ -66,6 +73,7 @@ export class NamespaceMonitor {
   private ticking?: Subscription;
   private current?: { done: Promise<ProbeRound>; cancel: () => void };
   private latest?: ProbeRound;
+  private lastFreshStart?: number;
 
   constructor(
     private readonly accounts: readonly MonitoredAccount[],
@@ -122,6 +130,22 @@ export class NamespaceMonitor {
       if (signal?.aborted) onAbort();
       else signal?.addEventListener("abort", onAbort, { once: true });
     });
+  }
+
+  /**
+   * A round for a caller who asked for fresh results: the one in flight if
+   * any, else the latest one if a fresh round started less than
+   * `freshIntervalMs` ago, else a new one. However many callers ask, and
+   * whichever accounts they name, probes for fresh results start at most once
+   * per interval, so no caller can multiply the traffic toward the clusters.
+   */
+  freshRound(): Promise<ProbeRound> {
+    if (this.current) return this.current.done;
+    const now = this.scheduler.now();
+    const window = this.options.freshIntervalMs ?? defaultFreshIntervalMs;
+    if (this.latest && this.lastFreshStart !== undefined && now - this.lastFreshStart < window) return Promise.resolve(this.latest);
+    this.lastFreshStart = now;
+    return this.runRound();
   }
 
   /**
