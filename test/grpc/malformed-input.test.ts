@@ -61,7 +61,8 @@ dockerRegistry:
   raw = rawClient(app.grpc.address);
   clients = clientsFor(app.grpc.address);
   // The valid base request must work, or every case below proves nothing.
-  for (const requestId of ["create-1", "create-2"]) {
+  // Ids of their own: a case that reused the base's id for a different request would be refused for that alone.
+  for (const requestId of ["setup-1", "setup-2"]) {
     const created = await raw.call("CreateServerGroup", rpcs.CreateServerGroup!.encode({ ...bases().CreateServerGroup, requestId }));
     expect(created).toMatchObject({ code: Code.OK });
   }

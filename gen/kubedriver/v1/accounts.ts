@@ -1548,7 +1548,9 @@ export const AccountsService = {
   },
   /**
    * GetAccount returns one account. Errors: INVALID_ARGUMENT when `account` is
-   * empty, NOT_FOUND when no account has that name.
+   * empty, NOT_FOUND when no account has that name; with authentication on,
+   * PERMISSION_DENIED alike for an account the caller may not read and for
+   * one that does not exist (Google AIP-211), so names cannot be probed.
    */
   getAccount: {
     path: "/kubedriver.v1.Accounts/GetAccount" as const,
@@ -1583,7 +1585,9 @@ export interface AccountsServer extends UntypedServiceImplementation {
   listAccounts: handleUnaryCall<ListAccountsRequest, ListAccountsResponse>;
   /**
    * GetAccount returns one account. Errors: INVALID_ARGUMENT when `account` is
-   * empty, NOT_FOUND when no account has that name.
+   * empty, NOT_FOUND when no account has that name; with authentication on,
+   * PERMISSION_DENIED alike for an account the caller may not read and for
+   * one that does not exist (Google AIP-211), so names cannot be probed.
    */
   getAccount: handleUnaryCall<GetAccountRequest, GetAccountResponse>;
   /**
@@ -1616,7 +1620,9 @@ export interface AccountsClient extends Client {
   ): ClientUnaryCall;
   /**
    * GetAccount returns one account. Errors: INVALID_ARGUMENT when `account` is
-   * empty, NOT_FOUND when no account has that name.
+   * empty, NOT_FOUND when no account has that name; with authentication on,
+   * PERMISSION_DENIED alike for an account the caller may not read and for
+   * one that does not exist (Google AIP-211), so names cannot be probed.
    */
   getAccount(
     request: GetAccountRequest,

@@ -33,7 +33,10 @@ export interface CheckNamespacesRequest {
   accounts: string[];
   /** Only these namespaces (in any selected account); empty means all. */
   namespaces: string[];
-  /** Run a probe round now instead of returning the latest completed one. */
+  /**
+   * Run a probe round now instead of returning the latest completed one
+   * (at most one fresh round per 5 seconds; see CheckNamespaces).
+   */
   fresh: boolean;
 }
 
@@ -869,8 +872,11 @@ export type HealthService = typeof HealthService;
 export const HealthService = {
   /**
    * CheckNamespaces returns the latest completed round, or runs a round now
-   * when `fresh` is set (concurrent fresh requests share one round). Errors:
-   * NOT_FOUND for an unknown account in `accounts`.
+   * when `fresh` is set: concurrent fresh requests share one round, and a
+   * fresh round is not started within 5 seconds of the last one (the latest
+   * round answers instead), so callers cannot multiply probe traffic. Errors:
+   * NOT_FOUND for an unknown account in `accounts` (PERMISSION_DENIED when
+   * authentication is on, alike for unknown and unreadable accounts).
    */
   checkNamespaces: {
     path: "/kubedriver.v1.Health/CheckNamespaces" as const,
@@ -888,7 +894,8 @@ export const HealthService = {
    * the first one as soon as it completes), then every later round. A caller
    * that reads slower than rounds arrive receives the newest round next, with
    * `skipped_rounds` saying how many it missed. Errors: NOT_FOUND for an
-   * unknown account in `accounts`, before any message. The stream ends with
+   * unknown account in `accounts` (PERMISSION_DENIED when authentication is
+   * on), before any message. The stream ends with
    * UNAVAILABLE when the server shuts down.
    */
   watchNamespaces: {
@@ -907,8 +914,11 @@ export const HealthService = {
 export interface HealthServer extends UntypedServiceImplementation {
   /**
    * CheckNamespaces returns the latest completed round, or runs a round now
-   * when `fresh` is set (concurrent fresh requests share one round). Errors:
-   * NOT_FOUND for an unknown account in `accounts`.
+   * when `fresh` is set: concurrent fresh requests share one round, and a
+   * fresh round is not started within 5 seconds of the last one (the latest
+   * round answers instead), so callers cannot multiply probe traffic. Errors:
+   * NOT_FOUND for an unknown account in `accounts` (PERMISSION_DENIED when
+   * authentication is on, alike for unknown and unreadable accounts).
    */
   checkNamespaces: handleUnaryCall<CheckNamespacesRequest, CheckNamespacesResponse>;
   /**
@@ -916,7 +926,8 @@ export interface HealthServer extends UntypedServiceImplementation {
    * the first one as soon as it completes), then every later round. A caller
    * that reads slower than rounds arrive receives the newest round next, with
    * `skipped_rounds` saying how many it missed. Errors: NOT_FOUND for an
-   * unknown account in `accounts`, before any message. The stream ends with
+   * unknown account in `accounts` (PERMISSION_DENIED when authentication is
+   * on), before any message. The stream ends with
    * UNAVAILABLE when the server shuts down.
    */
   watchNamespaces: handleServerStreamingCall<WatchNamespacesRequest, WatchNamespacesResponse>;
@@ -925,8 +936,11 @@ export interface HealthServer extends UntypedServiceImplementation {
 export interface HealthClient extends Client {
   /**
    * CheckNamespaces returns the latest completed round, or runs a round now
-   * when `fresh` is set (concurrent fresh requests share one round). Errors:
-   * NOT_FOUND for an unknown account in `accounts`.
+   * when `fresh` is set: concurrent fresh requests share one round, and a
+   * fresh round is not started within 5 seconds of the last one (the latest
+   * round answers instead), so callers cannot multiply probe traffic. Errors:
+   * NOT_FOUND for an unknown account in `accounts` (PERMISSION_DENIED when
+   * authentication is on, alike for unknown and unreadable accounts).
    */
   checkNamespaces(
     request: CheckNamespacesRequest,
@@ -948,7 +962,8 @@ export interface HealthClient extends Client {
    * the first one as soon as it completes), then every later round. A caller
    * that reads slower than rounds arrive receives the newest round next, with
    * `skipped_rounds` saying how many it missed. Errors: NOT_FOUND for an
-   * unknown account in `accounts`, before any message. The stream ends with
+   * unknown account in `accounts` (PERMISSION_DENIED when authentication is
+   * on), before any message. The stream ends with
    * UNAVAILABLE when the server shuts down.
    */
   watchNamespaces(
