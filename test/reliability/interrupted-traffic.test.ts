@@ -65,7 +65,7 @@ describe("a connection cut between the template patch and the pod patches", () =
 
     const cut = faulty.faults.add({ namespace: ns, verbs: ["PATCH"], resources: ["pods"], reset: true });
     const err = await grpcError(call(sg.disableServerGroup, sg, ref));
-    expect(err.code).toBe(Code.UNAVAILABLE);
+    expect(err.code, err.details).toBe(Code.UNAVAILABLE);
     const halfway = (await call(sg.getServerGroup, sg, ref)).serverGroup!;
     expect(halfway.traffic).toBe(TrafficState.TRAFFIC_STATE_PARTIAL);
     expect(halfway.enabled).toBe(false);

@@ -64,7 +64,8 @@ async function startFaultProxy(cluster: TestCluster): Promise<FaultyCluster> {
       new Promise<void>((resolve) => {
         const forwarded = https.request(
           target,
-          { method: req.method, headers: { ...req.headers, host: upstream.host }, agent, ...tlsOptions },
+          // The credentials' own headers (a bearer token) join the request's; spread last, they would replace them.
+          { ...tlsOptions, method: req.method, headers: { ...tlsOptions.headers, ...req.headers, host: upstream.host }, agent },
           (answer) => {
             if (effect.loseResponse) {
               answer.resume();
