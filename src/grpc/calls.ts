@@ -8,6 +8,8 @@ import {
   type ServerWritableStream,
 } from "@grpc/grpc-js";
 import type { Observable } from "rxjs";
+import { CancelledError, DeadlineExceededError, isCancelled, ResourceExhaustedError } from "../common/errors.js";
+import { Limiter } from "../common/limiter.js";
 import type { Caller } from "../core/auth/caller.js";
 import type { Logger } from "../observability/logger.js";
 import { plainStatus, toServiceError } from "./status.js";
@@ -30,13 +32,53 @@ type AuthContext = ReturnType<ServerUnaryCall<unknown, unknown>["getAuthContext"
 /** Establishes who calls; throws UnauthenticatedError when nobody can be established. */
 export type Authenticate = (call: { metadata: Metadata; getAuthContext(): AuthContext }) => Caller;
 
+/** How much work callers may put in flight at once (see the README's configuration reference). */
+export interface CallLimits {
+  /** Calls served at once: a unary call for its whole run, a stream while it opens. */
+  maxConcurrentCalls: number;
+  /** Calls waiting for a turn (each within its deadline); past this, RESOURCE_EXHAUSTED at once. */
+  maxQueuedCalls: number;
+  /** The google.rpc.RetryInfo delay of that refusal. */
+  retryDelayMs: number;
+}
+
+export const defaultCallLimits: CallLimits = { maxConcurrentCalls: 64, maxQueuedCalls: 256, retryDelayMs: 1_000 };
+
 /**
  * Keeps the calls in flight, so that shutdown can let unary calls finish and
- * end streams with a clear status instead of cutting them off.
+ * end streams with a clear status instead of cutting them off; and admits
+ * them, so that overload is refused early instead of absorbed.
  */
 export class CallTracker {
   private readonly unaryCalls = new Set<Promise<void>>();
   private readonly streamEnders = new Set<() => void>();
+  private readonly limits: CallLimits;
+  private readonly admission: Limiter;
+
+  constructor(limits: Partial<CallLimits> = {}) {
+    this.limits = { ...defaultCallLimits, ...limits };
+    this.admission = new Limiter(this.limits.maxConcurrentCalls, this.limits.maxQueuedCalls);
+  }
+
+  /**
+   * A turn to serve the call, waiting within its deadline behind the calls
+   * admitted before it; throws RESOURCE_EXHAUSTED when the queue is full,
+   * and CANCELLED or DEADLINE_EXCEEDED when the call ends while it waits.
+   */
+  async admit(context: CallContext): Promise<() => void> {
+    const turn = await this.admission.acquire(context.signal);
+    if ("release" in turn) return turn.release;
+    const load = `${this.admission.inFlight} calls in flight, ${this.admission.queued} waiting`;
+    if (turn.refused === "full") {
+      throw new ResourceExhaustedError(`${context.method}: kubedriver is at capacity (${load}); retry later`, this.limits.retryDelayMs, {
+        reason: "OVERLOADED",
+      });
+    }
+    if (isCancelled(turn.reason)) throw turn.reason;
+    throw new DeadlineExceededError(`${context.method}: the deadline passed while the call waited for a turn (${load})`, {
+      cause: turn.reason,
+    });
+  }
 
   get activeStreams(): number {
     return this.streamEnders.size;
@@ -98,16 +140,27 @@ export function unary<Req, Res>(
     const started = performance.now();
     const ctx = contextOf(method, call, deps);
     const done = (async () => {
+      let release: (() => void) | undefined;
       try {
+        // A call reset as soon as it was sent (a burst of them) must cost nothing more.
+        ctx.throwIfEnded();
         identify(ctx.context, call, deps);
-        const response = await handle(wellFormed(call.request), ctx.context);
+        const request = wellFormed(call.request);
+        release = await deps.tracker.admit(ctx.context);
+        const response = await handle(request, ctx.context);
+        ctx.throwIfEnded();
         callback(null, response);
         logCall(ctx.context.log, Code.OK, started);
       } catch (err) {
+        if (ctx.cancelledByCaller()) {
+          logCall(ctx.context.log, Code.CANCELLED, started);
+          return;
+        }
         const status = toServiceError(err, ctx.context.log);
         callback(status);
         logCall(ctx.context.log, status.code, started, status.details);
       } finally {
+        release?.();
         ctx.release();
       }
     })();
@@ -171,8 +224,13 @@ export function serverStream<Req, Res>(
       subscription?.unsubscribe();
       untrack();
       ctx.release();
-      if (call.cancelled) {
+      if (ctx.cancelledByCaller()) {
         logCall(log(), Code.CANCELLED, started);
+        return;
+      }
+      if (call.cancelled) {
+        // grpc-js has already sent DEADLINE_EXCEEDED.
+        logCall(log(), Code.DEADLINE_EXCEEDED, started);
         return;
       }
       if (status) call.emit("error", status);
@@ -185,9 +243,13 @@ export function serverStream<Req, Res>(
     call.on("cancelled", () => finish());
 
     void (async () => {
+      let release: (() => void) | undefined;
       try {
+        ctx.throwIfEnded();
         identify(ctx.context, call, deps);
-        const messages = await open(wellFormed(call.request), ctx.context);
+        const request = wellFormed(call.request);
+        release = await deps.tracker.admit(ctx.context);
+        const messages = await open(request, ctx.context);
         if (finished) return;
         subscription = messages.subscribe({
           next: send,
@@ -201,31 +263,58 @@ export function serverStream<Req, Res>(
         if (finished) subscription.unsubscribe();
       } catch (err) {
         finish(toServiceError(err, log()));
+      } finally {
+        // Open streams are bounded per connection (grpc.max_concurrent_streams); only opening takes a turn.
+        release?.();
       }
     })();
   };
+}
+
+interface CallScope {
+  context: CallContext;
+  release: () => void;
+  /** The caller cancelled (before the deadline and before we answered). */
+  cancelledByCaller: () => boolean;
+  /** Throws CANCELLED or DEADLINE_EXCEEDED if the call has already ended. */
+  throwIfEnded: () => void;
 }
 
 function contextOf<Req, Res>(
   method: string,
   call: ServerUnaryCall<Req, Res> | ServerWritableStream<Req, Res>,
   deps: CallDeps,
-): { context: CallContext; release: () => void } {
-  const abort = new AbortController();
-  const onCancel = () => abort.abort(new Error("call cancelled"));
-  call.on("cancelled", onCancel);
+): CallScope {
   const deadline = call.getDeadline();
   // grpc-js gives an absolute deadline (a Date or epoch milliseconds, Infinity for none);
   // AbortSignal.timeout wants whole milliseconds from now.
-  const ms = (deadline instanceof Date ? deadline.getTime() : Number(deadline)) - Date.now();
+  const deadlineAt = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  const ms = deadlineAt - Date.now();
+  // grpc-js reports its own DEADLINE_EXCEEDED as a cancel too; the clock tells them apart.
+  const ended = () =>
+    Date.now() >= deadlineAt - deadlineSlackMs
+      ? new DeadlineExceededError(`${method}: the call's deadline passed`)
+      : new CancelledError(`${method}: cancelled by the caller`);
+  const abort = new AbortController();
+  const onCancel = () => abort.abort(ended());
+  call.on("cancelled", onCancel);
   const signals = [abort.signal];
   if (Number.isFinite(ms)) signals.push(AbortSignal.timeout(Math.max(Math.floor(ms), 0)));
   const log = deps.log.child({ method, peer: call.getPeer() });
+  if (call.cancelled) onCancel();
   return {
     context: { method, signal: AbortSignal.any(signals), metadata: call.metadata, log },
     release: () => call.removeListener("cancelled", onCancel),
+    cancelledByCaller: () => abort.signal.aborted && isCancelled(abort.signal.reason),
+    throwIfEnded: () => {
+      if (call.cancelled && !abort.signal.aborted) onCancel();
+      if (abort.signal.aborted) throw abort.signal.reason;
+    },
   };
 }
+
+/** Timers and clocks disagree by a millisecond or so; a cancel this close to the deadline is the deadline. */
+const deadlineSlackMs = 5;
 
 /** The request, unless strict decoding refused it: then its INVALID_ARGUMENT. */
 function wellFormed<Req>(request: Req): Req {
