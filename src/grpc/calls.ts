@@ -88,6 +88,16 @@ export class CallTracker {
     return this.unaryCalls.size;
   }
 
+  /** Calls admitted and not yet answered (streams: not yet opened). */
+  get admittedCalls(): number {
+    return this.admission.inFlight;
+  }
+
+  /** Calls waiting for a turn. */
+  get waitingCalls(): number {
+    return this.admission.queued;
+  }
+
   trackUnary(done: Promise<void>): void {
     this.unaryCalls.add(done);
     void done.finally(() => this.unaryCalls.delete(done));
