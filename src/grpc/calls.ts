@@ -42,7 +42,7 @@ export interface CallLimits {
   retryDelayMs: number;
 }
 
-export const defaultCallLimits: CallLimits = { maxConcurrentCalls: 64, maxQueuedCalls: 256, retryDelayMs: 1_000 };
+export const defaultCallLimits: CallLimits = { maxConcurrentCalls: 8, maxQueuedCalls: 256, retryDelayMs: 1_000 };
 
 /**
  * Keeps the calls in flight, so that shutdown can let unary calls finish and

@@ -40,7 +40,7 @@ const clientDefaults: KubeClientDefaults = {
   readRetries: 3,
   backoffMs: 100,
   maxBackoffMs: 2_000,
-  maxConcurrentRequests: 16,
+  maxConcurrentRequests: 4,
   maxConcurrentProbes: 8,
 };
 

@@ -1,4 +1,4 @@
-import http2 from "node:http2";
+import { Worker } from "node:worker_threads";
 import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import type { Kubedriver } from "../../src/app.js";
 import type { NamespaceProbe } from "../../src/core/health/round.js";
@@ -102,36 +102,25 @@ export interface ListOutcome {
   refusedWithoutRetryInfo: number;
 }
 
+const listPath = "/kubedriver.v1.ServerGroups/ListServerGroups";
+const listRequest = (namespace: string) =>
+  ListServerGroupsRequest.encode({ account: "main", namespaces: [namespace], application: "", cluster: "", pageSize: 0, pageToken: "" }).finish();
+
+/** Runs attacking clients on a thread of their own (see attacker.mjs). */
+function attack<T>(data: Record<string, unknown>): Promise<T> {
+  const worker = new Worker(new URL("./attacker.mjs", import.meta.url), { workerData: data });
+  return new Promise<T>((resolve, reject) => {
+    worker.once("message", (result: T) => {
+      resolve(result);
+      void worker.terminate();
+    });
+    worker.once("error", reject);
+  });
+}
+
 /** `n` ListServerGroups at once over `channels` connections, each with a deadline of `deadlineMs`. */
-export async function concurrentLists(address: string, namespace: string, n: number, opts: { channels?: number; deadlineMs?: number } = {}): Promise<ListOutcome> {
-  const channels = Array.from({ length: opts.channels ?? 10 }, () => clientsFor(address));
-  const codes: Record<string, number> = {};
-  const latencies: number[] = [];
-  let refusedWithoutRetryInfo = 0;
-  await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const sg = channels[i % channels.length]!.serverGroups;
-      const started = performance.now();
-      try {
-        await call(
-          sg.listServerGroups,
-          sg,
-          { account: "main", namespaces: [namespace], application: "", cluster: "", pageSize: 0, pageToken: "" },
-          { deadline: new Date(Date.now() + (opts.deadlineMs ?? 30_000)) },
-        );
-        codes.OK = (codes.OK ?? 0) + 1;
-      } catch (err) {
-        const e = err as ServiceError;
-        const name = Code[e.code] ?? "UNKNOWN";
-        codes[name] = (codes[name] ?? 0) + 1;
-        if (e.code === Code.RESOURCE_EXHAUSTED && retryDelayMs(e) === undefined) refusedWithoutRetryInfo++;
-      }
-      latencies.push(performance.now() - started);
-    }),
-  );
-  for (const c of channels) c.close();
-  const sorted = latencies.sort((a, b) => a - b);
-  return { codes, p50: percentile(sorted, 50), p99: percentile(sorted, 99), refusedWithoutRetryInfo };
+export function concurrentLists(address: string, namespace: string, n: number, opts: { channels?: number; deadlineMs?: number } = {}): Promise<ListOutcome> {
+  return attack({ kind: "lists", address, path: listPath, request: listRequest(namespace), n, channels: opts.channels ?? 10, deadlineMs: opts.deadlineMs ?? 30_000 });
 }
 
 /** The google.rpc.RetryInfo delay of a status, in milliseconds. */
@@ -149,32 +138,7 @@ export function retryDelayMs(err: ServiceError): number | undefined {
  * waiting for the server's settings.
  */
 export async function resetBurst(address: string, namespace: string, connections: number, perConnection: number): Promise<void> {
-  const body = ListServerGroupsRequest.encode({ account: "main", namespaces: [namespace], application: "", cluster: "", pageSize: 0, pageToken: "" }).finish();
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(body.length, 1);
-  Buffer.from(body).copy(frame, 5);
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      const session = http2.connect(`http://${address}`);
-      session.on("error", () => {});
-      await new Promise<void>((resolve, reject) => session.once("connect", () => resolve()).once("error", reject));
-      const closed: Promise<void>[] = [];
-      for (let i = 0; i < perConnection; i++) {
-        const stream = session.request({
-          ":method": "POST",
-          ":path": "/kubedriver.v1.ServerGroups/ListServerGroups",
-          "content-type": "application/grpc",
-          te: "trailers",
-        });
-        stream.on("error", () => {});
-        closed.push(new Promise((resolve) => stream.once("close", () => resolve())));
-        stream.end(frame);
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-      }
-      await Promise.all(closed);
-      await new Promise<void>((resolve) => session.close(() => resolve()));
-    }),
-  );
+  await attack({ kind: "reset", address, path: listPath, request: listRequest(namespace), connections, perConnection });
 }
 
 function percentile(sorted: number[], p: number): number {
