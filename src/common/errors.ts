@@ -30,7 +30,9 @@ export type ErrorKind =
   | "Unauthenticated"
   | "Unavailable"
   | "DeadlineExceeded"
-  | "Unimplemented";
+  | "Unimplemented"
+  | "ResourceExhausted"
+  | "Cancelled";
 
 export interface ResourceRef {
   /** e.g. "account", "namespace", "server group", "service". */
@@ -96,6 +98,22 @@ export class UnimplementedError extends KubedriverError {
   readonly kind = "Unimplemented";
 }
 
+/** Refused for want of capacity (a full queue): the same call may succeed after `retryDelayMs`. */
+export class ResourceExhaustedError extends KubedriverError {
+  readonly kind = "ResourceExhausted";
+  readonly retryDelayMs: number;
+
+  constructor(message: string, retryDelayMs: number, options: Options = {}) {
+    super(message, options);
+    this.retryDelayMs = retryDelayMs;
+  }
+}
+
+/** The caller went away (cancelled its call) before the work was done. */
+export class CancelledError extends KubedriverError {
+  readonly kind = "Cancelled";
+}
+
 /** Finds the first kubedriver error along the `cause` chain. */
 export function findKubedriverError(err: unknown): KubedriverError | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 16; e = e.cause, depth++) {
@@ -118,3 +136,5 @@ export const isUnauthenticated = is("Unauthenticated");
 export const isUnavailable = is("Unavailable");
 export const isDeadlineExceeded = is("DeadlineExceeded");
 export const isUnimplemented = is("Unimplemented");
+export const isResourceExhausted = is("ResourceExhausted");
+export const isCancelled = is("Cancelled");

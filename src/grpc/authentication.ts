@@ -3,7 +3,7 @@ import type { TokenStore } from "../core/auth/tokens.js";
 import { FailureThrottle } from "../core/auth/failure-throttle.js";
 import { UnauthenticatedError } from "../common/errors.js";
 import type { Logger } from "../observability/logger.js";
-import type { Authenticate } from "./calls.js";
+import { peerHost, type Authenticate } from "./calls.js";
 
 /**
  * Caller identity from `authorization: Bearer <token>` metadata (checked
@@ -40,12 +40,4 @@ export function authenticator(opts: {
       reason: "NO_CREDENTIALS",
     });
   };
-}
-
-/**
- * The address grpc-js reports for a peer, without the port: a client gets a
- * new port with every connection, so the port would let it escape its delay.
- */
-export function peerHost(peer: string): string {
-  return peer.replace(/:\d+$/, "");
 }

@@ -8,6 +8,8 @@ import {
   type ServerWritableStream,
 } from "@grpc/grpc-js";
 import type { Observable } from "rxjs";
+import { CancelledError, DeadlineExceededError, isCancelled, ResourceExhaustedError } from "../common/errors.js";
+import { Limiter } from "../common/limiter.js";
 import type { Caller } from "../core/auth/caller.js";
 import type { Logger } from "../observability/logger.js";
 import { plainStatus, toServiceError } from "./status.js";
@@ -22,6 +24,8 @@ export interface CallContext {
   log: Logger;
   /** The authenticated caller; undefined when authentication is not configured. */
   caller?: Caller;
+  /** The caller's address without the port (see `peerHost`). */
+  peer: string;
 }
 
 /** grpc-js does not export the type of a call's transport security details. */
@@ -33,13 +37,66 @@ type CallCredentials = { metadata: Metadata; getAuthContext(): AuthContext; getP
 /** Establishes who calls; throws (or rejects with) UnauthenticatedError when nobody can be established. */
 export type Authenticate = (call: CallCredentials) => Caller | Promise<Caller>;
 
+/** How much work each caller may put in flight at once (see the README's configuration reference). */
+export interface CallLimits {
+  /** Calls of one caller served at once: a unary call for its whole run, a stream while it opens. */
+  maxConcurrentCalls: number;
+  /** Calls of one caller waiting for a turn (each within its deadline); past this, RESOURCE_EXHAUSTED at once. */
+  maxQueuedCalls: number;
+  /** The google.rpc.RetryInfo delay of that refusal. */
+  retryDelayMs: number;
+}
+
+export const defaultCallLimits: CallLimits = { maxConcurrentCalls: 16, maxQueuedCalls: 256, retryDelayMs: 1_000 };
+
 /**
  * Keeps the calls in flight, so that shutdown can let unary calls finish and
- * end streams with a clear status instead of cutting them off.
+ * end streams with a clear status instead of cutting them off; and admits
+ * them, so that overload is refused early instead of absorbed.
  */
 export class CallTracker {
   private readonly unaryCalls = new Set<Promise<void>>();
   private readonly streamEnders = new Set<() => void>();
+  private readonly limits: CallLimits;
+  /** One bound per caller (its name, or else its address), so that one caller's flood queues only its own calls. */
+  private readonly admissions = new Map<string, Limiter>();
+
+  constructor(limits: Partial<CallLimits> = {}) {
+    this.limits = { ...defaultCallLimits, ...limits };
+  }
+
+  /**
+   * A turn to serve the call, waiting within its deadline behind the same
+   * caller's calls admitted before it; throws RESOURCE_EXHAUSTED when that
+   * caller's queue is full, and CANCELLED or DEADLINE_EXCEEDED when the call
+   * ends while it waits.
+   */
+  async admit(context: CallContext): Promise<() => void> {
+    const key = context.caller ? `caller ${context.caller.name}` : `peer ${context.peer}`;
+    let admission = this.admissions.get(key);
+    if (!admission) this.admissions.set(key, (admission = new Limiter(this.limits.maxConcurrentCalls, this.limits.maxQueuedCalls)));
+    const forget = () => {
+      if (admission.inFlight === 0 && admission.queued === 0 && this.admissions.get(key) === admission) this.admissions.delete(key);
+    };
+    const turn = await admission.acquire(context.signal);
+    if ("release" in turn) {
+      return () => {
+        turn.release();
+        forget();
+      };
+    }
+    forget();
+    const load = `${admission.inFlight} calls in flight, ${admission.queued} waiting`;
+    if (turn.refused === "full") {
+      throw new ResourceExhaustedError(`${context.method}: kubedriver is at capacity (${load}) for this caller; retry later`, this.limits.retryDelayMs, {
+        reason: "OVERLOADED",
+      });
+    }
+    if (isCancelled(turn.reason)) throw turn.reason;
+    throw new DeadlineExceededError(`${context.method}: the deadline passed while the call waited for a turn (${load})`, {
+      cause: turn.reason,
+    });
+  }
 
   get activeStreams(): number {
     return this.streamEnders.size;
@@ -47,6 +104,16 @@ export class CallTracker {
 
   get activeUnaryCalls(): number {
     return this.unaryCalls.size;
+  }
+
+  /** Calls admitted and not yet answered (streams: not yet opened), of every caller. */
+  get admittedCalls(): number {
+    return [...this.admissions.values()].reduce((n, a) => n + a.inFlight, 0);
+  }
+
+  /** Calls waiting for a turn, of every caller. */
+  get waitingCalls(): number {
+    return [...this.admissions.values()].reduce((n, a) => n + a.queued, 0);
   }
 
   trackUnary(done: Promise<void>): void {
@@ -101,16 +168,27 @@ export function unary<Req, Res>(
     const started = performance.now();
     const ctx = contextOf(method, call, deps);
     const done = (async () => {
+      let release: (() => void) | undefined;
       try {
+        // A call reset as soon as it was sent (a burst of them) must cost nothing more.
+        ctx.throwIfEnded();
         await identify(ctx.context, call, deps);
-        const response = await handle(wellFormed(call.request), ctx.context);
+        const request = wellFormed(call.request);
+        release = await deps.tracker.admit(ctx.context);
+        const response = await handle(request, ctx.context);
+        ctx.throwIfEnded();
         callback(null, response);
         logCall(ctx.context.log, Code.OK, started);
       } catch (err) {
+        if (ctx.cancelledByCaller()) {
+          logCall(ctx.context.log, Code.CANCELLED, started);
+          return;
+        }
         const status = toServiceError(err, ctx.context.log);
         callback(status);
         logCall(ctx.context.log, status.code, started, status.details);
       } finally {
+        release?.();
         ctx.release();
       }
     })();
@@ -174,8 +252,13 @@ export function serverStream<Req, Res>(
       subscription?.unsubscribe();
       untrack();
       ctx.release();
-      if (call.cancelled) {
+      if (ctx.cancelledByCaller()) {
         logCall(log(), Code.CANCELLED, started);
+        return;
+      }
+      if (call.cancelled) {
+        // grpc-js has already sent DEADLINE_EXCEEDED.
+        logCall(log(), Code.DEADLINE_EXCEEDED, started);
         return;
       }
       if (status) call.emit("error", status);
@@ -188,9 +271,13 @@ export function serverStream<Req, Res>(
     call.on("cancelled", () => finish());
 
     void (async () => {
+      let release: (() => void) | undefined;
       try {
+        ctx.throwIfEnded();
         await identify(ctx.context, call, deps);
-        const messages = await open(wellFormed(call.request), ctx.context);
+        const request = wellFormed(call.request);
+        release = await deps.tracker.admit(ctx.context);
+        const messages = await open(request, ctx.context);
         if (finished) return;
         subscription = messages.subscribe({
           next: send,
@@ -204,31 +291,66 @@ export function serverStream<Req, Res>(
         if (finished) subscription.unsubscribe();
       } catch (err) {
         finish(toServiceError(err, log()));
+      } finally {
+        // Open streams are bounded per connection (grpc.max_concurrent_streams); only opening takes a turn.
+        release?.();
       }
     })();
   };
+}
+
+interface CallScope {
+  context: CallContext;
+  release: () => void;
+  /** The caller cancelled (before the deadline and before we answered). */
+  cancelledByCaller: () => boolean;
+  /** Throws CANCELLED or DEADLINE_EXCEEDED if the call has already ended. */
+  throwIfEnded: () => void;
 }
 
 function contextOf<Req, Res>(
   method: string,
   call: ServerUnaryCall<Req, Res> | ServerWritableStream<Req, Res>,
   deps: CallDeps,
-): { context: CallContext; release: () => void } {
-  const abort = new AbortController();
-  const onCancel = () => abort.abort(new Error("call cancelled"));
-  call.on("cancelled", onCancel);
+): CallScope {
   const deadline = call.getDeadline();
   // grpc-js gives an absolute deadline (a Date or epoch milliseconds, Infinity for none);
   // AbortSignal.timeout wants whole milliseconds from now.
-  const ms = (deadline instanceof Date ? deadline.getTime() : Number(deadline)) - Date.now();
+  const deadlineAt = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+  const ms = deadlineAt - Date.now();
+  // grpc-js reports its own DEADLINE_EXCEEDED as a cancel too; the clock tells them apart.
+  const ended = () =>
+    Date.now() >= deadlineAt - deadlineSlackMs
+      ? new DeadlineExceededError(`${method}: the call's deadline passed`)
+      : new CancelledError(`${method}: cancelled by the caller`);
+  const abort = new AbortController();
+  const onCancel = () => abort.abort(ended());
+  call.on("cancelled", onCancel);
   const signals = [abort.signal];
   if (Number.isFinite(ms)) signals.push(AbortSignal.timeout(Math.max(Math.floor(ms), 0)));
   const log = deps.log.child({ method, peer: call.getPeer() });
+  if (call.cancelled) onCancel();
   return {
-    context: { method, signal: AbortSignal.any(signals), metadata: call.metadata, log },
+    context: { method, signal: AbortSignal.any(signals), metadata: call.metadata, log, peer: peerHost(call.getPeer()) },
     release: () => call.removeListener("cancelled", onCancel),
+    cancelledByCaller: () => abort.signal.aborted && isCancelled(abort.signal.reason),
+    throwIfEnded: () => {
+      if (call.cancelled && !abort.signal.aborted) onCancel();
+      if (abort.signal.aborted) throw abort.signal.reason;
+    },
   };
 }
+
+/**
+ * The address grpc-js reports for a peer, without the port: a client gets a
+ * new port with every connection, so the port would let it escape its bounds.
+ */
+export function peerHost(peer: string): string {
+  return peer.replace(/:\d+$/, "");
+}
+
+/** Timers and clocks disagree by a millisecond or so; a cancel this close to the deadline is the deadline. */
+const deadlineSlackMs = 5;
 
 /** The request, unless strict decoding refused it: then its INVALID_ARGUMENT. */
 function wellFormed<Req>(request: Req): Req {

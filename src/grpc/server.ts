@@ -25,7 +25,15 @@ export interface GrpcServerOptions {
    * probes cannot speak TLS, and this port must not carry the API.
    */
   health?: { host: string; port: number };
+  /**
+   * HTTP/2 streams one connection may have open at once
+   * (`grpc.max_concurrent_streams`); a client past it waits for one to end,
+   * and a stream opened anyway is refused before any handler runs.
+   */
+  maxConcurrentStreamsPerConnection?: number;
 }
+
+export const defaultMaxConcurrentStreamsPerConnection = 256;
 
 export interface RunningGrpcServer {
   /** The bound port (useful when 0 was asked for). */
@@ -46,7 +54,9 @@ export interface RunningGrpcServer {
 
 /** Binds a grpc-js server with our services, grpc.health.v1 and reflection. */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new Server();
+  const server = new Server({
+    "grpc.max_concurrent_streams": opts.maxConcurrentStreamsPerConnection ?? defaultMaxConcurrentStreamsPerConnection,
+  });
   for (const s of opts.services) server.addService(decodingStrictly(s.definition), s.implementation);
 
   const health = new HealthImplementation({

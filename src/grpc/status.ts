@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
-import { findKubedriverError, type ErrorKind, type KubedriverError } from "../common/errors.js";
+import { findKubedriverError, ResourceExhaustedError, type ErrorKind, type KubedriverError } from "../common/errors.js";
 import { bounded } from "../common/quoted.js";
 import type { Logger } from "../observability/logger.js";
-import { BadRequest, ErrorInfo, ResourceInfo } from "../../gen/google/rpc/error_details.js";
+import { BadRequest, ErrorInfo, ResourceInfo, RetryInfo } from "../../gen/google/rpc/error_details.js";
 import { Status } from "../../gen/google/rpc/status.js";
 import type { Any } from "../../gen/google/protobuf/any.js";
 
@@ -28,7 +28,16 @@ const codeOf: Record<ErrorKind, Code> = {
   Unavailable: Code.UNAVAILABLE,
   DeadlineExceeded: Code.DEADLINE_EXCEEDED,
   Unimplemented: Code.UNIMPLEMENTED,
+  ResourceExhausted: Code.RESOURCE_EXHAUSTED,
+  Cancelled: Code.CANCELLED,
 };
+
+/**
+ * How long a caller should wait before retrying what these say may pass by
+ * itself (google.rpc.RetryInfo); a refusal for want of capacity says its own.
+ */
+const unavailableRetryMs = 1_000;
+const conflictRetryMs = 100;
 
 /** The gRPC code name of a core error kind, for results that report failures per item. */
 export function grpcCodeName(kind: ErrorKind): string {
@@ -54,13 +63,30 @@ export function toServiceError(err: unknown, log: Logger): Partial<ServiceError>
   return withDetails(codeOf[known.kind], known.message, detailsOf(known));
 }
 
-/** A status for conditions of the transport itself (shutdown, cancellation). */
+/** A status for conditions of the transport itself (shutdown, cancellation); UNAVAILABLE says when to retry. */
 export function plainStatus(code: Code, message: string): Partial<ServiceError> & { code: Code } {
-  return withDetails(code, message, []);
+  return withDetails(code, message, code === Code.UNAVAILABLE ? [retryInfo(unavailableRetryMs)] : []);
+}
+
+function retryDelayOf(err: KubedriverError): number | undefined {
+  if (err instanceof ResourceExhaustedError) return err.retryDelayMs;
+  if (err.kind === "Unavailable") return unavailableRetryMs;
+  if (err.kind === "Conflict") return conflictRetryMs;
+  return undefined;
+}
+
+function retryInfo(ms: number): Any {
+  const delay = Math.max(0, Math.round(ms));
+  return pack(
+    "google.rpc.RetryInfo",
+    RetryInfo.encode({ retryDelay: { seconds: Math.floor(delay / 1000), nanos: (delay % 1000) * 1_000_000 } }).finish(),
+  );
 }
 
 function detailsOf(err: KubedriverError): Any[] {
   const details: Any[] = [];
+  const retryDelay = retryDelayOf(err);
+  if (retryDelay !== undefined) details.push(retryInfo(retryDelay));
   if (err.kind === "InvalidArgument" && "violations" in err) {
     const all = (err as { violations: readonly { field: string; description: string }[] }).violations;
     let budget = maxViolationChars;

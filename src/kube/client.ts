@@ -1,7 +1,9 @@
 import { CoreV1Api, Observable, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
-import { findKubedriverError, isUnavailable } from "../common/errors.js";
+import { CancelledError, DeadlineExceededError, findKubedriverError, isCancelled, isUnavailable } from "../common/errors.js";
+import { Limiter } from "../common/limiter.js";
+import { sleep } from "../common/sleep.js";
 import { AgentPool } from "./agent-pool.js";
-import { toCoreError, type CallTarget } from "./errors.js";
+import { describeTarget, toCoreError, type CallTarget } from "./errors.js";
 
 export interface KubeCallOptions {
   /** Give up after this long; default the client's request timeout. */
@@ -10,6 +12,11 @@ export interface KubeCallOptions {
   signal?: AbortSignal;
   /** Retries of a read the API server could not serve; default `readRetries`. Mutations never retry. */
   retries?: number;
+  /**
+   * `probe`: a health probe, with its own bound and queue, so that it never
+   * waits behind callers' requests and a busy account is not reported unreachable.
+   */
+  lane?: "callers" | "probe";
 }
 
 export interface KubeClientDefaults {
@@ -20,18 +27,34 @@ export interface KubeClientDefaults {
   /** First backoff; each retry doubles it, up to `maxBackoffMs`, and waits a random share of it. */
   backoffMs: number;
   maxBackoffMs: number;
+  /**
+   * Requests of callers' calls in flight toward the API server at once; the
+   * rest wait in a first-come, first-served queue within their deadline.
+   */
+  maxConcurrentRequests: number;
+  /** Health probes in flight at once, apart from callers' requests. */
+  maxConcurrentProbes: number;
 }
 
-const clientDefaults: KubeClientDefaults = { requestTimeoutMs: 30_000, readRetries: 3, backoffMs: 100, maxBackoffMs: 2_000 };
+const clientDefaults: KubeClientDefaults = {
+  requestTimeoutMs: 30_000,
+  readRetries: 3,
+  backoffMs: 100,
+  maxBackoffMs: 2_000,
+  maxConcurrentRequests: 16,
+  maxConcurrentProbes: 8,
+};
 
 /** Only these verbs may be repeated without changing what a first, lost attempt did. */
 const idempotentVerbs = new Set(["get", "list"]);
 
 /**
  * One account's narrow door to its Kubernetes API. Every call goes through
- * `call`, which gives it a deadline (never later than its caller's), retries
- * reads the API server could not serve with jittered backoff, and converts
- * its failure into a core error naming the account and object.
+ * `call`, which gives it a deadline (never later than its caller's), bounds
+ * how many requests are in flight at once (each attempt takes a slot),
+ * retries reads the API server could not serve with jittered backoff, and
+ * converts its failure into a core error naming the account and object.
+ * `call` is for requests that end; a watch must not hold a slot.
  */
 export class KubeClient {
   readonly core: CoreV1Api;
@@ -43,10 +66,15 @@ export class KubeClient {
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.defaults = { ...clientDefaults, ...defaults };
+    this.lanes = {
+      callers: new Limiter(this.defaults.maxConcurrentRequests),
+      probe: new Limiter(this.defaults.maxConcurrentProbes),
+    };
   }
 
   private readonly defaults: KubeClientDefaults;
   private readonly agents = new AgentPool();
+  private readonly lanes: Record<NonNullable<KubeCallOptions["lane"]>, Limiter>;
 
   async call<T>(
     target: Omit<CallTarget, "account">,
@@ -56,18 +84,35 @@ export class KubeClient {
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.defaults.requestTimeoutMs);
     const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
     const retries = idempotentVerbs.has(target.verb) ? (opts.retries ?? this.defaults.readRetries) : 0;
+    const full = { ...target, account: this.account };
+    const lane = this.lanes[opts.lane ?? "callers"];
     for (let attempt = 0; ; attempt++) {
+      const slot = await lane.acquire(signal);
+      if ("refused" in slot) throw gaveUpWaiting(full, lane, signal.reason);
+      let core: unknown;
       try {
         return await fn(requestOptions(signal, this.agents));
       } catch (err) {
-        const core = toCoreError(err, { ...target, account: this.account });
-        if (attempt >= retries || !worthRetrying(core) || signal.aborted) throw core;
-        // Full jitter: replicas and callers retrying together do not hit the API server in step.
-        const ceiling = Math.min(this.defaults.maxBackoffMs, this.defaults.backoffMs * 2 ** attempt);
-        if (!(await sleep(Math.random() * ceiling, signal))) throw core;
+        core = toCoreError(err, full, signal.reason);
+      } finally {
+        slot.release();
       }
+      if (attempt >= retries || !worthRetrying(core) || signal.aborted) throw core;
+      // Full jitter: replicas and callers retrying together do not hit the API server in step.
+      const ceiling = Math.min(this.defaults.maxBackoffMs, this.defaults.backoffMs * 2 ** attempt);
+      if (!(await sleep(Math.random() * ceiling, signal))) throw core;
     }
   }
+}
+
+/** The signal aborted while the call waited for a slot: the caller went away, or the deadline passed. */
+function gaveUpWaiting(target: CallTarget, lane: Limiter, reason: unknown): Error {
+  const where = describeTarget(target);
+  if (isCancelled(reason)) return new CancelledError(`${where}: cancelled by the caller while waiting to be sent`, { cause: reason });
+  return new DeadlineExceededError(
+    `${where}: not sent within the deadline; ${lane.inFlight} requests of the account were in flight and ${lane.queued} more waiting`,
+    { cause: reason instanceof Error ? reason : undefined },
+  );
 }
 
 /** The API server could not serve it now (5xx, 429, a refused or reset connection); a TLS failure will not pass by itself. */
@@ -96,18 +141,4 @@ function requestOptions(signal: AbortSignal, agents: AgentPool): ConfigurationOp
     ],
     middlewareMergeStrategy: "append",
   };
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (slept: boolean) => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", aborted);
-      resolve(slept);
-    };
-    const aborted = () => done(false);
-    const timer = setTimeout(() => done(true), ms);
-    signal.addEventListener("abort", aborted, { once: true });
-  });
 }

@@ -1,6 +1,7 @@
 import { ApiException } from "@kubernetes/client-node";
 import {
   AlreadyExistsError,
+  CancelledError,
   ConflictError,
   DeadlineExceededError,
   FailedPreconditionError,
@@ -9,6 +10,7 @@ import {
   NotFoundError,
   PermissionDeniedError,
   UnavailableError,
+  isCancelled,
   type ResourceRef,
 } from "../common/errors.js";
 
@@ -46,9 +48,10 @@ const unreachableCodes = new Set([
  * Converts what client-node throws into a core error, once, here: so that no
  * `ApiException` reaches core, and its `message` (which embeds the response
  * headers) is never forwarded. Errors that are not Kubernetes or network
- * failures are returned unchanged: they are bugs.
+ * failures are returned unchanged: they are bugs. `abortReason` is why the
+ * call's signal aborted, if it did: a caller's cancel is not a timeout.
  */
-export function toCoreError(err: unknown, target: CallTarget): unknown {
+export function toCoreError(err: unknown, target: CallTarget, abortReason?: unknown): unknown {
   if (err instanceof KubedriverError) return err;
   const where = describeTarget(target);
   const resource: ResourceRef | undefined = target.name
@@ -87,6 +90,7 @@ export function toCoreError(err: unknown, target: CallTarget): unknown {
   }
 
   if (isAbort(err)) {
+    if (isCancelled(abortReason)) return new CancelledError(`${where}: cancelled by the caller`, { cause: err, resource });
     return new DeadlineExceededError(`${where}: the API server did not answer in time`, { cause: err, resource });
   }
   const code = networkCode(err);
@@ -99,7 +103,7 @@ export function toCoreError(err: unknown, target: CallTarget): unknown {
   return err;
 }
 
-function describeTarget(t: CallTarget): string {
+export function describeTarget(t: CallTarget): string {
   const object = t.name ? `${t.kind} "${t.name}"` : t.kind;
   const ns = t.namespace ? ` in namespace "${t.namespace}"` : "";
   return `account "${t.account}": ${t.verb} ${object}${ns}`;

@@ -21,7 +21,8 @@ export async function probeNamespace(
       { verb: "get", kind: "namespace", name: namespace },
       (options) => client.core.readNamespace({ name: namespace }, options),
       // One GET per namespace per round: a failure is the probe's answer, not something to hide.
-      { ...opts, retries: 0 },
+      // Its own lane: queued callers' requests must not make a busy cluster look unreachable.
+      { ...opts, retries: 0, lane: "probe" },
     );
     return { reachable: true };
   } catch (err) {

@@ -12,6 +12,8 @@ const constructors = {
   Unavailable: () => new errors.UnavailableError("down"),
   DeadlineExceeded: () => new errors.DeadlineExceededError("slow"),
   Unimplemented: () => new errors.UnimplementedError("later"),
+  ResourceExhausted: () => new errors.ResourceExhaustedError("full", 1000),
+  Cancelled: () => new errors.CancelledError("gone"),
 } satisfies Record<errors.ErrorKind, () => errors.KubedriverError>;
 
 const predicates: Record<errors.ErrorKind, (e: unknown) => boolean> = {
@@ -25,6 +27,8 @@ const predicates: Record<errors.ErrorKind, (e: unknown) => boolean> = {
   Unavailable: errors.isUnavailable,
   DeadlineExceeded: errors.isDeadlineExceeded,
   Unimplemented: errors.isUnimplemented,
+  ResourceExhausted: errors.isResourceExhausted,
+  Cancelled: errors.isCancelled,
 };
 
 describe("core error predicates", () => {

@@ -1,19 +1,24 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { credentials, loadPackageDefinition, status as Code, type ServiceError } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
+import { KubeConfig } from "@kubernetes/client-node";
 import { concat, NEVER, of } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubedriver, type Kubedriver } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import { CallTracker, serverStream, unary } from "../../src/grpc/calls.js";
 import { startGrpcServer } from "../../src/grpc/server.js";
+import { KubeClient } from "../../src/kube/client.js";
 import { Logger } from "../../src/observability/logger.js";
 import { AccountsService } from "../../gen/kubedriver/v1/accounts.js";
 import { HealthService as NamespaceHealthService, type WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
 import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
 import { call, clientsFor, detailsOf, grpcError } from "../support/grpc.js";
 import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
+import { retryDelayMs } from "../support/overload.js";
 
 const tmp = tempDir();
 const logLines: Record<string, unknown>[] = [];
@@ -235,5 +240,149 @@ describe("handler adapters", () => {
     expect(err.details).toContain("shutting down");
     expect(received).toHaveLength(1);
     c.close();
+  });
+});
+
+describe("admission and cancellation", () => {
+  const lines: Record<string, unknown>[] = [];
+  const rpcLines = (method: string) => lines.filter((l) => l.msg === "rpc" && l.method === method);
+  let gate: { open: () => void; opened: Promise<void> };
+  const newGate = () => {
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    gate = { open, opened };
+  };
+  let hanging: http.Server;
+  let tracker: CallTracker;
+  let server: Awaited<ReturnType<typeof startGrpcServer>>;
+  let c: ReturnType<typeof clientsFor>;
+
+  beforeAll(async () => {
+    // An API server that accepts requests and never answers, so a Kubernetes call is in flight when the caller gives up.
+    hanging = http.createServer(() => {});
+    await new Promise<void>((r) => hanging.listen(0, "127.0.0.1", r));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: "u", token: "t" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    const kube = new KubeClient("prod", kc);
+    tracker = new CallTracker({ maxConcurrentCalls: 1, maxQueuedCalls: 1, retryDelayMs: 250 });
+    const deps = { log: new Logger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }), tracker };
+    server = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      log: deps.log,
+      tracker,
+      services: [
+        {
+          name: "kubedriver.v1.Accounts",
+          definition: AccountsService,
+          implementation: {
+            listAccounts: unary("ListAccounts", deps, async () => {
+              await gate.opened;
+              return { accounts: [], nextPageToken: "done" };
+            }),
+            getAccount: unary("GetAccount", deps, async (_req, ctx) => {
+              await kube.call({ verb: "get", kind: "namespace", name: "web" }, (o) => kube.core.readNamespace({ name: "web" }, o), {
+                signal: ctx.signal,
+              });
+              return { account: undefined };
+            }),
+            syncAccount: unary("SyncAccount", deps, async () => ({ result: undefined })),
+          },
+        },
+      ],
+    });
+    c = clientsFor(server.address);
+  });
+
+  afterAll(async () => {
+    c.close();
+    await server.shutdown(100);
+    hanging.closeAllConnections();
+    hanging.close();
+  });
+
+  const list = (deadlineMs?: number) =>
+    call(c.accounts.listAccounts, c.accounts, { pageSize: 0, pageToken: "" }, { deadline: deadlineMs ? new Date(Date.now() + deadlineMs) : undefined });
+  const until = async (check: () => boolean) => {
+    while (!check()) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it("lets a call past the bound wait its turn, and refuses one past the queue with RESOURCE_EXHAUSTED and RetryInfo", async () => {
+    newGate();
+    const first = list();
+    await until(() => tracker.admittedCalls === 1);
+    const second = list();
+    await until(() => tracker.waitingCalls === 1);
+    const refused = await grpcError(list());
+    expect(refused.code).toBe(Code.RESOURCE_EXHAUSTED);
+    expect(refused.details).toMatch(/^ListAccounts: kubedriver is at capacity \(1 calls in flight, 1 waiting\)/);
+    expect(retryDelayMs(refused)).toBe(250);
+    expect(detailsOf(refused)?.errorInfo?.reason).toBe("OVERLOADED");
+    gate.open();
+    await expect(Promise.all([first, second])).resolves.toEqual([
+      expect.objectContaining({ nextPageToken: "done" }),
+      expect.objectContaining({ nextPageToken: "done" }),
+    ]);
+  });
+
+  it("answers DEADLINE_EXCEEDED to a call whose deadline passes while it waits for a turn", async () => {
+    newGate();
+    const first = list();
+    await until(() => tracker.admittedCalls === 1);
+    lines.length = 0;
+    const err = await grpcError(list(200));
+    expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
+    // The queue lets go of it at the deadline, not when the first call ends.
+    await until(() => tracker.waitingCalls === 0);
+    expect(tracker.admittedCalls).toBe(1);
+    gate.open();
+    await first;
+    await until(() => rpcLines("ListAccounts").length === 2);
+    expect(rpcLines("ListAccounts").map((l) => l.code)).toEqual(["DEADLINE_EXCEEDED", "OK"]);
+  });
+
+  it("logs a caller's own cancel as CANCELLED, and a passed deadline as DEADLINE_EXCEEDED, with a Kubernetes call in flight", async () => {
+    lines.length = 0;
+    const cancelled = c.accounts.getAccount({ account: "prod" }, () => {});
+    await new Promise((r) => setTimeout(r, 200));
+    cancelled.cancel();
+    await until(() => rpcLines("GetAccount").length === 1);
+    const timedOut = await grpcError(
+      call(c.accounts.getAccount, c.accounts, { account: "prod" }, { deadline: new Date(Date.now() + 300) }),
+    );
+    expect(timedOut.code).toBe(Code.DEADLINE_EXCEEDED);
+    await until(() => rpcLines("GetAccount").length === 2);
+    expect(rpcLines("GetAccount").map((l) => l.code)).toEqual(["CANCELLED", "DEADLINE_EXCEEDED"]);
+    expect(JSON.stringify(rpcLines("GetAccount")[0])).not.toContain("did not answer in time");
+  });
+});
+
+describe("admission per caller", () => {
+  const contextOf = (who: { caller?: string; peer: string }) => ({
+    method: "ListServerGroups",
+    signal: new AbortController().signal,
+    metadata: undefined as never,
+    log: undefined as never,
+    caller: who.caller ? { name: who.caller, groups: [] } : undefined,
+    peer: who.peer,
+  });
+
+  it("queues and refuses only the flooding caller's calls; another caller is served at once", async () => {
+    const tracker = new CallTracker({ maxConcurrentCalls: 2, maxQueuedCalls: 1 });
+    const flood = contextOf({ caller: "flooder", peer: "10.0.0.1" });
+    await tracker.admit(flood);
+    await tracker.admit(flood);
+    const queued = tracker.admit(flood);
+    await expect(tracker.admit(flood)).rejects.toMatchObject({ kind: "ResourceExhausted", reason: "OVERLOADED" });
+    // Same address, another caller; and an anonymous caller at another address.
+    await expect(tracker.admit(contextOf({ caller: "deployer", peer: "10.0.0.1" }))).resolves.toBeTypeOf("function");
+    await expect(tracker.admit(contextOf({ peer: "10.0.0.2" }))).resolves.toBeTypeOf("function");
+    expect(tracker.waitingCalls).toBe(1);
+    void queued;
   });
 });

@@ -162,3 +162,62 @@ describe("Kubernetes calls through KubeClient", () => {
     expect(connections - before).toBe(1);
   });
 });
+
+describe("bounded concurrency toward the API server", () => {
+  function boundedClient(maxConcurrentRequests: number) {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "c", server: url, skipTLSVerify: true }],
+      users: [{ name: "u", token: "a-token" }],
+      contexts: [{ name: "x", cluster: "c", user: "u" }],
+      currentContext: "x",
+    });
+    return new KubeClient("prod", kc, { requestTimeoutMs: 2_000, maxConcurrentRequests, maxConcurrentProbes: 1 });
+  }
+  const get = (client: KubeClient, name: string, opts = {}) =>
+    client.call({ verb: "get", kind: "namespace", name }, (o) => client.core.readNamespace({ name }, o), opts);
+  const arrived = (path: string, n: number) =>
+    new Promise<void>((resolve) => {
+      const check = setInterval(() => (hits.get(path) ?? 0) >= n && (clearInterval(check), resolve()), 5);
+    });
+
+  it("sends at most the bound at once; the rest wait in order, within their deadline, and are never sent", async () => {
+    responses.set("/api/v1/namespaces/held", "hang");
+    const client = boundedClient(2);
+    const caller = new AbortController();
+    const held = [get(client, "held", { signal: caller.signal }), get(client, "held", { signal: caller.signal })].map((p) => p.catch((e: unknown) => e));
+    await arrived("/api/v1/namespaces/held", 2);
+    const queued = await get(client, "never-sent", { timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(errors.isDeadlineExceeded(queued)).toBe(true);
+    expect((queued as Error).message).toMatch(/account "prod": get namespace "never-sent": not sent within the deadline; 2 requests .* in flight/);
+    expect(hits.get("/api/v1/namespaces/never-sent")).toBeUndefined();
+    caller.abort();
+    await Promise.all(held);
+    await expect(get(client, "ok")).resolves.toMatchObject({ metadata: { name: "ok" } });
+  });
+
+  it("answers CANCELLED, not DEADLINE_EXCEEDED, when the caller cancels, sent or still waiting", async () => {
+    responses.set("/api/v1/namespaces/cancelled", "hang");
+    const client = boundedClient(1);
+    const caller = new AbortController();
+    const sent = get(client, "cancelled", { signal: caller.signal }).catch((e: unknown) => e);
+    const waiting = get(client, "cancelled", { signal: caller.signal }).catch((e: unknown) => e);
+    await arrived("/api/v1/namespaces/cancelled", 1);
+    caller.abort(new errors.CancelledError("ListServerGroups: cancelled by the caller"));
+    for (const err of await Promise.all([sent, waiting])) {
+      expect(errors.isCancelled(err)).toBe(true);
+      expect((err as Error).message).toContain('account "prod": get namespace "cancelled"');
+    }
+  });
+
+  it("never queues a health probe behind callers' requests", async () => {
+    responses.set("/api/v1/namespaces/busy", "hang");
+    const client = boundedClient(1);
+    const caller = new AbortController();
+    const busy = Array.from({ length: 5 }, () => get(client, "busy", { signal: caller.signal }).catch((e: unknown) => e));
+    await arrived("/api/v1/namespaces/busy", 1);
+    await expect(get(client, "ok", { lane: "probe", retries: 0, timeoutMs: 500 })).resolves.toMatchObject({ metadata: { name: "ok" } });
+    caller.abort();
+    await Promise.all(busy);
+  });
+});

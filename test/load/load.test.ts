@@ -1,10 +1,11 @@
 import { status as Code, type ServiceError } from "@grpc/grpc-js";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubedriver, type Kubedriver } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
 import { call, clientsFor } from "../support/grpc.js";
+import { concurrentLists, recordUnreachable, resetBurst, sampleGrpcHealth, seedServerGroups } from "../support/overload.js";
 import { aCreateRequest } from "../support/server-groups.js";
 
 // The load run (`npm run test:load`, bounded in time, loopback only): 50
@@ -12,7 +13,10 @@ import { aCreateRequest } from "../support/server-groups.js";
 // clusters, and 1,000 WatchNamespaces streams, for KUBEDRIVER_LOAD_SECONDS
 // (default 60). It passes with zero INTERNAL, no server group lost or
 // duplicated (the cluster is audited at the end), and no heap growth after
-// warm-up; it prints latency percentiles and memory.
+// warm-up; it prints latency percentiles and memory. Then the overload
+// scenarios of the issue (1,000 concurrent Lists over 100 groups; 20,000
+// streams reset at once, 1,000 per connection), each under 60 s, recording
+// grpc.health.v1 p50/p99 and whether the monitor reported anything unreachable.
 const seconds = Number(process.env.KUBEDRIVER_LOAD_SECONDS ?? 60);
 const workers = 50;
 const streams = 1_000;
@@ -172,3 +176,52 @@ it(
   },
   (seconds + 120) * 1000,
 );
+
+describe("overload at the issue's figures", () => {
+  let busy: string;
+  beforeAll(async () => {
+    busy = await cluster.createNamespace("busy");
+    // The load account lists one namespace; these scenarios list a namespace of 100 groups, 230 pods.
+    await app.stop();
+    app = await startKubedriver(
+      parseConfig(`
+server: {listen: "127.0.0.1:0"}
+kubernetes:
+  healthCheckIntervalSeconds: 1
+  healthCheckTimeoutSeconds: 1
+  accounts:
+    - {name: main, kubeconfigFile: ${cluster.kubeconfigPath}, namespaces: [${busy}], dockerRegistries: [{accountName: hub}]}
+dockerRegistry:
+  accounts: [{name: hub, address: https://index.docker.io, username: u, password: load-run-pw}]
+`),
+      silentLogger,
+    );
+    await seedServerGroups(app, busy, 100, 230);
+  }, 120_000);
+
+  it("1,000 concurrent Lists over 100 groups: grpc.health.v1 p99 < 100 ms, no namespace falsely unreachable", async () => {
+    const health = sampleGrpcHealth(app.grpc.address);
+    const monitor = recordUnreachable(app);
+    const lists = await concurrentLists(app.grpc.address, busy, 1_000, { deadlineMs: 30_000 });
+    const unreachable = await monitor.stop();
+    const samples = await health.stop();
+    console.log(JSON.stringify({ scenario: "1000 Lists", target: cluster.kind, lists, health: { samples: samples.latenciesMs.length, p50: samples.p50, p99: samples.p99 }, unreachable: unreachable.length }));
+    expect(Object.keys(lists.codes).filter((c) => !["OK", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"].includes(c))).toEqual([]);
+    expect(lists.refusedWithoutRetryInfo).toBe(0);
+    expect(samples.failures).toEqual([]);
+    expect(samples.p99).toBeLessThan(100);
+    expect(unreachable).toEqual([]);
+  }, 60_000);
+
+  it("20,000 streams reset at once, 1,000 per connection: grpc.health.v1 p99 < 100 ms, no namespace falsely unreachable", async () => {
+    const health = sampleGrpcHealth(app.grpc.address);
+    const monitor = recordUnreachable(app);
+    await resetBurst(app.grpc.address, busy, 20, 1_000);
+    const unreachable = await monitor.stop();
+    const samples = await health.stop();
+    console.log(JSON.stringify({ scenario: "20000-stream reset burst", target: cluster.kind, health: { samples: samples.latenciesMs.length, p50: samples.p50, p99: samples.p99 }, unreachable: unreachable.length }));
+    expect(samples.failures).toEqual([]);
+    expect(samples.p99).toBeLessThan(100);
+    expect(unreachable).toEqual([]);
+  }, 60_000);
+});
