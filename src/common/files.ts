@@ -50,7 +50,7 @@ export function readBoundedFile(file: string, kind: FileKind, opts: ReadOptions 
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
-    throw new FileReadError(file, errnoCode(err));
+    throw new FileReadError(file, errnoCode(err) === "ENXIO" ? unopenable(file) : errnoCode(err));
   }
   try {
     const stat = fs.fstatSync(fd);
@@ -90,6 +90,15 @@ export function formatBytes(bytes: number): string {
 
 function errnoCode(err: unknown): string {
   return (err as NodeJS.ErrnoException)?.code ?? "unreadable";
+}
+
+/** A socket cannot be opened at all; say what it is rather than ENXIO. */
+function unopenable(file: string): string {
+  try {
+    return `not a regular file: ${fileType(fs.statSync(file))}`;
+  } catch {
+    return "ENXIO";
+  }
 }
 
 function fileType(stat: fs.Stats): string {
