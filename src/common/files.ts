@@ -15,7 +15,7 @@ export type FileKind = "config" | "tokens" | "password" | "tls" | "kubeconfig";
  */
 export const fileSizeLimits: Readonly<Record<FileKind, number>> = {
   config: 512 * 1024,
-  tokens: 64 * 1024,
+  tokens: 16 * 1024,
   password: 64 * 1024,
   tls: 1024 * 1024,
   kubeconfig: 1024 * 1024,

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { Composer, type CST, type Document, type ErrorCode, isMap, isPair, isScalar, isSeq, LineCounter, Parser } from "yaml";
+import { Composer, type CST, type Document, type ErrorCode, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, Parser } from "yaml";
 
 /**
  * One YAML parser for every file kubedriver reads (config, tokens, kubeconfig),
@@ -24,10 +24,15 @@ export type YamlResult = { ok: true; value: unknown } | { ok: false; problems: s
 export const maxAliases = 100;
 /** A broken file can hold thousands of errors; the first few locate the problem. */
 const maxProblems = 20;
+/**
+ * How deep collections may nest. Configs, tokens files and kubeconfigs nest a
+ * dozen levels; 60,000 `[` compose recursively for hundreds of milliseconds.
+ */
+export const maxDepth = 100;
 /** Bytes lexed between turns of the event loop in `parseYamlAsync`. */
-const sliceBytes = 4096;
+const sliceBytes = 1024;
 /** Mapping entries checked between turns of the event loop in `parseYamlAsync`. */
-const sliceEntries = 2000;
+const sliceEntries = 500;
 
 /** Parses `text` at once: for start-up, where nothing else waits. */
 export function parseYaml(text: string, opts: YamlOptions = {}): YamlResult {
@@ -59,14 +64,20 @@ function* parseSteps(text: string, opts: YamlOptions): Generator<void, YamlResul
     const { line, col } = lines.linePos(offset);
     return `YAML line ${line}, column ${col}`;
   };
+  // Parser.parse, lexeme by lexeme, so that nesting is checked as it grows.
+  const lexer = new Lexer();
   const parser = new Parser(lines.addNewLine);
   const tokens: CST.Token[] = [];
+  lines.addNewLine(0);
   for (let offset = 0; offset < text.length; offset += sliceBytes) {
     const end = offset + sliceBytes;
-    tokens.push(...parser.parse(text.slice(offset, end), end < text.length));
+    for (const lexeme of lexer.lex(text.slice(offset, end), end < text.length)) {
+      tokens.push(...parser.next(lexeme));
+      if (parser.stack.length > maxDepth) return { ok: false, problems: [`${at(parser.offset)}: collections nested more than ${maxDepth} deep`] };
+    }
     yield;
   }
-  if (text.length === 0) tokens.push(...parser.parse(""));
+  tokens.push(...parser.end());
 
   const composer = new Composer({ uniqueKeys: false, stringKeys: true, merge: opts.merge ?? false });
   const docs = [...composer.compose(tokens, true, text.length)];

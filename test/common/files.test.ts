@@ -56,7 +56,7 @@ describe("reading a file kubedriver was pointed at", () => {
     const big = path.join(tmp.dir, "big-password");
     fs.writeFileSync(big, "p".repeat(fileSizeLimits.password + 1));
     expect(problemOf(() => readBoundedFile(big, "password"))).toBe("larger than 64 KiB");
-    expect(problemOf(() => readBoundedFile(big, "tokens"))).toBe("larger than 64 KiB");
+    expect(problemOf(() => readBoundedFile(big, "tokens"))).toBe("larger than 16 KiB");
   });
 
   it("names a missing file by its errno code and the path, never by content", () => {

@@ -285,8 +285,8 @@ ${aConfig(`${prod}\n      permissions: {READ: viewers, ADMIN: [x]}`)}`),
   it("stops start-up on a tokens file that is not a list of {token, name, groups}", async () => {
     const { startKubedriver } = await import("../../src/app.js");
     const { silentLogger } = await import("../../src/observability/logger.js");
-    fs.writeFileSync(path.join(tmp.dir, "bad-tokens.yaml"), "- {token: short, name: x}\n");
+    fs.writeFileSync(path.join(tmp.dir, "bad-tokens.yaml"), "- {token: short, name: x}\n", { mode: 0o600 });
     const config = parseConfig(`server: {listen: "127.0.0.1:0", auth: {tokensFile: bad-tokens.yaml}}\n${aConfig("")}`, { baseDir: tmp.dir });
-    await expect(startKubedriver(config, silentLogger)).rejects.toThrow(/server\.auth\.tokensFile: tokens file ".*bad-tokens\.yaml" entry 0: token must be a string of at least 16 characters/);
+    await expect(startKubedriver(config, silentLogger)).rejects.toThrow(/server\.auth\.tokensFile: tokens file ".*bad-tokens\.yaml": \[0\]\.token: must be a string of at least 16 characters/);
   });
 });
