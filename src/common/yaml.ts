@@ -83,7 +83,8 @@ function* parseSteps(text: string, opts: YamlOptions): Generator<void, YamlResul
   const docs = [...composer.compose(tokens, true, text.length)];
   yield;
   const doc = docs[0]!;
-  const problems = doc.errors.map((e) => `${at(e.pos[0])}: ${describeCode(e.code)}`);
+  // The library can report one mistake twice at one place; once is enough.
+  const problems = [...new Set(doc.errors.map((e) => `${at(e.pos[0])}: ${describeCode(e.code)}`))];
   if (docs.length > 1) problems.push(`${at(docs[1]!.range[0])}: ${describeCode("MULTIPLE_DOCS")}`);
   if (problems.length === 0) {
     const duplicates: number[] = [];

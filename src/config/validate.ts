@@ -32,8 +32,8 @@ export function validateConfig(raw: unknown, opts: ValidateOptions, r = new Conf
   const top = r.object(raw ?? {}, root, ["server", "kubernetes", "dockerRegistry"]) ?? {};
 
   const server = readServer(r, top.server, root.child("server"), opts);
-  const dockerRegistry = readDockerRegistry(r, top.dockerRegistry, root.child("dockerRegistry"), opts);
-  const kubernetes = readKubernetes(r, top.kubernetes, root.child("kubernetes"), opts, dockerRegistry);
+  const { declared, ...dockerRegistry } = readDockerRegistry(r, top.dockerRegistry, root.child("dockerRegistry"), opts);
+  const kubernetes = readKubernetes(r, top.kubernetes, root.child("kubernetes"), opts, { enabled: dockerRegistry.enabled, declared });
 
   return r.errors.empty ? { server, kubernetes, dockerRegistry } : undefined;
 }
@@ -120,7 +120,9 @@ function readDockerRegistry(r: ConfigReader, value: unknown, at: FieldPath, opts
       accounts.push({ name, address, username, password, email });
     }
   });
-  return { enabled, accounts: enabled ? accounts : [] };
+  // Bindings are checked against every name declared, so that a registry account with a bad
+  // field (a password file too large) is reported once, not again at each binding.
+  return { enabled, accounts: enabled ? accounts : [], declared: names };
 }
 
 function readPassword(r: ConfigReader, a: Record<string, unknown>, p: FieldPath, opts: ValidateOptions): string | undefined {
@@ -149,7 +151,7 @@ function readKubernetes(
   value: unknown,
   at: FieldPath,
   opts: ValidateOptions,
-  registries: { enabled: boolean; accounts: DockerRegistryAccountConfig[] },
+  registries: { enabled: boolean; declared: Set<string> },
 ) {
   const k =
     r.object(value, at, [
@@ -167,7 +169,7 @@ function readKubernetes(
   const healthCheckConcurrency =
     r.integer(k.healthCheckConcurrency, at.child("healthCheckConcurrency"), { min: 1, max: 1024 }) ?? 16;
 
-  const registryNames = new Set(registries.accounts.map((a) => a.name));
+  const registryNames = registries.declared;
   const accounts: KubernetesAccountConfig[] = [];
   const names = new Set<string>();
   (r.list(k.accounts, at.child("accounts")) ?? []).forEach((item, i) => {
