@@ -1,7 +1,7 @@
-import fs from "node:fs";
+import { FileReadError, readBoundedFile } from "./common/files.js";
 import { ConfigError } from "./config/load.js";
 import type { KubedriverConfig } from "./config/types.js";
-import { TokenStore } from "./core/auth/tokens.js";
+import { TokensFileError, TokenStore } from "./core/auth/tokens.js";
 import { authenticator } from "./grpc/authentication.js";
 import { AccountProvisioner, type ProvisionerOptions } from "./core/accounts/provisioner.js";
 import { AccountRegistry } from "./core/accounts/registry.js";
@@ -41,6 +41,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   const registry = new AccountRegistry(resolveAccounts(config, options.source));
   const tracker = new CallTracker();
   const tls = config.server.tls;
+  const tlsFiles = tls && readTlsFiles(tls, options.source);
   const tokens = config.server.auth?.tokensFile ? loadTokens(config.server.auth.tokensFile, log, options.source) : undefined;
   const deps = {
     log,
@@ -67,11 +68,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     log,
     tracker,
     health: config.server.healthListen,
-    tls: tls && {
-      cert: fs.readFileSync(tls.certFile),
-      key: fs.readFileSync(tls.keyFile),
-      clientCa: tls.clientCaFile ? fs.readFileSync(tls.clientCaFile) : undefined,
-    },
+    tls: tlsFiles,
     services: [
       { name: "kubedriver.v1.Accounts", definition: AccountsService, implementation: accountsHandlers(registry, provisioner, deps) },
       {
@@ -112,11 +109,32 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
 function loadTokens(file: string, log: Logger, source = "config"): TokenStore {
   try {
     return new TokenStore(file, (result) =>
-      "error" in result
-        ? log.error("tokens file not reloaded; keeping the previous tokens", { error: result.error })
-        : log.info("tokens file reloaded", result),
+      "problems" in result
+        ? log.error("tokens file not reloaded; keeping the previous tokens", { file, problems: result.problems })
+        : log.info("tokens file reloaded", { file, tokens: result.tokens }),
     );
   } catch (err) {
-    throw new ConfigError(source, [{ field: "server.auth.tokensFile", description: err instanceof Error ? err.message : String(err) }]);
+    if (!(err instanceof TokensFileError)) throw err;
+    throw new ConfigError(
+      source,
+      err.problems.map((p) => ({ field: "server.auth.tokensFile", description: `tokens file "${file}": ${p}` })),
+    );
   }
+}
+
+/** Certificate, key and CA, read once here: the config only checked that they could be read. */
+function readTlsFiles(tls: NonNullable<KubedriverConfig["server"]["tls"]>, source = "config") {
+  const read = (file: string, key: string) => {
+    try {
+      return readBoundedFile(file, "tls");
+    } catch (err) {
+      if (!(err instanceof FileReadError)) throw err;
+      throw new ConfigError(source, [{ field: `server.tls.${key}`, description: err.message }]);
+    }
+  };
+  return {
+    cert: read(tls.certFile, "certFile"),
+    key: read(tls.keyFile, "keyFile"),
+    clientCa: tls.clientCaFile ? read(tls.clientCaFile, "clientCaFile") : undefined,
+  };
 }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError, formatProblem, loadConfigFile } from "../config/load.js";
+import { ConfigError, formatProblem, formatProblems, loadConfigFile } from "../config/load.js";
 import type { KubedriverConfig } from "../config/types.js";
 import { parseListen } from "../config/validate.js";
 import { startKubedriver } from "../app.js";
@@ -44,7 +44,13 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       return 2;
     }
     if (err instanceof ConfigError) {
-      io.stderr(`kubedriver: invalid config ${err.source}:\n${err.problems.map((p) => `  ${formatProblem(p)}`).join("\n")}\n`);
+      // One problem, one line: what a log collector shows of a crash-looping pod.
+      const only = err.problems.length === 1 ? err.problems[0]! : undefined;
+      io.stderr(
+        only
+          ? `kubedriver: invalid config ${err.source}: ${formatProblem(only)}\n`
+          : `kubedriver: invalid config ${err.source}:\n${formatProblems(err.problems).map((line) => `  ${line}`).join("\n")}\n`,
+      );
       return 1;
     }
     throw err;

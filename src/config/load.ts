@@ -1,7 +1,7 @@
-import fs from "node:fs";
 import path from "node:path";
-import { parseDocument } from "yaml";
 import type { FieldViolation } from "../common/field-path.js";
+import { FileReadError, readBoundedText } from "../common/files.js";
+import { parseYaml } from "../common/yaml.js";
 import { ConfigReader } from "./reader.js";
 import type { KubedriverConfig } from "./types.js";
 import { validateConfig, type ValidateOptions } from "./validate.js";
@@ -12,7 +12,7 @@ export class ConfigError extends Error {
     readonly source: string,
     readonly problems: readonly FieldViolation[],
   ) {
-    super(`invalid config ${source}:\n` + problems.map(formatProblem).join("\n"));
+    super(`invalid config ${source}:\n` + formatProblems(problems).join("\n"));
     this.name = "ConfigError";
   }
 }
@@ -21,14 +21,24 @@ export function formatProblem(p: FieldViolation): string {
   return p.field ? `${p.field}: ${p.description}` : p.description;
 }
 
+/** A file of 50,000 unknown keys has as many problems; the first ones say what is wrong. */
+const maxShownProblems = 50;
+
+/** One line per problem, the first `maxShownProblems` of them and how many more there are. */
+export function formatProblems(problems: readonly FieldViolation[]): string[] {
+  const shown = problems.slice(0, maxShownProblems).map(formatProblem);
+  if (problems.length > maxShownProblems) shown.push(`(${problems.length - maxShownProblems} more problems)`);
+  return shown;
+}
+
 /** Reads, parses and validates the YAML account spec at `file`. */
 export function loadConfigFile(file: string, opts: Partial<ValidateOptions> = {}): KubedriverConfig {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = readBoundedText(file, "config");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new ConfigError(file, [{ field: "", description: `cannot read config file "${file}" (${code})` }]);
+    const problem = err instanceof FileReadError ? err.problem : "unreadable";
+    throw new ConfigError(file, [{ field: "", description: `cannot read config file "${file}" (${problem})` }]);
   }
   return parseConfig(text, { source: file, baseDir: path.dirname(path.resolve(file)), ...opts });
 }
@@ -39,27 +49,14 @@ export function parseConfig(
   opts: Partial<ValidateOptions> & { source?: string } = {},
 ): KubedriverConfig {
   const source = opts.source ?? "<inline>";
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      doc.errors.map((e) => {
-        const at = e.linePos?.[0];
-        return { field: "", description: `YAML${at ? ` line ${at.line}, column ${at.col}` : ""}: ${firstLine(e.message)}` };
-      }),
-    );
-  }
+  const parsed = parseYaml(text);
+  if (!parsed.ok) throw new ConfigError(source, parsed.problems.map((description) => ({ field: "", description })));
   const reader = new ConfigReader();
-  const config = validateConfig(doc.toJS(), {
+  const config = validateConfig(parsed.value, {
     baseDir: opts.baseDir ?? process.cwd(),
-    readFile: opts.readFile ?? ((f) => fs.readFileSync(f, "utf8")),
+    readFile: opts.readFile ?? readBoundedText,
     homeDir: opts.homeDir,
   }, reader);
   if (!config) throw new ConfigError(source, reader.errors.violations);
   return config;
-}
-
-/** The yaml library's message without the position (reported separately) and excerpt. */
-function firstLine(message: string): string {
-  return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
 }

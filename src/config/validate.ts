@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { FieldPath } from "../common/field-path.js";
+import { type FileKind, FileReadError } from "../common/files.js";
 import { dns1123LabelProblem } from "../common/kubernetes-names.js";
 import { ConfigReader } from "./reader.js";
 import {
@@ -13,8 +14,8 @@ import {
   type ServerConfig,
 } from "./types.js";
 
-/** Files referenced by the config (passwordFile) are read through this. */
-export type ReadFile = (file: string) => string;
+/** Files referenced by the config (passwordFile, TLS, tokens) are read through this, bounded by kind. */
+export type ReadFile = (file: string, kind: FileKind) => string;
 
 export interface ValidateOptions {
   /** Relative paths in the config are resolved against this directory. */
@@ -31,8 +32,8 @@ export function validateConfig(raw: unknown, opts: ValidateOptions, r = new Conf
   const top = r.object(raw ?? {}, root, ["server", "kubernetes", "dockerRegistry"]) ?? {};
 
   const server = readServer(r, top.server, root.child("server"), opts);
-  const dockerRegistry = readDockerRegistry(r, top.dockerRegistry, root.child("dockerRegistry"), opts);
-  const kubernetes = readKubernetes(r, top.kubernetes, root.child("kubernetes"), opts, dockerRegistry);
+  const { declared, ...dockerRegistry } = readDockerRegistry(r, top.dockerRegistry, root.child("dockerRegistry"), opts);
+  const kubernetes = readKubernetes(r, top.kubernetes, root.child("kubernetes"), opts, { enabled: dockerRegistry.enabled, declared });
 
   return r.errors.empty ? { server, kubernetes, dockerRegistry } : undefined;
 }
@@ -63,7 +64,7 @@ function readTls(r: ConfigReader, value: unknown, at: FieldPath, opts: ValidateO
   if (!t) return undefined;
   const file = (key: string, required: boolean) => {
     const given = r.string(t[key], at.child(key), { required });
-    return given === undefined ? undefined : readableFile(r, expandPath(given, opts), at.child(key), opts);
+    return given === undefined ? undefined : readableFile(r, expandPath(given, opts), at.child(key), opts, "tls");
   };
   const certFile = file("certFile", true);
   const keyFile = file("keyFile", true);
@@ -75,17 +76,21 @@ function readAuth(r: ConfigReader, value: unknown, at: FieldPath, opts: Validate
   const a = r.object(value, at, ["tokensFile"]);
   if (!a) return undefined;
   const tokensFile = r.string(a.tokensFile, at.child("tokensFile"), { required: true });
-  return tokensFile === undefined ? undefined : { tokensFile: readableFile(r, expandPath(tokensFile, opts), at.child("tokensFile"), opts) };
+  return tokensFile === undefined ? undefined : { tokensFile: readableFile(r, expandPath(tokensFile, opts), at.child("tokensFile"), opts, "tokens") };
 }
 
 /** The path, after checking it can be read now (its content is read where it is used). */
-function readableFile(r: ConfigReader, file: string, at: FieldPath, opts: ValidateOptions): string {
+function readableFile(r: ConfigReader, file: string, at: FieldPath, opts: ValidateOptions, kind: FileKind): string {
   try {
-    opts.readFile(file);
+    opts.readFile(file, kind);
   } catch (err) {
-    r.errors.add(at, `cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`);
+    r.errors.add(at, `cannot read "${file}" (${readProblem(err)})`);
   }
   return file;
+}
+
+function readProblem(err: unknown): string {
+  return err instanceof FileReadError ? err.problem : ((err as NodeJS.ErrnoException).code ?? "unreadable");
 }
 
 /** Parses `HOST:PORT` or `[IPv6]:PORT`; port 0 asks the OS for a free one. */
@@ -115,7 +120,9 @@ function readDockerRegistry(r: ConfigReader, value: unknown, at: FieldPath, opts
       accounts.push({ name, address, username, password, email });
     }
   });
-  return { enabled, accounts: enabled ? accounts : [] };
+  // Bindings are checked against every name declared, so that a registry account with a bad
+  // field (a password file too large) is reported once, not again at each binding.
+  return { enabled, accounts: enabled ? accounts : [], declared: names };
 }
 
 function readPassword(r: ConfigReader, a: Record<string, unknown>, p: FieldPath, opts: ValidateOptions): string | undefined {
@@ -132,10 +139,9 @@ function readPassword(r: ConfigReader, a: Record<string, unknown>, p: FieldPath,
   const resolved = expandPath(file, opts);
   try {
     // A trailing newline is an artefact of how such files are written, not part of the password.
-    return opts.readFile(resolved).replace(/\r?\n$/, "");
+    return opts.readFile(resolved, "password").replace(/\r?\n$/, "");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
-    r.errors.add(p.child("passwordFile"), `cannot read "${resolved}" (${code})`);
+    r.errors.add(p.child("passwordFile"), `cannot read "${resolved}" (${readProblem(err)})`);
     return undefined;
   }
 }
@@ -145,7 +151,7 @@ function readKubernetes(
   value: unknown,
   at: FieldPath,
   opts: ValidateOptions,
-  registries: { enabled: boolean; accounts: DockerRegistryAccountConfig[] },
+  registries: { enabled: boolean; declared: Set<string> },
 ) {
   const k =
     r.object(value, at, [
@@ -163,7 +169,7 @@ function readKubernetes(
   const healthCheckConcurrency =
     r.integer(k.healthCheckConcurrency, at.child("healthCheckConcurrency"), { min: 1, max: 1024 }) ?? 16;
 
-  const registryNames = new Set(registries.accounts.map((a) => a.name));
+  const registryNames = registries.declared;
   const accounts: KubernetesAccountConfig[] = [];
   const names = new Set<string>();
   (r.list(k.accounts, at.child("accounts")) ?? []).forEach((item, i) => {

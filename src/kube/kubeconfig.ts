@@ -1,4 +1,7 @@
+import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { FileReadError, readBoundedText } from "../common/files.js";
+import { parseYaml } from "../common/yaml.js";
 
 /** Which cluster, user and namespace an account uses, as read from its kubeconfig. */
 export interface ResolvedKubeconfig {
@@ -23,13 +26,26 @@ export function resolveKubeconfig(
   file: string,
   select: { user?: string; cluster?: string },
 ): { resolved?: ResolvedKubeconfig; problems: KubeconfigProblem[] } {
+  // What `kc.loadFromFile` does, with the file read through the bounded reader and parsed
+  // by our YAML parser: client-node's reader follows FIFOs and devices, and its YAML errors
+  // quote the file, which holds credentials. client-node gets the document as JSON, and
+  // relative certificate and token paths resolve against the file's directory, as there.
   const kc = new KubeConfig();
+  const cannotLoad = (why: string) => ({ problems: [{ field: "kubeconfigFile" as const, description: `cannot load kubeconfig "${file}" (${why})` }] });
+  let text: string;
   try {
-    kc.loadFromFile(file);
+    text = readBoundedText(file, "kubeconfig");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code ?? (err instanceof Error ? err.message.split("\n")[0] : "unreadable");
-    return { problems: [{ field: "kubeconfigFile", description: `cannot load kubeconfig "${file}" (${why})` }] };
+    return cannotLoad(err instanceof FileReadError ? err.problem : "unreadable");
+  }
+  const parsed = parseYaml(text, { merge: true });
+  if (!parsed.ok) return cannotLoad(parsed.problems.join("; "));
+  try {
+    kc.loadFromString(JSON.stringify(parsed.value ?? {}));
+    kc.makePathsAbsolute(path.dirname(file));
+  } catch (err) {
+    // client-node's own checks name the missing field (`clusters[0].cluster.server is missing`), never a value.
+    return cannotLoad(err instanceof Error ? err.message.split("\n")[0]! : "unreadable");
   }
 
   const problems: KubeconfigProblem[] = [];

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
@@ -129,5 +130,87 @@ describe("the kubedriver CLI", () => {
     expect(Array.isArray(namespaces.items)).toBe(true);
     cli.stop();
     expect(await cli.exit).toBe(0);
+  });
+});
+
+describe("start-up on a bad file", () => {
+  const secret = "sk-live-0123456789abcdef-do-not-print";
+  const file = (name: string, body: string, mode = 0o600) => {
+    const at = path.join(tmp.dir, name);
+    fs.writeFileSync(at, body, { mode });
+    fs.chmodSync(at, mode);
+    return at;
+  };
+  const fifo = (name: string) => {
+    const at = path.join(tmp.dir, name);
+    execFileSync("mkfifo", [at]);
+    return at;
+  };
+  const sparse = (name: string, size: string) => {
+    const at = path.join(tmp.dir, name);
+    execFileSync("truncate", ["-s", size, at]);
+    return at;
+  };
+  const configWith = (name: string, o: { tokensFile?: string; passwordFile?: string; kubeconfigFile?: string; certFile?: string }) =>
+    file(
+      name,
+      `server:\n  listen: "127.0.0.1:0"\n` +
+        (o.tokensFile ? `  auth: {tokensFile: ${o.tokensFile}}\n` : "") +
+        (o.certFile ? `  tls: {certFile: ${o.certFile}, keyFile: ${file("tls.key", "key")}}\n` : "") +
+        `kubernetes:\n  accounts: [{name: prod, kubeconfigFile: ${o.kubeconfigFile ?? writeKubeconfig(path.join(tmp.dir, "ok-kubeconfig"))}, namespaces: [web], dockerRegistries: [{accountName: hub}]}]\n` +
+        `dockerRegistry:\n  accounts: [{name: hub, address: https://r.example.com, username: u, ${o.passwordFile ? `passwordFile: ${o.passwordFile}` : "password: pw"}}]\n`,
+    );
+  const manyKeys = () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 400_000; i++) lines.push(`k${i}: v`);
+    return lines.join("\n");
+  };
+
+  const cases: [string, () => { config: string; names: string; problem: RegExp }][] = [
+    ["the config is a FIFO", () => ({ config: fifo("config.fifo"), names: "config.fifo", problem: /not a regular file: a FIFO/ })],
+    ["the config is /dev/zero", () => ({ config: "/dev/zero", names: "/dev/zero", problem: /not a regular file: a character device/ })],
+    ["the config is a 1 GB sparse file", () => ({ config: sparse("huge.yaml", "1G"), names: "huge.yaml", problem: /larger than 512 KiB/ })],
+    ["the config has 400,000 keys", () => ({ config: file("keys.yaml", manyKeys()), names: "keys.yaml", problem: /larger than 512 KiB/ })],
+    [
+      "the config is invalid YAML around a password",
+      () => ({ config: file("broken.yaml", `dockerRegistry:\n  accounts:\n    - {name: hub, password: ${secret}\n`), names: "broken.yaml", problem: /YAML line \d+, column \d+: [a-z]/ }),
+    ],
+    ["the tokens file is a FIFO", () => ({ config: configWith("t1.yaml", { tokensFile: fifo("tokens.fifo") }), names: "tokens.fifo", problem: /server\.auth\.tokensFile: .*not a regular file: a FIFO/ })],
+    ["the tokens file is /dev/zero", () => ({ config: configWith("t2.yaml", { tokensFile: "/dev/zero" }), names: "/dev/zero", problem: /server\.auth\.tokensFile: .*not a regular file/ })],
+    ["the tokens file is a 1 GB sparse file", () => ({ config: configWith("t3.yaml", { tokensFile: sparse("tokens.big", "1G") }), names: "tokens.big", problem: /larger than 16 KiB/ })],
+    [
+      "the tokens file is readable by others",
+      () => ({ config: configWith("t4.yaml", { tokensFile: file("open-tokens.yaml", `- {token: ${secret}, name: a}\n`, 0o644) }), names: "open-tokens.yaml", problem: /server\.auth\.tokensFile: .*readable or writable by others \(mode 0644\)/ }),
+    ],
+    [
+      "the tokens file is invalid YAML around a token",
+      () => ({ config: configWith("t5.yaml", { tokensFile: file("broken-tokens.yaml", `- {token: ${secret}, name: [a\n`) }), names: "broken-tokens.yaml", problem: /server\.auth\.tokensFile: .*YAML line \d+, column \d+/ }),
+    ],
+    ["the password file is 66 MB", () => ({ config: configWith("p1.yaml", { passwordFile: sparse("password.big", "66M") }), names: "password.big", problem: /passwordFile: .*larger than 64 KiB/ })],
+    ["the password file is /dev/zero", () => ({ config: configWith("p2.yaml", { passwordFile: "/dev/zero" }), names: "/dev/zero", problem: /passwordFile: .*not a regular file/ })],
+    ["the kubeconfig is a FIFO", () => ({ config: configWith("k1.yaml", { kubeconfigFile: fifo("kubeconfig.fifo") }), names: "kubeconfig.fifo", problem: /kubeconfigFile: .*not a regular file: a FIFO/ })],
+    ["the kubeconfig is a 1 GB sparse file", () => ({ config: configWith("k2.yaml", { kubeconfigFile: sparse("kubeconfig.big", "1G") }), names: "kubeconfig.big", problem: /kubeconfigFile: .*larger than 1 MiB/ })],
+    [
+      "the kubeconfig is invalid YAML around a token",
+      () => ({
+        config: configWith("k3.yaml", { kubeconfigFile: file("broken-kubeconfig", `users:\n- name: u\n  user: {token: ${secret}\n`) }),
+        names: "broken-kubeconfig",
+        problem: /kubeconfigFile: .*YAML line \d+, column \d+/,
+      }),
+    ],
+    ["the TLS certificate is /dev/zero", () => ({ config: configWith("c1.yaml", { certFile: "/dev/zero" }), names: "/dev/zero", problem: /server\.tls\.certFile: .*not a regular file/ })],
+  ];
+
+  it.each(cases)("ends within 2 s with one line naming the path and the problem when %s, printing no secret", async (_, setUp) => {
+    const { config, names, problem } = setUp();
+    const started = Date.now();
+    const cli = startCli(["serve", "--config", config]);
+    expect(await cli.exit).toBe(1);
+    expect(Date.now() - started).toBeLessThan(2000);
+    const lines = cli.err.join("").trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(names);
+    expect(lines[0]).toMatch(problem);
+    expect(cli.err.join("") + cli.out.join("")).not.toContain(secret);
   });
 });

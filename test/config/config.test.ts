@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfigFile, parseConfig } from "../../src/config/load.js";
@@ -231,6 +232,82 @@ describe("loading a config file", () => {
   it("names a missing config file", () => {
     expect(() => loadConfigFile(path.join(tmp.dir, "nope.yaml"))).toThrow(/cannot read config file .*nope\.yaml.*ENOENT/);
   });
+
+  /** The problems of loading `file`, and how long it took to say so. */
+  function refusal(file: string): { problems: string[]; ms: number } {
+    const started = performance.now();
+    try {
+      loadConfigFile(file);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      return { problems: err.problems.map((p) => `${p.field}: ${p.description}`), ms: performance.now() - started };
+    }
+    throw new Error("expected the config to be rejected");
+  }
+
+  it("refuses a config that is a FIFO, a device or past 512 KiB at once, naming it", () => {
+    const fifo = path.join(tmp.dir, "config.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const sparse = path.join(tmp.dir, "sparse.yaml");
+    execFileSync("truncate", ["-s", "1G", sparse]);
+    const keys = path.join(tmp.dir, "keys.yaml");
+    fs.writeFileSync(keys, Array.from({ length: 400_000 }, (_, i) => `k${i}: v`).join("\n"));
+    for (const [file, problem] of [
+      [fifo, "not a regular file: a FIFO"],
+      ["/dev/zero", "not a regular file: a character device"],
+      [sparse, "larger than 512 KiB"],
+      [keys, "larger than 512 KiB"],
+    ]) {
+      const { problems, ms } = refusal(file!);
+      expect(problems).toEqual([`: cannot read config file "${file}" (${problem})`]);
+      expect(ms).toBeLessThan(2000);
+    }
+  });
+
+  it("refuses a config of nothing but keys at its bound within 2 s, naming where it stopped", () => {
+    const file = path.join(tmp.dir, "bound.yaml");
+    let text = "";
+    for (let i = 0; text.length < 512 * 1024 - 20; i++) text += `k${i}: v\n`;
+    fs.writeFileSync(file, text);
+    const { problems, ms } = refusal(file);
+    expect(problems).toEqual([expect.stringMatching(/^: YAML line \d+, column \d+: more than 100000 tokens \(keys, values, punctuation\)$/)]);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it("validates a config just short of the token bound within 2 s and shows its first 50 problems", () => {
+    const file = path.join(tmp.dir, "many-keys.yaml");
+    fs.writeFileSync(file, Array.from({ length: 13_000 }, (_, i) => `k${i}: v`).join("\n"));
+    const started = performance.now();
+    const message = (() => {
+      try {
+        loadConfigFile(file);
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })()!;
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(message.split("\n")).toHaveLength(1 + 50 + 1);
+    expect(message).toMatch(/\n\(12950 more problems\)$/);
+  });
+
+  it("reports invalid YAML by line and column, never quoting the file", () => {
+    const file = path.join(tmp.dir, "broken.yaml");
+    fs.writeFileSync(file, `dockerRegistry:\n  accounts:\n    - {name: hub, password: "sk-live-0123456789abcdef\n      username: u}\n`);
+    const { problems } = refusal(file);
+    expect(problems.length).toBeGreaterThan(0);
+    for (const p of problems) expect(p).toMatch(/^: YAML line \d+, column \d+: [a-z ,()]+$/);
+    expect(problems.join("\n")).not.toContain("sk-live");
+  });
+
+  it("refuses a 66 MB password file instead of sending it to the cluster as a pull secret", () => {
+    const big = path.join(tmp.dir, "big-password");
+    execFileSync("truncate", ["-s", "66M", big]);
+    const file = path.join(tmp.dir, "config-big-password.yaml");
+    fs.writeFileSync(file, aConfig(prod, registries.replace("password: s3cret-pass", `passwordFile: ${big}`)));
+    const { problems, ms } = refusal(file);
+    expect(problems).toEqual([`dockerRegistry.accounts[0].passwordFile: cannot read "${big}" (larger than 64 KiB)`]);
+    expect(ms).toBeLessThan(2000);
+  });
 });
 
 describe("transport security and permissions", () => {
@@ -285,8 +362,8 @@ ${aConfig(`${prod}\n      permissions: {READ: viewers, ADMIN: [x]}`)}`),
   it("stops start-up on a tokens file that is not a list of {token, name, groups}", async () => {
     const { startKubedriver } = await import("../../src/app.js");
     const { silentLogger } = await import("../../src/observability/logger.js");
-    fs.writeFileSync(path.join(tmp.dir, "bad-tokens.yaml"), "- {token: short, name: x}\n");
+    fs.writeFileSync(path.join(tmp.dir, "bad-tokens.yaml"), "- {token: short, name: x}\n", { mode: 0o600 });
     const config = parseConfig(`server: {listen: "127.0.0.1:0", auth: {tokensFile: bad-tokens.yaml}}\n${aConfig("")}`, { baseDir: tmp.dir });
-    await expect(startKubedriver(config, silentLogger)).rejects.toThrow(/server\.auth\.tokensFile: tokens file ".*bad-tokens\.yaml" entry 0: token must be a string of at least 16 characters/);
+    await expect(startKubedriver(config, silentLogger)).rejects.toThrow(/server\.auth\.tokensFile: tokens file ".*bad-tokens\.yaml": \[0\]\.token: must be a string of at least 16 characters/);
   });
 });

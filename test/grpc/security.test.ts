@@ -42,6 +42,7 @@ beforeAll(async () => {
 - {token: ${tokens.reader}, name: rita, groups: [viewers]}
 - {token: ${tokens.outsider}, name: otto, groups: [elsewhere]}
 `,
+    { mode: 0o600 },
   );
 }, 60_000);
 
