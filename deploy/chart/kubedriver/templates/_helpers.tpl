@@ -29,13 +29,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "kubedriver.tlsDir" -}}/etc/kubedriver/tls{{- end -}}
 {{- define "kubedriver.credentialsDir" -}}/etc/kubedriver/credentials{{- end -}}
 
-{{/* Refuses values that would render a config, pod and Service that disagree. */}}
+{{/* Refuses values that would render a config, pod and Service that disagree (types and names: values.schema.json). */}}
 {{- define "kubedriver.validate" -}}
 {{- if hasKey .Values.config "server" -}}
 {{- fail "config.server: the chart writes the server block itself; use server.port, server.healthPort, metrics.*, tls.* and auth.tokens instead" -}}
-{{- end -}}
-{{- if not (has .Values.rbac.scope (list "cluster" "namespaces")) -}}
-{{- fail (printf "rbac.scope: %q is neither \"cluster\" nor \"namespaces\"" .Values.rbac.scope) -}}
 {{- end -}}
 {{- if eq .Values.rbac.scope "namespaces" -}}
 {{- if empty .Values.rbac.namespaces -}}
