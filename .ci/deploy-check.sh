@@ -1,16 +1,84 @@
 #!/usr/bin/env bash
-# Checks deploy/ against a real kube-apiserver (test/cluster, built from Go
-# modules): every manifest passes server-side validation, admission included
-# (the namespace enforces the "restricted" Pod Security Standard), and the
-# ServiceAccount may make exactly the Kubernetes calls kubedriver makes
-# (src/kube/*.ts) and not the dangerous ones around them.
+# Checks the Helm chart deploy/chart/kubedriver against a real kube-apiserver
+# (test/cluster, built from Go modules): `helm lint`; the plain manifests
+# deploy/kubedriver.yaml are exactly the chart's rendering; every object the
+# chart renders, with its default values and with the example values, passes
+# server-side validation, admission included (the namespace enforces the
+# "restricted" Pod Security Standard); the ServiceMonitor points at the metrics
+# port the config serves; and the ServiceAccount may make exactly the
+# Kubernetes calls kubedriver makes (src/kube/*.ts) and not the dangerous ones
+# around them, for both RBAC scopes (cluster-wide and per namespace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 
 bin=$(bash test/cluster/build.sh | tail -n 1)
 kubectl_bin="$bin/kubectl"
+helm=$(bash deploy/build-helm.sh | tail -n 1)
+chart=deploy/chart/kubedriver
+example=$chart/examples/per-namespace-metrics.yaml
 
+# 1. Offline: lint with each values file, and the committed plain manifests.
+for values in "$chart/values.yaml" "$example" deploy/kubedriver.values.yaml; do
+  "$helm" lint --strict "$chart" -f "$values" >/dev/null || { "$helm" lint --strict "$chart" -f "$values"; exit 1; }
+done
+echo "helm lint --strict: default, example and plain-manifest values clean"
+bash deploy/render.sh --check
+
+# render NAMESPACE [helm template args]: the chart as release "kubedriver".
+render() {
+  local ns=$1
+  shift
+  "$helm" template kubedriver "$chart" --namespace "$ns" "$@"
+}
+
+# The metrics wiring, which no API server checks: the config's metricsListen
+# port is the container port "metrics", the Service's "metrics" port targets
+# it, and the ServiceMonitor (when rendered) selects that Service in its
+# namespace and scrapes that port at /metrics. With metrics off, none exist.
+check_metrics() {
+  local what=$1 monitors=$2
+  node -e '
+    const YAML = require("yaml");
+    const [what, monitors] = [process.argv[1], Number(process.argv[2])];
+    const docs = YAML.parseAllDocuments(require("fs").readFileSync(0, "utf8")).map((d) => d.toJS()).filter(Boolean);
+    const one = (kind) => { const all = docs.filter((d) => d.kind === kind); if (all.length !== 1) throw new Error(`${all.length} ${kind}s`); return all[0]; };
+    const problems = [];
+    const check = (ok, message) => { if (!ok) problems.push(message); };
+    const config = YAML.parse(one("ConfigMap").data["kubedriver.yaml"]);
+    const container = one("Deployment").spec.template.spec.containers[0];
+    const service = one("Service");
+    const listen = config.server.metricsListen;
+    const containerPort = (container.ports ?? []).find((p) => p.name === "metrics");
+    const servicePort = service.spec.ports.find((p) => p.name === "metrics");
+    const sms = docs.filter((d) => d.kind === "ServiceMonitor");
+    check(sms.length === monitors, `${sms.length} ServiceMonitors, expected ${monitors}`);
+    if (listen === undefined) {
+      check(!containerPort && !servicePort, "a metrics port without server.metricsListen");
+    } else {
+      const port = Number(String(listen).split(":").pop());
+      check(containerPort?.containerPort === port, `container port "metrics" is not the port of ${listen}`);
+      check(servicePort?.targetPort === "metrics", `Service port "metrics" does not target the container port "metrics"`);
+    }
+    for (const sm of sms) {
+      check(sm.apiVersion === "monitoring.coreos.com/v1", `apiVersion ${sm.apiVersion}`);
+      check(sm.metadata.namespace === service.metadata.namespace, "not in the namespace of the Service");
+      check((sm.spec.namespaceSelector?.matchNames ?? []).includes(service.metadata.namespace), "namespaceSelector misses the namespace of the Service");
+      for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) check(service.metadata.labels[k] === v, `selector ${k}=${v} does not match the Service`);
+      check(sm.spec.endpoints.length > 0, "no endpoints");
+      for (const e of sm.spec.endpoints) {
+        check(servicePort !== undefined && e.port === servicePort.name, `endpoint port ${e.port} is not the Service port "metrics"`);
+        check(e.path === "/metrics" && e.scheme === "http", `endpoint ${e.scheme}://…${e.path}, expected http /metrics`);
+      }
+    }
+    if (problems.length) { console.error(`deploy-check: metrics wiring of ${what}:\n  ` + problems.join("\n  ")); process.exit(1); }
+    console.log(`metrics wiring of ${what}: ${listen ?? "off"}, ${monitors} ServiceMonitor(s), consistent`);
+  ' "$what" "$monitors"
+}
+render kubedriver | check_metrics "default values" 0
+render kubedriver-scoped -f "$example" | check_metrics "example values" 1
+
+# 2. Against the API server.
 dir=$(mktemp -d "${TMPDIR:-/tmp}/kubedriver-deploy-check-XXXXXX")
 cleanup() {
   local status=$?
@@ -24,36 +92,54 @@ bash test/cluster/cluster.sh up "$dir" >/dev/null
 echo "control plane up in $((SECONDS - started)) s"
 kubectl() { "$kubectl_bin" --kubeconfig "$dir/kubeconfig" "$@"; }
 
-# 1. Every manifest, validated and admitted by the API server without being
-# stored. A namespaced object in a namespace that does not exist yet fails
-# server dry-run with NotFound (a dry-run Namespace is not stored either), so
-# the Namespace is created for real first, in this throwaway cluster.
-kubectl apply -f deploy/00-namespace.yaml >/dev/null
-warnings=$(mktemp)
-kubectl apply --dry-run=server --validate=strict -f deploy/ 2>"$warnings" >/dev/null
-# Warnings are failures too: e.g. "would violate PodSecurity" for a Deployment
-# is only a warning at apply time, and its pods would then be refused. One is
-# expected: the example TLS Secret holds placeholders, not a key pair, and the
-# API server says so (a useful reminder to whoever applies it unchanged).
-placeholder_tls="Warning: tls: failed to find any PEM data in certificate input"
-if grep -vxF "$placeholder_tls" "$warnings" >/dev/null; then
-  echo "deploy-check: the API server warned about deploy/:" >&2
-  cat "$warnings" >&2
+# dry_run WHAT [ALLOWED_WARNING]: the manifests on stdin, validated and
+# admitted by the API server without being stored. Warnings are failures too:
+# e.g. "would violate PodSecurity" for a Deployment is only a warning at apply
+# time, and its pods would then be refused.
+dry_run() {
+  local what=$1 allowed=${2:-} warnings
+  warnings=$(mktemp)
+  kubectl apply --dry-run=server --validate=strict -f - 2>"$warnings" >/dev/null || { cat "$warnings" >&2; rm -f "$warnings"; return 1; }
+  if grep -vxF "${allowed:-no warning is allowed}" "$warnings" >/dev/null; then
+    echo "deploy-check: the API server warned about $what:" >&2
+    cat "$warnings" >&2
+    rm -f "$warnings"
+    return 1
+  fi
   rm -f "$warnings"
-  exit 1
-fi
-rm -f "$warnings"
-echo "server dry-run of deploy/: accepted, no unexpected warnings"
+  echo "server dry-run of $what: accepted, no unexpected warnings"
+}
 
-# 2. The RBAC objects for real, then what the ServiceAccount may do.
-kubectl apply -f deploy/10-serviceaccount.yaml -f deploy/20-rbac.yaml >/dev/null
-sa=system:serviceaccount:kubedriver:kubedriver
-ns=apps # any account namespace: the ClusterRoleBinding makes them all alike
+# A namespaced object in a namespace that does not exist yet fails server
+# dry-run with NotFound (a dry-run Namespace is not stored either), so the
+# namespaces are created for real first, in this throwaway cluster: the
+# release's own from the chart's Namespace template, and the account
+# namespaces the per-namespace RBAC scope requires to exist.
+render kubedriver --set namespace.create=true --show-only templates/namespace.yaml | kubectl apply -f - >/dev/null
+render kubedriver-scoped --set namespace.create=true --show-only templates/namespace.yaml | kubectl apply -f - >/dev/null
+scoped_namespaces=(apps batch) # rbac.namespaces of $example
+for n in "${scoped_namespaces[@]}" other; do kubectl create namespace "$n" >/dev/null; done
+
+render kubedriver | dry_run "the chart, default values"
+# One warning is expected: the example TLS Secret holds placeholders, not a
+# key pair, and the API server says so (a useful reminder to whoever applies
+# it unchanged).
+dry_run "deploy/kubedriver.yaml" "Warning: tls: failed to find any PEM data in certificate input" <deploy/kubedriver.yaml
+# The ServiceMonitor's CRD (Prometheus Operator) is not in this cluster; its
+# wiring was checked above, everything else is checked here.
+render kubedriver-scoped -f "$example" --set metrics.serviceMonitor.enabled=false | dry_run "the chart, example values (without its ServiceMonitor)"
+
+# 3. The RBAC objects for real, then what each ServiceAccount may do.
+rbac_only=(--show-only templates/serviceaccount.yaml --show-only templates/rbac.yaml)
+render kubedriver "${rbac_only[@]}" | kubectl apply -f - >/dev/null
+render kubedriver-scoped -f "$example" "${rbac_only[@]}" | kubectl apply -f - >/dev/null
+sa_cluster=system:serviceaccount:kubedriver:kubedriver
+sa_scoped=system:serviceaccount:kubedriver-scoped:kubedriver
 
 # "verb resource[/subresource]" pairs kubedriver uses, with where (src/kube).
 allowed=(
   "get namespaces"                     # namespaces.ts readNamespace, namespace-probe.ts probeNamespace
-  "create namespaces"                  # namespaces.ts createNamespace
+  "create namespaces"                  # namespaces.ts createNamespace (cluster scope only)
   "get secrets"                        # secrets.ts readSecret (pull secrets, destroy tombstones)
   "create secrets"                     # secrets.ts createSecret
   "update secrets"                     # secrets.ts replaceSecret (pull secret content changed)
@@ -87,10 +173,18 @@ denied=(
 
 cluster_scoped=" namespaces nodes clusterrolebindings.rbac.authorization.k8s.io clusterroles.rbac.authorization.k8s.io users groups * "
 mismatches=0
+checks=0
 
-# can_i EXPECTED "VERB RESOURCE[/SUB]": one table row; counts a mismatch.
+row() {
+  local expected=$1 asked=$2 got=$3 mark=ok
+  checks=$((checks + 1))
+  if [ "$got" != "$expected" ]; then mark=MISMATCH; mismatches=$((mismatches + 1)); fi
+  printf '%-8s %-4s %-64s %s\n' "$mark" "$expected" "$asked" "$got"
+}
+
+# can_i EXPECTED "VERB RESOURCE[/SUB]" SA NAMESPACE: one table row.
 can_i() {
-  local expected=$1 verb=${2%% *} resource=${2#* } sub="" scope=() out err got
+  local expected=$1 verb=${2%% *} resource=${2#* } sa=$3 ns=$4 sub="" scope=() out err got
   case $resource in */*) sub=${resource#*/} resource=${resource%%/*} ;; esac
   # Cluster-scoped resources are asked about with -A: kubectl otherwise asks in
   # the context's namespace and warns that the resource has none.
@@ -104,24 +198,66 @@ can_i() {
     got=$out
   fi
   rm -f "$err"
-  local mark=ok
-  if [ "$got" != "$expected" ]; then mark=MISMATCH; mismatches=$((mismatches + 1)); fi
-  printf '%-8s %-4s %-60s %s\n' "$mark" "$expected" "$verb ${resource}${sub:+/$sub} ${scope[*]}" "$got"
+  row "$expected" "$verb ${resource}${sub:+/$sub} ${scope[*]}" "$got"
 }
 
-printf '%-8s %-4s %-60s %s\n' "" want "as $sa" got
-for pair in "${allowed[@]}"; do can_i yes "$pair"; done
-for pair in "${denied[@]}"; do can_i no "$pair"; done
+# get_namespace EXPECTED SA NAMESPACE: a Role in a namespace grants the GET of
+# that Namespace object (the API server authorizes it in the namespace it
+# names), which `auth can-i` cannot ask about without -A; so make the request.
+get_namespace() {
+  local expected=$1 sa=$2 ns=$3 got=yes
+  kubectl get namespace "$ns" --as="$sa" >/dev/null 2>&1 || got=no
+  row "$expected" "GET namespace $ns (real request)" "$got"
+}
 
-# 3. The ClusterRole grants nothing beyond the list above: a verb added to
-# deploy/20-rbac.yaml without a reason in src/kube fails here.
-granted=$(kubectl get clusterrole kubedriver -o go-template='{{range .rules}}{{$r := .resources}}{{range .verbs}}{{$v := .}}{{range $r}}{{$v}} {{.}}{{"\n"}}{{end}}{{end}}{{end}}' | sort)
-expected=$(printf '%s\n' "${allowed[@]}" | sort)
-if [ "$granted" != "$expected" ]; then
-  echo "deploy-check: ClusterRole kubedriver differs from the calls kubedriver makes (< granted, > expected):" >&2
-  diff <(echo "$granted") <(echo "$expected") >&2 || true
+# granted KIND NAME [-n NS]: the rules of a (Cluster)Role as "verb resource" lines.
+granted() {
+  kubectl get "$@" -o go-template='{{range .rules}}{{$r := .resources}}{{range .verbs}}{{$v := .}}{{range $r}}{{$v}} {{.}}{{"\n"}}{{end}}{{end}}{{end}}' | sort
+}
+
+# Nothing beyond the list above: a verb added to the chart's rules without a
+# reason in src/kube (and a row in allowed) fails here.
+compare_rules() {
+  local what=$1 expected=$2 got
+  shift 2
+  got=$(granted "$@")
+  if [ "$got" != "$expected" ]; then
+    echo "deploy-check: $what differs from the calls kubedriver makes (< granted, > expected):" >&2
+    diff <(echo "$got") <(echo "$expected") >&2 || true
+    mismatches=$((mismatches + 1))
+  fi
+  checks=$((checks + 1))
+}
+
+echo "rbac.scope cluster (default values), as $sa_cluster:"
+printf '%-8s %-4s %-64s %s\n' "" want "" got
+# any account namespace: the ClusterRoleBinding makes them all alike
+for pair in "${allowed[@]}"; do can_i yes "$pair" "$sa_cluster" apps; done
+for pair in "${denied[@]}"; do can_i no "$pair" "$sa_cluster" apps; done
+compare_rules "ClusterRole kubedriver" "$(printf '%s\n' "${allowed[@]}" | sort)" clusterrole kubedriver
+
+echo "rbac.scope namespaces (example values: ${scoped_namespaces[*]}), as $sa_scoped:"
+printf '%-8s %-4s %-64s %s\n' "" want "" got
+scoped_allowed=()
+for pair in "${allowed[@]}"; do
+  case $pair in "get namespaces" | "create namespaces") ;; *) scoped_allowed+=("$pair") ;; esac
+done
+for n in "${scoped_namespaces[@]}"; do
+  get_namespace yes "$sa_scoped" "$n"
+  for pair in "${scoped_allowed[@]}"; do can_i yes "$pair" "$sa_scoped" "$n"; done
+  compare_rules "Role kubedriver in $n" "$(printf '%s\n' "get namespaces" "${scoped_allowed[@]}" | sort)" role kubedriver -n "$n"
+done
+can_i no "create namespaces" "$sa_scoped" apps
+for pair in "${denied[@]}"; do can_i no "$pair" "$sa_scoped" apps; done
+# Outside the list: nothing at all.
+get_namespace no "$sa_scoped" other
+for pair in "${scoped_allowed[@]}"; do can_i no "$pair" "$sa_scoped" other; done
+# And nothing cluster-wide in that scope's rendering.
+checks=$((checks + 1))
+if render kubedriver-scoped -f "$example" | grep -E '^kind: Cluster(Role|RoleBinding)$' >&2; then
+  echo "deploy-check: rbac.scope namespaces renders cluster-wide RBAC (above)" >&2
   mismatches=$((mismatches + 1))
 fi
 
-echo "deploy-check: $((${#allowed[@]} + ${#denied[@]})) permission checks, $mismatches mismatch(es), $((SECONDS - started)) s"
+echo "deploy-check: $checks permission checks, $mismatches mismatch(es), $((SECONDS - started)) s"
 [ "$mismatches" -eq 0 ]
