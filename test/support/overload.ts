@@ -8,7 +8,7 @@ import { RetryInfo } from "../../gen/google/rpc/error_details.js";
 import { call, clientsFor, detailsOf } from "./grpc.js";
 import { aCreateRequest } from "./server-groups.js";
 
-// What the overload scenarios share (test/reliability/overload.test.ts
+// What the overload scenarios share (test/load/overload.test.ts
 // scaled down, test/load/load.test.ts at the figures): a namespace of
 // server groups to list, grpc.health.v1 sampled on its own connection, the
 // namespace monitor's verdicts, and the two attacks.
