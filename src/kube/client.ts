@@ -2,6 +2,7 @@ import { CoreV1Api, Observable, type ConfigurationOptions, type KubeConfig } fro
 import { findKubedriverError, isUnavailable } from "../common/errors.js";
 import { AgentPool } from "./agent-pool.js";
 import { toCoreError, type CallTarget } from "./errors.js";
+import { checkedResponse } from "./response-check.js";
 
 export interface KubeCallOptions {
   /** Give up after this long; default the client's request timeout. */
@@ -91,7 +92,7 @@ function requestOptions(signal: AbortSignal, agents: AgentPool): ConfigurationOp
           if (agent) ctx.setAgent(agent);
           return new Observable(Promise.resolve(ctx));
         },
-        post: (ctx) => new Observable(Promise.resolve(ctx)),
+        post: (ctx) => new Observable(checkedResponse(ctx)),
       },
     ],
     middlewareMergeStrategy: "append",
