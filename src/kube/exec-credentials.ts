@@ -227,6 +227,8 @@ function run(exec: ExecConfig, env: NodeJS.ProcessEnv, options: ExecCredentialOp
       if (size > options.maxOutputBytes) finish(new CredentialPluginError(`printed more than ${options.maxOutputBytes} bytes`));
       else chunks.push(chunk);
     });
+    // An 'error' event nobody listens to would end the process.
+    child.stdout.on("error", () => finish(new CredentialPluginError("could not be read from")));
     child.on("error", (err: NodeJS.ErrnoException) =>
       finish(new CredentialPluginError(err.code === "ENOENT" ? `command ${JSON.stringify(exec.command)} was not found (ENOENT)` : `could not be started (${err.code ?? "error"})`)),
     );
