@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ["test/load/**/*.test.ts"],
     pool: "forks",
+    setupFiles: ["test/support/unhandled.ts"],
     execArgv: ["--expose-gc"],
     fileParallelism: false,
     hookTimeout: 120_000,

@@ -6,6 +6,7 @@ import { authenticator } from "./grpc/authentication.js";
 import { AccountProvisioner, type ProvisionerOptions } from "./core/accounts/provisioner.js";
 import { AccountRegistry } from "./core/accounts/registry.js";
 import { resolveAccounts } from "./core/accounts/resolve.js";
+import type { ExecCredentialOptions } from "./kube/exec-credentials.js";
 import { monitoredAccounts } from "./core/health/accounts.js";
 import { NamespaceMonitor } from "./core/health/monitor.js";
 import { accountsHandlers, AccountsService } from "./grpc/accounts.js";
@@ -35,10 +36,12 @@ export interface KubedriverOptions {
   provisioning?: Pick<ProvisionerOptions, "retryDelaysMs" | "concurrency">;
   /** Tests shorten how long an enable/disable may take before kubedriver completes it by itself. */
   trafficLeaseMs?: number;
+  /** Tests shorten the exec credential plugin deadline. */
+  execCredentials?: Partial<ExecCredentialOptions>;
 }
 
 export async function startKubedriver(config: KubedriverConfig, log: Logger, options: KubedriverOptions = {}): Promise<Kubedriver> {
-  const registry = new AccountRegistry(resolveAccounts(config, options.source));
+  const registry = new AccountRegistry(resolveAccounts(config, options.source, options));
   const tracker = new CallTracker();
   const tls = config.server.tls;
   const tlsFiles = tls && readTlsFiles(tls, options.source);

@@ -4,6 +4,7 @@ import { Limiter } from "../common/limiter.js";
 import { sleep } from "../common/sleep.js";
 import { AgentPool } from "./agent-pool.js";
 import { describeTarget, toCoreError, type CallTarget } from "./errors.js";
+import { checkedResponse } from "./response-check.js";
 
 export interface KubeCallOptions {
   /** Give up after this long; default the client's request timeout. */
@@ -136,7 +137,7 @@ function requestOptions(signal: AbortSignal, agents: AgentPool): ConfigurationOp
           if (agent) ctx.setAgent(agent);
           return new Observable(Promise.resolve(ctx));
         },
-        post: (ctx) => new Observable(Promise.resolve(ctx)),
+        post: (ctx) => new Observable(checkedResponse(ctx)),
       },
     ],
     middlewareMergeStrategy: "append",

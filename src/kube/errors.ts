@@ -13,6 +13,8 @@ import {
   isCancelled,
   type ResourceRef,
 } from "../common/errors.js";
+import { CredentialPluginError } from "./exec-credentials.js";
+import { InvalidResponseError } from "./response-check.js";
 
 /** What a Kubernetes call was about, so that errors can name it. */
 export interface CallTarget {
@@ -89,6 +91,13 @@ export function toCoreError(err: unknown, target: CallTarget, abortReason?: unkn
     }
   }
 
+  if (err instanceof CredentialPluginError) {
+    // Retryable: an expired login or a plugin that hung may work once an operator fixes it.
+    return new UnavailableError(`${where}: the kubeconfig's exec credential plugin ${err.why}`, { cause: err, resource, reason: "CREDENTIAL_PLUGIN_FAILED" });
+  }
+  if (err instanceof InvalidResponseError) {
+    return new UnavailableError(`${where}: the API server ${err.why}`, { cause: err, resource, reason: "INVALID_RESPONSE" });
+  }
   if (isAbort(err)) {
     if (isCancelled(abortReason)) return new CancelledError(`${where}: cancelled by the caller`, { cause: err, resource });
     return new DeadlineExceededError(`${where}: the API server did not answer in time`, { cause: err, resource });
@@ -100,7 +109,23 @@ export function toCoreError(err: unknown, target: CallTarget, abortReason?: unkn
   if (code && /CERT|SSL|TLS|SELF_SIGNED/.test(code)) {
     return new UnavailableError(`${where}: TLS handshake with the API server failed (${code})`, { cause: err, resource, reason: code });
   }
+  const unreadable = unreadableCredentialFile(err);
+  if (unreadable) {
+    return new UnavailableError(`${where}: ${unreadable}`, { cause: err, resource, reason: "CREDENTIALS_UNREADABLE" });
+  }
   return err;
+}
+
+/**
+ * client-node reads the certificate, key and CA files a kubeconfig names on
+ * every request; one that was removed or made unreadable since start-up
+ * fails that account's calls, not kubedriver.
+ */
+function unreadableCredentialFile(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== "string" || e.syscall === undefined || typeof e.path !== "string") return undefined;
+  if (!/^(open|read)$/.test(e.syscall)) return undefined;
+  return `cannot read ${JSON.stringify(e.path)}, a file named by the kubeconfig (${e.code})`;
 }
 
 export function describeTarget(t: CallTarget): string {

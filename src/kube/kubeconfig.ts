@@ -2,6 +2,7 @@ import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { FileReadError, readBoundedText } from "../common/files.js";
 import { parseYaml } from "../common/yaml.js";
+import { installExecCredentials, type ExecCredentialOptions } from "./exec-credentials.js";
 
 /** Which cluster, user and namespace an account uses, as read from its kubeconfig. */
 export interface ResolvedKubeconfig {
@@ -18,13 +19,15 @@ export type KubeconfigProblem = { field: "kubeconfigFile" | "user" | "cluster"; 
 
 /**
  * Loads a kubeconfig with client-node (certificates, tokens, token files,
- * basic auth, exec plugins and insecure-skip-tls-verify all come from it) and
- * narrows it to one context: the current context, with its user and cluster
- * replaced by the ones the account names.
+ * basic auth and insecure-skip-tls-verify all come from it; exec plugins are
+ * run by exec-credentials.ts instead) and narrows it to one context: the
+ * current context, with its user and cluster replaced by the ones the
+ * account names.
  */
 export function resolveKubeconfig(
   file: string,
   select: { user?: string; cluster?: string },
+  execOptions: Partial<ExecCredentialOptions> = {},
 ): { resolved?: ResolvedKubeconfig; problems: KubeconfigProblem[] } {
   // What `kc.loadFromFile` does, with the file read through the bounded reader and parsed
   // by our YAML parser: client-node's reader follows FIFOs and devices, and its YAML errors
@@ -48,6 +51,7 @@ export function resolveKubeconfig(
     return cannotLoad(err instanceof Error ? err.message.split("\n")[0]! : "unreadable");
   }
 
+  const execProblems = installExecCredentials(kc, execOptions);
   const problems: KubeconfigProblem[] = [];
   const currentName = kc.getCurrentContext();
   const current = currentName ? kc.getContextObject(currentName) : null;
@@ -61,6 +65,8 @@ export function resolveKubeconfig(
   if (!userName) problems.push({ field: "user", description: `kubeconfig "${file}" has no current-context; name a user` });
   else if (!kc.getUser(userName)) {
     problems.push({ field: "user", description: `user "${userName}" is not in kubeconfig "${file}"` });
+  } else if (execProblems.has(userName)) {
+    problems.push({ field: "user", description: `kubeconfig "${file}": ${execProblems.get(userName)}` });
   }
   const server = clusterName ? kc.getCluster(clusterName)?.server : undefined;
   if (server?.startsWith("http://") && !kc.getCluster(clusterName!)?.skipTLSVerify) {

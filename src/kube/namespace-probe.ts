@@ -45,9 +45,17 @@ const networkReasons: Record<string, string> = {
   ETIMEDOUT: "timeout",
 };
 
+/** Failures before or after the request itself: the account's credentials, or an answer that is not Kubernetes. */
+const accountReasons: Record<string, string> = {
+  CREDENTIAL_PLUGIN_FAILED: "credential plugin failed",
+  CREDENTIALS_UNREADABLE: "credentials unreadable",
+  INVALID_RESPONSE: "invalid response",
+};
+
 /**
  * The short reason callers group by: `404 not found`, `403 forbidden`,
- * `timeout`, `connection refused`, `tls error`. The HTTP status comes from the
+ * `timeout`, `connection refused`, `tls error`, `credential plugin failed`,
+ * `invalid response`. The HTTP status comes from the
  * original ApiException kept as the core error's cause.
  */
 function probeReason(core: KubedriverError): string {
@@ -55,7 +63,7 @@ function probeReason(core: KubedriverError): string {
     return `${core.cause.code} ${(STATUS_CODES[core.cause.code] ?? "error").toLowerCase()}`;
   }
   if (core.kind === "DeadlineExceeded") return "timeout";
-  const network = networkReasons[core.reason];
+  const network = networkReasons[core.reason] ?? accountReasons[core.reason];
   if (network) return network;
   if (/CERT|SSL|TLS|SELF_SIGNED/.test(core.reason)) return "tls error";
   return "unreachable";

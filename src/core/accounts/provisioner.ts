@@ -1,4 +1,4 @@
-import { defer, from, mergeMap, Subject, takeUntil, timer, type Subscription } from "rxjs";
+import { catchError, defer, EMPTY, from, mergeMap, Subject, takeUntil, timer, type Subscription } from "rxjs";
 import type { Logger } from "../../observability/logger.js";
 import type { Account } from "./account.js";
 import { provisionAccount } from "./provision.js";
@@ -47,10 +47,14 @@ export class AccountProvisioner {
   start(): void {
     from(this.accounts)
       .pipe(
-        mergeMap((account) => defer(() => this.run(account)), this.options.concurrency ?? 32),
+        mergeMap(
+          // One account's failure must not end the stream, or the accounts after it would never be provisioned.
+          (account) => defer(() => this.run(account)).pipe(catchError((err: unknown) => this.unexpected(account, err))),
+          this.options.concurrency ?? 32,
+        ),
         takeUntil(this.stop$),
       )
-      .subscribe({ error: (err: unknown) => this.options.log.error("provisioning failed unexpectedly", { err }) });
+      .subscribe();
   }
 
   stop(): void {
@@ -78,10 +82,19 @@ export class AccountProvisioner {
         return result;
       });
     this.running.set(account.name, next);
-    void next.finally(() => {
+    // Both branches settle this derived promise: a rejection of `next` is its caller's to handle, and must not
+    // surface a second time here as an unhandled rejection (which ends the process).
+    const forget = () => {
       if (this.running.get(account.name) === next) this.running.delete(account.name);
-    });
+    };
+    next.then(forget, forget);
     return next;
+  }
+
+  /** A failure provisioning did not turn into a per-namespace outcome: a bug, logged, never fatal. */
+  private unexpected(account: Account, err: unknown) {
+    this.options.log.error("provisioning failed unexpectedly", { account: account.name, err });
+    return EMPTY;
   }
 
   private record(account: Account, result: ProvisioningResult): void {
@@ -122,7 +135,7 @@ export class AccountProvisioner {
         .pipe(takeUntil(this.stop$))
         .subscribe(() => {
           this.retries.delete(account.name);
-          void this.run(account);
+          this.run(account).catch((err: unknown) => this.unexpected(account, err));
         }),
     );
   }

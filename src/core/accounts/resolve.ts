@@ -1,6 +1,7 @@
 import { ConfigError } from "../../config/load.js";
 import type { KubedriverConfig } from "../../config/types.js";
 import { KubeClient } from "../../kube/client.js";
+import type { ExecCredentialOptions } from "../../kube/exec-credentials.js";
 import { resolveKubeconfig } from "../../kube/kubeconfig.js";
 import { FieldErrors, FieldPath } from "../../common/field-path.js";
 import type { Account } from "./account.js";
@@ -11,14 +12,18 @@ import type { Account } from "./account.js";
  * secret namespace outside the account's) are reported together as one
  * ConfigError. Nothing here contacts a cluster.
  */
-export function resolveAccounts(config: KubedriverConfig, source = "config"): Account[] {
+export function resolveAccounts(
+  config: KubedriverConfig,
+  source = "config",
+  options: { execCredentials?: Partial<ExecCredentialOptions> } = {},
+): Account[] {
   const errors = new FieldErrors();
   const registries = new Map(config.dockerRegistry.accounts.map((r) => [r.name, r]));
   const accounts: Account[] = [];
 
   config.kubernetes.accounts.forEach((spec, i) => {
     const at = FieldPath.root("kubernetes").child("accounts").index(i);
-    const { resolved, problems } = resolveKubeconfig(spec.kubeconfigFile, { user: spec.user, cluster: spec.cluster });
+    const { resolved, problems } = resolveKubeconfig(spec.kubeconfigFile, { user: spec.user, cluster: spec.cluster }, options.execCredentials);
     for (const p of problems) errors.add(at.child(p.field), `account "${spec.name}": ${p.description}`);
     if (!resolved) return;
 
