@@ -12,7 +12,9 @@ import { NamespaceMonitor } from "./core/health/monitor.js";
 import { accountsHandlers, AccountsService } from "./grpc/accounts.js";
 import { CallTracker } from "./grpc/calls.js";
 import { namespaceHealthHandlers, NamespaceHealthService } from "./grpc/namespace-health.js";
+import { LiveViews } from "./core/server-groups/live-views.js";
 import { TrafficChanges } from "./core/server-groups/traffic.js";
+import type { ReflectorOptions } from "./kube/reflector.js";
 import { serverGroupsHandlers, ServerGroupsService } from "./grpc/server-groups.js";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
 import type { Logger } from "./observability/logger.js";
@@ -36,6 +38,8 @@ export interface KubedriverOptions {
   provisioning?: Pick<ProvisionerOptions, "retryDelaysMs" | "concurrency">;
   /** Tests shorten how long an enable/disable may take before kubedriver completes it by itself. */
   trafficLeaseMs?: number;
+  /** Tests shorten the watches' timeouts and backoff. */
+  liveViews?: ReflectorOptions;
   /** Tests shorten the exec credential plugin deadline. */
   execCredentials?: Partial<ExecCredentialOptions>;
 }
@@ -59,6 +63,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     log: log.child({ component: "namespace-monitor" }),
   });
 
+  const liveViews = new LiveViews(() => registry.list(), options.liveViews);
   const trafficChanges = new TrafficChanges(() => registry.list(), {
     intervalMs: config.kubernetes.healthCheckIntervalSeconds * 1000,
     leaseMs: options.trafficLeaseMs,
@@ -77,7 +82,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
       {
         name: "kubedriver.v1.ServerGroups",
         definition: ServerGroupsService,
-        implementation: serverGroupsHandlers(registry, trafficChanges, deps),
+        implementation: serverGroupsHandlers(registry, liveViews, trafficChanges, deps),
       },
       {
         name: "kubedriver.v1.Health",
@@ -93,6 +98,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   namespaceMonitor.start();
   provisioner.start();
   trafficChanges.start();
+  liveViews.start();
 
   return {
     grpc,
@@ -104,6 +110,8 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
       trafficChanges.stop();
       tokens?.close();
       await grpc.shutdown(config.server.shutdownGraceSeconds * 1000);
+      // After the streams they feed have ended with UNAVAILABLE.
+      await liveViews.stop();
     },
   };
 }

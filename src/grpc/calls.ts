@@ -26,6 +26,8 @@ export interface CallContext {
   caller?: Caller;
   /** The caller's address without the port (see `peerHost`). */
   peer: string;
+  /** The call's deadline, epoch milliseconds; Infinity without one. */
+  deadline: number;
 }
 
 /** grpc-js does not export the type of a call's transport security details. */
@@ -331,7 +333,7 @@ function contextOf<Req, Res>(
   const log = deps.log.child({ method, peer: call.getPeer() });
   if (call.cancelled) onCancel();
   return {
-    context: { method, signal: AbortSignal.any(signals), metadata: call.metadata, log, peer: peerHost(call.getPeer()) },
+    context: { method, signal: AbortSignal.any(signals), metadata: call.metadata, log, peer: peerHost(call.getPeer()), deadline: deadlineAt },
     release: () => call.removeListener("cancelled", onCancel),
     cancelledByCaller: () => abort.signal.aborted && isCancelled(abort.signal.reason),
     throwIfEnded: () => {

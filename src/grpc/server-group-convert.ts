@@ -1,5 +1,8 @@
 import { FieldErrors, FieldPath } from "../common/field-path.js";
 import type * as core from "../core/server-groups/spec.js";
+import type { GroupChange } from "../core/server-groups/live-view.js";
+import type { GroupBatch } from "../core/server-groups/watch.js";
+import { ChangeType, type WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
 import type { Duration } from "../../gen/google/protobuf/duration.js";
 import {
   type Container,
@@ -109,8 +112,45 @@ export class SpecReader {
   }
 }
 
+/** Views are shared by every reader of a namespace, so each is converted once, whatever the number of subscribers. */
+const converted = new WeakMap<core.ServerGroup, ServerGroup>();
+
 /** Core → proto. */
 export function serverGroupToProto(g: core.ServerGroup): ServerGroup {
+  let proto = converted.get(g);
+  if (!proto) converted.set(g, (proto = toProto(g)));
+  return proto;
+}
+
+const changeTypes: Record<GroupChange["type"], ChangeType> = {
+  ADDED: ChangeType.CHANGE_TYPE_ADDED,
+  MODIFIED: ChangeType.CHANGE_TYPE_MODIFIED,
+  DELETED: ChangeType.CHANGE_TYPE_DELETED,
+};
+
+/** The core batch each message was made from, so that a slow reader's pending messages merge as core batches. */
+const batches = new WeakMap<WatchServerGroupsResponse, GroupBatch>();
+
+export function batchToProto(batch: GroupBatch): WatchServerGroupsResponse {
+  const message = {
+    snapshot: batch.snapshot,
+    changes: batch.changes.map((c) => ({ type: changeTypes[c.type], serverGroup: serverGroupToProto(c.group) })),
+  };
+  batches.set(message, batch);
+  return message;
+}
+
+export function batchOf(message: WatchServerGroupsResponse): GroupBatch {
+  return batches.get(message)!;
+}
+
+/** A whole number of milliseconds from a non-negative Duration; a violation at `field` otherwise. */
+export function durationMs(d: Duration, field: string, errors: FieldErrors): number {
+  if (d.seconds < 0 || d.nanos < 0) errors.add(field, "must not be negative");
+  return d.seconds * 1000 + Math.floor(d.nanos / 1e6);
+}
+
+function toProto(g: core.ServerGroup): ServerGroup {
   return {
     name: g.name,
     account: g.account,
@@ -217,6 +257,7 @@ function instanceToProto(i: core.Instance): Instance {
     phase: phases[i.phase] ?? PodPhase.POD_PHASE_UNSPECIFIED,
     ready: i.ready,
     enabled: i.enabled,
+    serving: i.serving,
     podIp: i.podIp,
     hostIp: i.hostIp,
     nodeName: i.nodeName,

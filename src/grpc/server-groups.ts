@@ -13,17 +13,62 @@ import { resizeServerGroup } from "../core/server-groups/resize.js";
 import type { ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
 import type { TrafficChanges } from "../core/server-groups/traffic.js";
 import { validateSpec } from "../core/server-groups/validate.js";
-import { ServerGroupsService, type ServerGroupsServer } from "../../gen/kubedriver/v1/server_groups.js";
-import { unary, type CallContext, type CallDeps } from "./calls.js";
+import {
+  Consistency,
+  ServerGroupsService,
+  type ServerGroupsServer,
+  WaitCondition,
+  type WatchServerGroupsRequest,
+} from "../../gen/kubedriver/v1/server_groups.js";
+import type { LiveViews } from "../core/server-groups/live-views.js";
+import { type Consistency as CoreConsistency } from "../core/server-groups/read.js";
+import { managedNamespace } from "../core/server-groups/scope.js";
+import { waitForServerGroup, type WaitCondition as CoreWaitCondition } from "../core/server-groups/wait.js";
+import { mergeBatches, watchServerGroups } from "../core/server-groups/watch.js";
+import { serverGroupNameProblem } from "../core/server-groups/naming.js";
+import { map } from "rxjs";
+import { serverStream, unary, type CallContext, type CallDeps } from "./calls.js";
 import { pageOf } from "./paging.js";
-import { serverGroupToProto, SpecReader } from "./server-group-convert.js";
+import { batchOf, batchToProto, durationMs, serverGroupToProto, SpecReader } from "./server-group-convert.js";
 import { requireField, requireServerGroupName } from "./validation.js";
 
 export { ServerGroupsService };
 
 const maxRequestIdLength = 128;
+/** Before the deadline, so that the answer (and its details) is ours, not grpc-js's bare DEADLINE_EXCEEDED. */
+const deadlineMarginMs = 50;
+/** setTimeout's limit: a wait with no deadline and no timeout waits this long at most (24 days). */
+const maxWaitMs = 2 ** 31 - 1;
 
-export function serverGroupsHandlers(registry: AccountRegistry, trafficChanges: TrafficChanges, deps: CallDeps): ServerGroupsServer {
+const conditions: Partial<Record<WaitCondition, CoreWaitCondition>> = {
+  [WaitCondition.WAIT_CONDITION_UP]: "up",
+  [WaitCondition.WAIT_CONDITION_DOWN]: "down",
+  [WaitCondition.WAIT_CONDITION_CAPACITY_MATCH]: "capacity",
+  [WaitCondition.WAIT_CONDITION_DESTROYED]: "destroyed",
+};
+
+function consistencyOf(c: Consistency): CoreConsistency {
+  return c === Consistency.CONSISTENCY_STRONG ? "strong" : "view";
+}
+
+function watchFilterProblems(req: WatchServerGroupsRequest): FieldErrors {
+  const errors = listFilterProblems(req);
+  if (req.namespaces.length && !req.account) errors.add("namespaces", "needs an account");
+  if (req.name) {
+    if (!req.account) errors.add("account", "is required with a name");
+    if (req.namespaces.length !== 1) errors.add("namespaces", "must name exactly one namespace with a name");
+    const problem = serverGroupNameProblem(req.name);
+    if (problem) errors.add("name", problem);
+  }
+  return errors;
+}
+
+export function serverGroupsHandlers(
+  registry: AccountRegistry,
+  views: LiveViews,
+  trafficChanges: TrafficChanges,
+  deps: CallDeps,
+): ServerGroupsServer {
   /** With authentication on, an unknown account is refused like a forbidden one (AccountRegistry.access). */
   const allow = (account: string, ctx: CallContext, permission: Permission) => registry.access(account, ctx.caller, permission);
   return {
@@ -85,7 +130,8 @@ export function serverGroupsHandlers(registry: AccountRegistry, trafficChanges: 
 
     getServerGroup: unary("GetServerGroup", deps, async (req, ctx) => {
       allow(refOf(req).account, ctx, "READ");
-      return { serverGroup: serverGroupToProto(await getServerGroup(registry, refOf(req), { signal: ctx.signal })) };
+      const group = await getServerGroup(registry, refOf(req), { signal: ctx.signal }, { views, consistency: consistencyOf(req.consistency) });
+      return { serverGroup: serverGroupToProto(group) };
     }),
 
     listServerGroups: unary("ListServerGroups", deps, async (req, ctx) => {
@@ -101,6 +147,7 @@ export function serverGroupsHandlers(registry: AccountRegistry, trafficChanges: 
           include: (account) => mayUse(ctx.caller, account.permissions, "READ"),
         },
         { signal: ctx.signal },
+        { views, consistency: consistencyOf(req.consistency) },
       );
       const page = pageOf(found, keyOf, req, { defaultSize: 100, maxSize: 500 });
       return { serverGroups: page.items.map(serverGroupToProto), nextPageToken: page.nextPageToken };
@@ -121,6 +168,42 @@ export function serverGroupsHandlers(registry: AccountRegistry, trafficChanges: 
     disableServerGroup: unary("DisableServerGroup", deps, async (req, ctx) => {
       allow(refOf(req).account, ctx, "WRITE");
       return traffic(registry, trafficChanges, req, false, ctx.signal);
+    }),
+
+    watchServerGroups: serverStream(
+      "WatchServerGroups",
+      deps,
+      (req, ctx) => {
+        InvalidArgumentError.throwIfAny(watchFilterProblems(req), "invalid filter");
+        const accounts = req.account ? [allow(req.account, ctx, "READ")] : registry.usableBy(ctx.caller, "READ");
+        const scopes = accounts.flatMap((account) =>
+          (req.namespaces.length ? req.namespaces : account.namespaces).map((namespace) => {
+            managedNamespace(registry, account.name, namespace);
+            return { account: account.name, namespace };
+          }),
+        );
+        return watchServerGroups(views, { scopes, application: req.application, cluster: req.cluster, name: req.name }).pipe(map(batchToProto));
+      },
+      { conflate: (older, newer) => batchToProto(mergeBatches(batchOf(older), batchOf(newer))) },
+    ),
+
+    waitForServerGroup: unary("WaitForServerGroup", deps, async (req, ctx) => {
+      const ref = refOf(req);
+      const errors = new FieldErrors();
+      const condition = conditions[req.condition];
+      if (!condition) errors.add("condition", "is required: UP, DOWN, CAPACITY_MATCH or DESTROYED");
+      if (req.upPercent < 0 || req.upPercent > 100) errors.add("up_percent", `must be between 1 and 100 (0: 100), got ${req.upPercent}`);
+      const timeoutMs = req.timeout ? durationMs(req.timeout, "timeout", errors) : undefined;
+      InvalidArgumentError.throwIfAny(errors, "invalid wait");
+      allow(ref.account, ctx, "READ");
+      // grpc-js ends the call itself at its deadline; answering just before lets the last state reach the caller.
+      const untilDeadline = ctx.deadline - Date.now() - deadlineMarginMs;
+      const group = await waitForServerGroup(registry, views, ref, condition!, {
+        upPercent: req.upPercent || 100,
+        timeoutMs: Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, untilDeadline, maxWaitMs),
+        signal: ctx.signal,
+      });
+      return { serverGroup: group && serverGroupToProto(group) };
     }),
 
     destroyServerGroup: unary("DestroyServerGroup", deps, async (req, ctx) => {

@@ -2,7 +2,10 @@ import { randomUUID } from "node:crypto";
 import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
 import { findKubedriverError, ResourceExhaustedError, type ErrorKind, type KubedriverError } from "../common/errors.js";
 import { bounded } from "../common/quoted.js";
+import { WaitTimedOutError } from "../core/server-groups/wait.js";
 import type { Logger } from "../observability/logger.js";
+import { ServerGroup } from "../../gen/kubedriver/v1/server_group.js";
+import { serverGroupToProto } from "./server-group-convert.js";
 import { BadRequest, ErrorInfo, ResourceInfo, RetryInfo } from "../../gen/google/rpc/error_details.js";
 import { Status } from "../../gen/google/rpc/status.js";
 import type { Any } from "../../gen/google/protobuf/any.js";
@@ -85,6 +88,9 @@ function retryInfo(ms: number): Any {
 
 function detailsOf(err: KubedriverError): Any[] {
   const details: Any[] = [];
+  if (err instanceof WaitTimedOutError && err.lastState) {
+    details.push(pack("kubedriver.v1.ServerGroup", ServerGroup.encode(serverGroupToProto(err.lastState)).finish()));
+  }
   const retryDelay = retryDelayOf(err);
   if (retryDelay !== undefined) details.push(retryInfo(retryDelay));
   if (err.kind === "InvalidArgument" && "violations" in err) {

@@ -1,4 +1,4 @@
-import { CoreV1Api, Observable, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
+import { ApiException, CoreV1Api, Observable, Watch, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
 import { CancelledError, DeadlineExceededError, findKubedriverError, isCancelled, isUnavailable } from "../common/errors.js";
 import { Limiter } from "../common/limiter.js";
 import { sleep } from "../common/sleep.js";
@@ -76,6 +76,80 @@ export class KubeClient {
   private readonly defaults: KubeClientDefaults;
   private readonly agents = new AgentPool();
   private readonly lanes: Record<NonNullable<KubeCallOptions["lane"]>, Limiter>;
+  /** The newest resourceVersion each kind in each namespace was written at by this process. */
+  private readonly written = new Map<string, bigint>();
+
+  /**
+   * The resourceVersion of this process's latest write of `kind` in
+   * `namespace`, so that a reader of a watch-fed view can wait until the
+   * view has seen it (read-your-writes). Versions are compared as numbers:
+   * kube-apiserver's are etcd revisions.
+   */
+  writtenVersion(kind: string, namespace: string): bigint | undefined {
+    return this.written.get(`${kind}\u0000${namespace}`);
+  }
+
+  private noteWrite(target: Omit<CallTarget, "account">, result: unknown): void {
+    const version = resourceVersionOf(result);
+    if (version === undefined || !target.namespace) return;
+    const key = `${target.kind}\u0000${target.namespace}`;
+    const known = this.written.get(key);
+    if (known === undefined || version > known) this.written.set(key, version);
+  }
+
+  /**
+   * Opens a watch (`GET path?watch=true&…`) with this account's credentials
+   * and connections, and calls `onEvent` for each event until the server
+   * ends it, `signal` aborts, or it fails. Resolves "ended" when it ended
+   * cleanly, "expired" when the API server no longer has the requested
+   * resourceVersion (410 Gone: list again); rejects with a core error naming
+   * the account. A watch holds no request slot: it lasts as long as the API
+   * server lets it.
+   */
+  watch(
+    target: Omit<CallTarget, "account">,
+    path: string,
+    query: Record<string, string>,
+    onEvent: (type: string, object: unknown) => void,
+    signal: AbortSignal,
+    onOpen: () => void = () => {},
+  ): Promise<"ended" | "expired"> {
+    const full = { ...target, account: this.account };
+    const agents = this.agents;
+    const config = {
+      getCurrentCluster: () => this.kubeConfig.getCurrentCluster(),
+      applyToFetchOptions: async (init: object) => {
+        const options = await this.kubeConfig.applyToFetchOptions(init as never);
+        return { ...options, agent: agents.reuse(options.agent as never) };
+      },
+    };
+    return new Promise((resolve, reject) => {
+      let controller: AbortController | undefined;
+      let finished = false;
+      // client-node hands out the watch's controller only once the API server has answered: until then
+      // an abort cannot reach the request, so it ends the watch for us at once and the request when it can.
+      const stop = () => {
+        controller?.abort();
+        resolve("ended");
+      };
+      signal.addEventListener("abort", stop, { once: true });
+      const done = (err: unknown) => {
+        finished = true;
+        signal.removeEventListener("abort", stop);
+        if (!err || signal.aborted) return resolve("ended");
+        if ((err as { statusCode?: unknown }).statusCode === 410) return resolve("expired");
+        reject(toCoreError(watchError(err), full));
+      };
+      new Watch(config as unknown as KubeConfig)
+        .watch(path, query, onEvent, done)
+        .then((c) => {
+          controller = c;
+          if (signal.aborted) c.abort();
+          // Resolved without `done`: the API server answered 200 and the events flow.
+          else if (!finished) onOpen();
+        }, done);
+    });
+  }
 
   async call<T>(
     target: Omit<CallTarget, "account">,
@@ -92,7 +166,9 @@ export class KubeClient {
       if ("refused" in slot) throw gaveUpWaiting(full, lane, signal.reason);
       let core: unknown;
       try {
-        return await fn(requestOptions(signal, this.agents));
+        const result = await fn(requestOptions(signal, this.agents));
+        if (!idempotentVerbs.has(target.verb)) this.noteWrite(target, result);
+        return result;
       } catch (err) {
         core = toCoreError(err, full, signal.reason);
       } finally {
@@ -104,6 +180,17 @@ export class KubeClient {
       if (!(await sleep(Math.random() * ceiling, signal))) throw core;
     }
   }
+}
+
+function resourceVersionOf(result: unknown): bigint | undefined {
+  const version = (result as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+  return version && /^\d+$/.test(version) ? BigInt(version) : undefined;
+}
+
+/** client-node's Watch fails with a plain Error carrying the HTTP status; give it the shape of an ApiException. */
+function watchError(err: unknown): unknown {
+  const status = (err as { statusCode?: unknown })?.statusCode;
+  return typeof status === "number" ? new ApiException(status, (err as Error).message, "", {}) : err;
 }
 
 /** The signal aborted while the call waited for a slot: the caller went away, or the deadline passed. */

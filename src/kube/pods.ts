@@ -1,14 +1,21 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
 import type { JsonPatch } from "./json-patch.js";
+import { listAll } from "./paged-list.js";
 
+/** Every pod of a namespace matching a label selector, and the resourceVersion to watch them from. */
+export function listPodsAt(
+  client: KubeClient,
+  namespace: string,
+  labelSelector: string,
+  opts?: KubeCallOptions,
+): Promise<{ items: V1Pod[]; resourceVersion: string }> {
+  return listAll(client, { kind: "pods", namespace }, (page, o) => client.core.listNamespacedPod({ namespace, labelSelector, ...page }, o), opts);
+}
+
+/** Every pod of a namespace matching a label selector. */
 export async function listPods(client: KubeClient, namespace: string, labelSelector: string, opts?: KubeCallOptions): Promise<V1Pod[]> {
-  const list = await client.call(
-    { verb: "list", kind: "pods", namespace },
-    (o) => client.core.listNamespacedPod({ namespace, labelSelector }, o),
-    opts,
-  );
-  return list.items;
+  return (await listPodsAt(client, namespace, labelSelector, opts)).items;
 }
 
 export function patchPod(client: KubeClient, namespace: string, name: string, patch: JsonPatch, opts?: KubeCallOptions): Promise<V1Pod> {

@@ -1,6 +1,7 @@
 import type { V1ReplicationController, V1Scale } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
 import type { JsonPatch } from "./json-patch.js";
+import { listAll } from "./paged-list.js";
 
 const kind = "replication controller";
 
@@ -21,25 +22,29 @@ export function readReplicationController(client: KubeClient, namespace: string,
   return client.call({ verb: "get", kind, namespace, name }, (o) => client.core.readNamespacedReplicationController({ namespace, name }, o), opts);
 }
 
-/** Every RC of a namespace matching a label selector, following continue tokens. */
+/** Every RC of a namespace matching a label selector, and the resourceVersion to watch them from. */
+export function listReplicationControllersAt(
+  client: KubeClient,
+  namespace: string,
+  labelSelector: string,
+  opts?: KubeCallOptions,
+): Promise<{ items: V1ReplicationController[]; resourceVersion: string }> {
+  return listAll(
+    client,
+    { kind: "replication controllers", namespace },
+    (page, o) => client.core.listNamespacedReplicationController({ namespace, labelSelector, ...page }, o),
+    opts,
+  );
+}
+
+/** Every RC of a namespace matching a label selector. */
 export async function listReplicationControllers(
   client: KubeClient,
   namespace: string,
   labelSelector: string,
   opts?: KubeCallOptions,
 ): Promise<V1ReplicationController[]> {
-  const items: V1ReplicationController[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.call(
-      { verb: "list", kind: "replication controllers", namespace },
-      (o) => client.core.listNamespacedReplicationController({ namespace, labelSelector, limit: 500, _continue: token }, o),
-      opts,
-    );
-    items.push(...page.items);
-    token = page.metadata?._continue || undefined;
-  } while (token);
-  return items;
+  return (await listReplicationControllersAt(client, namespace, labelSelector, opts)).items;
 }
 
 /** Sets `spec.replicas` through the scale subresource, unconditionally. */

@@ -1,5 +1,6 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
+import { listAll } from "./paged-list.js";
 
 export function readSecret(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions): Promise<V1Secret> {
   return client.call(
@@ -28,11 +29,7 @@ export function replaceSecret(client: KubeClient, namespace: string, secret: V1S
 }
 
 export async function listSecrets(client: KubeClient, namespace: string, labelSelector: string, opts?: KubeCallOptions): Promise<V1Secret[]> {
-  const list = await client.call(
-    { verb: "list", kind: "secrets", namespace },
-    (o) => client.core.listNamespacedSecret({ namespace, labelSelector }, o),
-    opts,
-  );
+  const list = await listAll(client, { kind: "secrets", namespace }, (page, o) => client.core.listNamespacedSecret({ namespace, labelSelector, ...page }, o), opts);
   return list.items;
 }
 

@@ -133,7 +133,7 @@ describe("accounts that fail", () => {
       application: "isolated",
       cluster: "",
       pageSize: 0,
-      pageToken: "",
+      pageToken: "", consistency: 0,
     });
     expect(listed.serverGroups.map((g) => g.name)).toEqual([created.serverGroup!.name]);
     // The working plugin's credential is kept until its expirationTimestamp: it ran once for all of that.
@@ -162,7 +162,7 @@ describe("accounts that fail", () => {
 
   it.each(failingNames)("%s: a call on it is UNAVAILABLE with an ErrorInfo reason", async (name) => {
     const err = await grpcError(
-      call(clients.serverGroups.listServerGroups, clients.serverGroups, { account: name, namespaces: [namespace], application: "", cluster: "", pageSize: 0, pageToken: "" }),
+      call(clients.serverGroups.listServerGroups, clients.serverGroups, { account: name, namespaces: [namespace], application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0}),
     );
     responses.push(err.details);
     expect(err.code).toBe(Code.UNAVAILABLE);

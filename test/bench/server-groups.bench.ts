@@ -122,7 +122,7 @@ describe("server group latency, kubedriver vs direct client-node", () => {
           application: "",
           cluster: "",
           pageSize: 500,
-          pageToken: token,
+          pageToken: token, consistency: 0,
         });
         token = page.nextPageToken;
       } while (token);

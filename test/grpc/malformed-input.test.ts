@@ -409,7 +409,7 @@ async function listGroups(filters: Message): Promise<string> {
     application: "",
     cluster: "",
     pageSize: 1,
-    pageToken: "",
+    pageToken: "", consistency: 0,
     ...filters,
   });
   expect(page.nextPageToken).not.toBe("");
@@ -569,7 +569,7 @@ describe("malformed input", () => {
     for (const service of ["", "kubedriver.v1.ServerGroups", "kubedriver.v1.Accounts"]) {
       expect((await call(clients.grpcHealth.check, clients.grpcHealth, { service })).status).toBe(ServingStatus.SERVING);
     }
-    const group = await call(clients.serverGroups.getServerGroup, clients.serverGroups, { account: "main", namespace: ns, name: target });
+    const group = await call(clients.serverGroups.getServerGroup, clients.serverGroups, { account: "main", namespace: ns, name: target, consistency: 0 });
     expect(group.serverGroup?.name).toBe(target);
     const accounts = await call(clients.accounts.listAccounts, clients.accounts, { pageSize: 0, pageToken: "" });
     expect(accounts.accounts.map((a) => a.name)).toEqual(["main"]);

@@ -148,12 +148,12 @@ describe("with TLS and bearer tokens", () => {
         run: (md: Metadata) =>
           call(sg.cloneServerGroup, sg, { account, namespace: guardedNs, source: existing, containers: undefined, loadBalancers: undefined, volumes: undefined, labels: undefined, annotations: undefined, nodeSelector: undefined, requestId: "" }, { metadata: md }),
       },
-      { rpc: "GetServerGroup", needs: "READ", allowed: Code.OK, run: (md: Metadata) => call(sg.getServerGroup, sg, ref, { metadata: md }) },
+      { rpc: "GetServerGroup", needs: "READ", allowed: Code.OK, run: (md: Metadata) => call(sg.getServerGroup, sg, { ...ref, consistency: 0 }, { metadata: md }) },
       {
         rpc: "ListServerGroups",
         needs: "READ",
         allowed: Code.OK,
-        run: (md: Metadata) => call(sg.listServerGroups, sg, { account, namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "" }, { metadata: md }),
+        run: (md: Metadata) => call(sg.listServerGroups, sg, { account, namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0}, { metadata: md }),
       },
       { rpc: "ResizeServerGroup", needs: "WRITE", allowed: Code.OK, run: (md: Metadata) => call(sg.resizeServerGroup, sg, { ...ref, targetSize: 1 }, { metadata: md }) },
       { rpc: "DisableServerGroup", needs: "WRITE", allowed: Code.OK, run: (md: Metadata) => call(sg.disableServerGroup, sg, ref, { metadata: md }) },
@@ -244,7 +244,7 @@ describe("with TLS and bearer tokens", () => {
     const groups = await call(
       clients.serverGroups.listServerGroups,
       clients.serverGroups,
-      { account: "", namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "" },
+      { account: "", namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0},
       { metadata: bearer(tokens.outsider) },
     );
     expect(groups.serverGroups.map((g) => g.account)).not.toContain("guarded");

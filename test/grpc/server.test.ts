@@ -370,6 +370,7 @@ describe("admission per caller", () => {
     log: undefined as never,
     caller: who.caller ? { name: who.caller, groups: [] } : undefined,
     peer: who.peer,
+    deadline: Number.POSITIVE_INFINITY,
   });
 
   it("queues and refuses only the flooding caller's calls; another caller is served at once", async () => {

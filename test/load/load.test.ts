@@ -110,7 +110,7 @@ it(
           if (live.has(name)) duplicates.push(name);
           live.add(name);
         }
-        await timed("List", call(sg.listServerGroups, sg, { account: "main", namespaces: [ns], application, cluster: "", pageSize: 0, pageToken: "" }));
+        await timed("List", call(sg.listServerGroups, sg, { account: "main", namespaces: [ns], application, cluster: "", pageSize: 0, pageToken: "" , consistency: 0}));
         if (!name) continue;
         await timed("Resize", call(sg.resizeServerGroup, sg, { ...ref(name), targetSize: 1 }));
         // Every fifth group is kept, so the audit at the end has something to find.

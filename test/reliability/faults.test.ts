@@ -57,7 +57,7 @@ afterAll(async () => {
 
 const sg = () => clients.serverGroups;
 const list = (namespaces: string[] = []) =>
-  call(sg().listServerGroups, sg(), { account: "flaky", namespaces, application: "", cluster: "", pageSize: 0, pageToken: "" });
+  call(sg().listServerGroups, sg(), { account: "flaky", namespaces, application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0});
 const rcNames = async (namespace: string) =>
   (await cluster.core.listNamespacedReplicationController({ namespace })).items.map((rc) => rc.metadata!.name!).sort();
 
@@ -142,7 +142,7 @@ describe("API server slow", () => {
     try {
       await stream.next((p) => p(a).reachable);
       faulty.faults.add({ namespace: a, latencyMs: 3_000 });
-      const { err, ms } = await timed(call(sg().listServerGroups, sg(), { account: "flaky", namespaces: [a], application: "", cluster: "", pageSize: 0, pageToken: "" }, { deadline: new Date(Date.now() + 500) }));
+      const { err, ms } = await timed(call(sg().listServerGroups, sg(), { account: "flaky", namespaces: [a], application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0}, { deadline: new Date(Date.now() + 500) }));
       expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
       expect(ms).toBeLessThan(2_000);
       // The server side gave up too, instead of outliving its caller.

@@ -66,7 +66,7 @@ describe("a connection cut between the template patch and the pod patches", () =
     const cut = faulty.faults.add({ namespace: ns, verbs: ["PATCH"], resources: ["pods"], reset: true });
     const err = await grpcError(call(sg.disableServerGroup, sg, ref));
     expect(err.code, err.details).toBe(Code.UNAVAILABLE);
-    const halfway = (await call(sg.getServerGroup, sg, ref)).serverGroup!;
+    const halfway = (await call(sg.getServerGroup, sg, { ...ref, consistency: 0 })).serverGroup!;
     expect(halfway.traffic).toBe(TrafficState.TRAFFIC_STATE_PARTIAL);
     expect(halfway.enabled).toBe(false);
     expect(await trafficInCluster("cut-v000")).toMatchObject({ template: "false", pods: ["true", "true", "true"], pending: "true" });
@@ -75,7 +75,7 @@ describe("a connection cut between the template patch and the pod patches", () =
     await eventually(async () => expect(await trafficInCluster("cut-v000")).toEqual({ template: "false", pods: ["false", "false", "false"], pending: undefined }), {
       timeoutMs: convergeWithinMs,
     });
-    const after = (await call(sg.getServerGroup, sg, ref)).serverGroup!;
+    const after = (await call(sg.getServerGroup, sg, { ...ref, consistency: 0 })).serverGroup!;
     expect(after.traffic).toBe(TrafficState.TRAFFIC_STATE_DISABLED);
     expect(after.instances.map((i) => i.enabled)).toEqual([false, false, false]);
   });
@@ -123,7 +123,7 @@ dockerRegistry:
       clients = clientsFor(running.address);
       // Whatever the kill left, reads tell the truth about it...
       for (const name of groups) {
-        const g = (await call(clients.serverGroups.getServerGroup, clients.serverGroups, { account: "main", namespace: ns, name, requestId: "" })).serverGroup!;
+        const g = (await call(clients.serverGroups.getServerGroup, clients.serverGroups, { account: "main", namespace: ns, name, consistency: 0 })).serverGroup!;
         const live = await trafficInCluster(name);
         const agree = [live.template, ...live.pods].every((v) => v === live.template);
         if (!agree) expect(g.traffic).toBe(TrafficState.TRAFFIC_STATE_PARTIAL);

@@ -43,7 +43,7 @@ dockerRegistry:
     const inFlight = Array.from({ length: 120 }, (_, i) =>
       i % 4 === 0
         ? call(sg.createServerGroup, sg, aCreateRequest({ namespace: ns, application: "drain", targetSize: 0 }))
-        : call(sg.listServerGroups, sg, { account: "main", namespaces: [ns], application: "", cluster: "", pageSize: 0, pageToken: "" }),
+        : call(sg.listServerGroups, sg, { account: "main", namespaces: [ns], application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0}),
     );
     // Until the server has them all, stopping could refuse some that were never accepted.
     while (app.grpc.activeUnaryCalls < inFlight.length) await new Promise((r) => setTimeout(r, 10));
@@ -57,7 +57,7 @@ dockerRegistry:
     expect(new Set(created).size).toBe(30);
 
     await stopped;
-    const late = await call(sg.listServerGroups, sg, { account: "main", namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "" }).catch(
+    const late = await call(sg.listServerGroups, sg, { account: "main", namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0}).catch(
       (err: ServiceError) => err.code,
     );
     expect(late).toBe(Code.UNAVAILABLE);

@@ -52,7 +52,7 @@ afterAll(async () => {
 
 const sg = () => clients.serverGroups;
 const create = (overrides: Partial<CreateServerGroupRequest>) => call(sg().createServerGroup, sg(), aCreateRequest({ namespace: ns, ...overrides }));
-const get = (name: string, namespace = ns) => call(sg().getServerGroup, sg(), { account: "main", namespace, name });
+const get = (name: string, namespace = ns) => call(sg().getServerGroup, sg(), { account: "main", namespace, name, consistency: 0 });
 const rcNamed = (name: string, namespace = ns) => cluster.core.readNamespacedReplicationController({ name, namespace });
 const podsOf = async (name: string) =>
   (await cluster.core.listNamespacedPod({ namespace: ns, labelSelector: `kubedriver.io/server-group=${name}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
@@ -372,7 +372,7 @@ describe("ListServerGroups", () => {
     const seen: string[] = [];
     let token = "";
     do {
-      const page = await call(sg().listServerGroups, sg(), { account: "main", namespaces: [ns1000], application: "", cluster: "", pageSize: 300, pageToken: token });
+      const page = await call(sg().listServerGroups, sg(), { account: "main", namespaces: [ns1000], application: "", cluster: "", pageSize: 300, pageToken: token , consistency: 0});
       expect(page.serverGroups.length).toBeLessThanOrEqual(300);
       seen.push(...page.serverGroups.filter((g) => g.name.startsWith("page")).map((g) => g.name));
       token = page.nextPageToken;
@@ -385,9 +385,9 @@ describe("ListServerGroups", () => {
   it("filters by application and cluster", async () => {
     await create({ application: "flt", stack: "a", targetSize: 0 });
     await create({ application: "flt", stack: "b", targetSize: 0 });
-    const byApp = await call(sg().listServerGroups, sg(), { account: "main", namespaces: [ns], application: "flt", cluster: "", pageSize: 0, pageToken: "" });
+    const byApp = await call(sg().listServerGroups, sg(), { account: "main", namespaces: [ns], application: "flt", cluster: "", pageSize: 0, pageToken: "" , consistency: 0});
     expect(byApp.serverGroups.map((g) => g.name)).toEqual(["flt-a-v000", "flt-b-v000"]);
-    const byCluster = await call(sg().listServerGroups, sg(), { account: "", namespaces: [], application: "", cluster: "flt-b", pageSize: 0, pageToken: "" });
+    const byCluster = await call(sg().listServerGroups, sg(), { account: "", namespaces: [], application: "", cluster: "flt-b", pageSize: 0, pageToken: "" , consistency: 0});
     expect(byCluster.serverGroups.map((g) => g.name)).toEqual(["flt-b-v000"]);
   });
 });

@@ -73,6 +73,8 @@ async function startFaultProxy(cluster: TestCluster): Promise<FaultyCluster> {
               return resolve();
             }
             res.writeHead(answer.statusCode ?? 502, answer.headers);
+            // A watch's headers must reach the client before its first event, which may be a minute away.
+            res.flushHeaders();
             answer.pipe(res).on("finish", resolve);
           },
         );
@@ -147,9 +149,10 @@ function namespaceOf(pathname: string): string | undefined {
   return /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)/.exec(pathname)?.[1];
 }
 
-/** The verb as kube-apiserver counts it: a GET of a collection is a LIST. */
+/** The verb as kube-apiserver counts it: a GET of a collection is a LIST, or a WATCH with `watch=true`. */
 function verbOf(method: string, url: URL): string {
   if (method !== "GET") return method;
+  if (url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1") return "WATCH";
   return resourcePath(url.pathname).length >= 2 ? "GET" : "LIST";
 }
 

@@ -104,7 +104,7 @@ export interface ListOutcome {
 
 const listPath = "/kubedriver.v1.ServerGroups/ListServerGroups";
 const listRequest = (namespace: string) =>
-  ListServerGroupsRequest.encode({ account: "main", namespaces: [namespace], application: "", cluster: "", pageSize: 0, pageToken: "" }).finish();
+  ListServerGroupsRequest.encode({ account: "main", namespaces: [namespace], application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0}).finish();
 
 /** Runs attacking clients on a thread of their own (see attacker.mjs). */
 function attack<T>(data: Record<string, unknown>): Promise<T> {

@@ -366,7 +366,14 @@ export interface Instance {
   /** Container states, in container order. */
   containers: ContainerStatus[];
   /** When the pod was created. */
-  createTime: Date | undefined;
+  createTime:
+    | Date
+    | undefined;
+  /**
+   * True when the pod receives traffic: it is running, ready, not being
+   * deleted, and `enabled`. "Up" is `ready`; "up and serving" is `serving`.
+   */
+  serving: boolean;
 }
 
 /** ContainerStatus is the state of one container of a pod. */
@@ -1532,6 +1539,7 @@ function createBaseInstance(): Instance {
     nodeName: "",
     containers: [],
     createTime: undefined,
+    serving: false,
   };
 }
 
@@ -1563,6 +1571,9 @@ export const Instance: MessageFns<Instance> = {
     }
     if (message.createTime !== undefined) {
       Timestamp.encode(toTimestamp(message.createTime), writer.uint32(74).fork()).join();
+    }
+    if (message.serving !== false) {
+      writer.uint32(80).bool(message.serving);
     }
     return writer;
   },
@@ -1652,6 +1663,14 @@ export const Instance: MessageFns<Instance> = {
             message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.serving = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1693,6 +1712,7 @@ export const Instance: MessageFns<Instance> = {
         : isSet(object.create_time)
         ? fromJsonTimestamp(object.create_time)
         : undefined,
+      serving: isSet(object.serving) ? globalThis.Boolean(object.serving) : false,
     };
   },
 
@@ -1725,6 +1745,9 @@ export const Instance: MessageFns<Instance> = {
     if (message.createTime !== undefined) {
       obj.createTime = message.createTime.toISOString();
     }
+    if (message.serving !== false) {
+      obj.serving = message.serving;
+    }
     return obj;
   },
 
@@ -1742,6 +1765,7 @@ export const Instance: MessageFns<Instance> = {
     message.nodeName = object.nodeName ?? "";
     message.containers = object.containers?.map((e) => ContainerStatus.fromPartial(e)) || [];
     message.createTime = object.createTime ?? undefined;
+    message.serving = object.serving ?? false;
     return message;
   },
 };

@@ -11,18 +11,171 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Duration } from "../../google/protobuf/duration.js";
 import { Container, ServerGroup, Volume } from "./server_group.js";
 
 export const protobufPackage = "kubedriver.v1";
 
 export const protobufFileName = "kubedriver/v1/server_groups.proto";
+
+/** Consistency says how fresh a read must be. */
+export enum Consistency {
+  /**
+   * CONSISTENCY_UNSPECIFIED - From kubedriver's watch-fed view (no Kubernetes request once it is
+   * synced), and never older than this replica's own writes: a read after a
+   * mutation this replica answered waits, within the call's deadline, until
+   * the view has seen it. Until a view has synced, or while its watch is
+   * broken, the read goes to the API server.
+   */
+  CONSISTENCY_UNSPECIFIED = 0,
+  /**
+   * CONSISTENCY_STRONG - One live read from the API server: its latest word, including other
+   * replicas' and tools' writes that the view has not seen yet.
+   */
+  CONSISTENCY_STRONG = 1,
+}
+
+export function consistencyFromJSON(object: any): Consistency {
+  switch (object) {
+    case 0:
+    case "CONSISTENCY_UNSPECIFIED":
+      return Consistency.CONSISTENCY_UNSPECIFIED;
+    case 1:
+    case "CONSISTENCY_STRONG":
+      return Consistency.CONSISTENCY_STRONG;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum Consistency");
+  }
+}
+
+export function consistencyToJSON(object: Consistency): string {
+  switch (object) {
+    case Consistency.CONSISTENCY_UNSPECIFIED:
+      return "CONSISTENCY_UNSPECIFIED";
+    case Consistency.CONSISTENCY_STRONG:
+      return "CONSISTENCY_STRONG";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum Consistency");
+  }
+}
+
+/** ChangeType is what happened to a server group. */
+export enum ChangeType {
+  /** CHANGE_TYPE_UNSPECIFIED - Not used. */
+  CHANGE_TYPE_UNSPECIFIED = 0,
+  /** CHANGE_TYPE_ADDED - The group appeared (or is part of the snapshot). */
+  CHANGE_TYPE_ADDED = 1,
+  /** CHANGE_TYPE_MODIFIED - Its ReplicationController or one of its pods changed. */
+  CHANGE_TYPE_MODIFIED = 2,
+  /** CHANGE_TYPE_DELETED - The group is gone. */
+  CHANGE_TYPE_DELETED = 3,
+}
+
+export function changeTypeFromJSON(object: any): ChangeType {
+  switch (object) {
+    case 0:
+    case "CHANGE_TYPE_UNSPECIFIED":
+      return ChangeType.CHANGE_TYPE_UNSPECIFIED;
+    case 1:
+    case "CHANGE_TYPE_ADDED":
+      return ChangeType.CHANGE_TYPE_ADDED;
+    case 2:
+    case "CHANGE_TYPE_MODIFIED":
+      return ChangeType.CHANGE_TYPE_MODIFIED;
+    case 3:
+    case "CHANGE_TYPE_DELETED":
+      return ChangeType.CHANGE_TYPE_DELETED;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum ChangeType");
+  }
+}
+
+export function changeTypeToJSON(object: ChangeType): string {
+  switch (object) {
+    case ChangeType.CHANGE_TYPE_UNSPECIFIED:
+      return "CHANGE_TYPE_UNSPECIFIED";
+    case ChangeType.CHANGE_TYPE_ADDED:
+      return "CHANGE_TYPE_ADDED";
+    case ChangeType.CHANGE_TYPE_MODIFIED:
+      return "CHANGE_TYPE_MODIFIED";
+    case ChangeType.CHANGE_TYPE_DELETED:
+      return "CHANGE_TYPE_DELETED";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum ChangeType");
+  }
+}
+
+/** WaitCondition is what WaitForServerGroup waits for. */
+export enum WaitCondition {
+  /** WAIT_CONDITION_UNSPECIFIED - Not a condition: INVALID_ARGUMENT. */
+  WAIT_CONDITION_UNSPECIFIED = 0,
+  /**
+   * WAIT_CONDITION_UP - At least `up_percent` of `target_size` instances are ready, and the
+   * controller has acted on the latest change (`observed_generation` has
+   * reached `generation`). A group with a target size of 0 is UP at once.
+   */
+  WAIT_CONDITION_UP = 1,
+  /**
+   * WAIT_CONDITION_DOWN - No instance is serving: none is both ready and receiving traffic
+   * (disabled, or scaled to 0).
+   */
+  WAIT_CONDITION_DOWN = 2,
+  /**
+   * WAIT_CONDITION_CAPACITY_MATCH - The controller runs exactly `target_size` pods of the latest
+   * generation.
+   */
+  WAIT_CONDITION_CAPACITY_MATCH = 3,
+  /** WAIT_CONDITION_DESTROYED - The group is gone. */
+  WAIT_CONDITION_DESTROYED = 4,
+}
+
+export function waitConditionFromJSON(object: any): WaitCondition {
+  switch (object) {
+    case 0:
+    case "WAIT_CONDITION_UNSPECIFIED":
+      return WaitCondition.WAIT_CONDITION_UNSPECIFIED;
+    case 1:
+    case "WAIT_CONDITION_UP":
+      return WaitCondition.WAIT_CONDITION_UP;
+    case 2:
+    case "WAIT_CONDITION_DOWN":
+      return WaitCondition.WAIT_CONDITION_DOWN;
+    case 3:
+    case "WAIT_CONDITION_CAPACITY_MATCH":
+      return WaitCondition.WAIT_CONDITION_CAPACITY_MATCH;
+    case 4:
+    case "WAIT_CONDITION_DESTROYED":
+      return WaitCondition.WAIT_CONDITION_DESTROYED;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum WaitCondition");
+  }
+}
+
+export function waitConditionToJSON(object: WaitCondition): string {
+  switch (object) {
+    case WaitCondition.WAIT_CONDITION_UNSPECIFIED:
+      return "WAIT_CONDITION_UNSPECIFIED";
+    case WaitCondition.WAIT_CONDITION_UP:
+      return "WAIT_CONDITION_UP";
+    case WaitCondition.WAIT_CONDITION_DOWN:
+      return "WAIT_CONDITION_DOWN";
+    case WaitCondition.WAIT_CONDITION_CAPACITY_MATCH:
+      return "WAIT_CONDITION_CAPACITY_MATCH";
+    case WaitCondition.WAIT_CONDITION_DESTROYED:
+      return "WAIT_CONDITION_DESTROYED";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum WaitCondition");
+  }
+}
 
 /** CreateServerGroupRequest describes a new server group. */
 export interface CreateServerGroupRequest {
@@ -189,6 +342,8 @@ export interface GetServerGroupRequest {
   namespace: string;
   /** Server group name, e.g. `web-prod-v003`. Required. */
   name: string;
+  /** Where the answer comes from; see Consistency. */
+  consistency: Consistency;
 }
 
 /** GetServerGroupResponse carries the server group. */
@@ -214,6 +369,8 @@ export interface ListServerGroupsRequest {
    * for the first page.
    */
   pageToken: string;
+  /** Where the answer comes from; see Consistency. */
+  consistency: Consistency;
 }
 
 /** ListServerGroupsResponse is one page of server groups. */
@@ -310,6 +467,76 @@ export interface DestroyServerGroupRequest {
 export interface DestroyServerGroupResponse {
   /** Name of the deleted server group. */
   name: string;
+}
+
+/**
+ * WatchServerGroupsRequest filters the groups to watch; every field narrows
+ * the selection, and empty means no narrowing.
+ */
+export interface WatchServerGroupsRequest {
+  /** Only this account; empty means every account the caller may read. */
+  account: string;
+  /**
+   * Only these namespaces (of `account`, which is then required); empty
+   * means every namespace of the account(s).
+   */
+  namespaces: string[];
+  /** Only this application. */
+  application: string;
+  /** Only this cluster (`application[-stack[-detail]]`). */
+  cluster: string;
+  /**
+   * Only the server group of this name (`account` and one namespace are
+   * then required).
+   */
+  name: string;
+}
+
+/** WatchServerGroupsResponse is a batch of changes, in order. */
+export interface WatchServerGroupsResponse {
+  /**
+   * True on the first message: `changes` then holds every matching group,
+   * each ADDED.
+   */
+  snapshot: boolean;
+  /** The changes; at most one per group. */
+  changes: ServerGroupChange[];
+}
+
+/** ServerGroupChange is one group's change. */
+export interface ServerGroupChange {
+  /** What happened to the group. */
+  type: ChangeType;
+  /** The group as it is now; for DELETED, as it was last seen. */
+  serverGroup: ServerGroup | undefined;
+}
+
+/** WaitForServerGroupRequest names a group and the condition to wait for. */
+export interface WaitForServerGroupRequest {
+  /** Kubernetes account. Required. */
+  account: string;
+  /** Namespace. Required. */
+  namespace: string;
+  /** Server group name. Required. */
+  name: string;
+  /** The condition to wait for. Required. */
+  condition: WaitCondition;
+  /**
+   * For UP: the share of `target_size` that must be ready, 1..100; 0 means
+   * 100.
+   */
+  upPercent: number;
+  /**
+   * How long to wait at most; unset means until 50 ms before the call's
+   * deadline (or forever without one).
+   */
+  timeout: Duration | undefined;
+}
+
+/** WaitForServerGroupResponse is the group once the condition holds. */
+export interface WaitForServerGroupResponse {
+  /** The group when the condition held; absent for DESTROYED. */
+  serverGroup: ServerGroup | undefined;
 }
 
 function createBaseCreateServerGroupRequest(): CreateServerGroupRequest {
@@ -1844,7 +2071,7 @@ export const CloneServerGroupResponse: MessageFns<CloneServerGroupResponse> = {
 };
 
 function createBaseGetServerGroupRequest(): GetServerGroupRequest {
-  return { account: "", namespace: "", name: "" };
+  return { account: "", namespace: "", name: "", consistency: 0 };
 }
 
 export const GetServerGroupRequest: MessageFns<GetServerGroupRequest> = {
@@ -1857,6 +2084,9 @@ export const GetServerGroupRequest: MessageFns<GetServerGroupRequest> = {
     }
     if (message.name !== "") {
       writer.uint32(26).string(message.name);
+    }
+    if (message.consistency !== 0) {
+      writer.uint32(32).int32(message.consistency);
     }
     return writer;
   },
@@ -1898,6 +2128,14 @@ export const GetServerGroupRequest: MessageFns<GetServerGroupRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.consistency = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1915,6 +2153,7 @@ export const GetServerGroupRequest: MessageFns<GetServerGroupRequest> = {
       account: isSet(object.account) ? globalThis.String(object.account) : "",
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      consistency: isSet(object.consistency) ? consistencyFromJSON(object.consistency) : 0,
     };
   },
 
@@ -1929,6 +2168,9 @@ export const GetServerGroupRequest: MessageFns<GetServerGroupRequest> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.consistency !== 0) {
+      obj.consistency = consistencyToJSON(message.consistency);
+    }
     return obj;
   },
 
@@ -1940,6 +2182,7 @@ export const GetServerGroupRequest: MessageFns<GetServerGroupRequest> = {
     message.account = object.account ?? "";
     message.namespace = object.namespace ?? "";
     message.name = object.name ?? "";
+    message.consistency = object.consistency ?? 0;
     return message;
   },
 };
@@ -2020,7 +2263,7 @@ export const GetServerGroupResponse: MessageFns<GetServerGroupResponse> = {
 };
 
 function createBaseListServerGroupsRequest(): ListServerGroupsRequest {
-  return { account: "", namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "" };
+  return { account: "", namespaces: [], application: "", cluster: "", pageSize: 0, pageToken: "", consistency: 0 };
 }
 
 export const ListServerGroupsRequest: MessageFns<ListServerGroupsRequest> = {
@@ -2042,6 +2285,9 @@ export const ListServerGroupsRequest: MessageFns<ListServerGroupsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(50).string(message.pageToken);
+    }
+    if (message.consistency !== 0) {
+      writer.uint32(56).int32(message.consistency);
     }
     return writer;
   },
@@ -2107,6 +2353,14 @@ export const ListServerGroupsRequest: MessageFns<ListServerGroupsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.consistency = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2137,6 +2391,7 @@ export const ListServerGroupsRequest: MessageFns<ListServerGroupsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      consistency: isSet(object.consistency) ? consistencyFromJSON(object.consistency) : 0,
     };
   },
 
@@ -2160,6 +2415,9 @@ export const ListServerGroupsRequest: MessageFns<ListServerGroupsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.consistency !== 0) {
+      obj.consistency = consistencyToJSON(message.consistency);
+    }
     return obj;
   },
 
@@ -2174,6 +2432,7 @@ export const ListServerGroupsRequest: MessageFns<ListServerGroupsRequest> = {
     message.cluster = object.cluster ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.consistency = object.consistency ?? 0;
     return message;
   },
 };
@@ -3107,6 +3366,549 @@ export const DestroyServerGroupResponse: MessageFns<DestroyServerGroupResponse> 
   },
 };
 
+function createBaseWatchServerGroupsRequest(): WatchServerGroupsRequest {
+  return { account: "", namespaces: [], application: "", cluster: "", name: "" };
+}
+
+export const WatchServerGroupsRequest: MessageFns<WatchServerGroupsRequest> = {
+  encode(message: WatchServerGroupsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    for (const v of message.namespaces) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.application !== "") {
+      writer.uint32(26).string(message.application);
+    }
+    if (message.cluster !== "") {
+      writer.uint32(34).string(message.cluster);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchServerGroupsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchServerGroupsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespaces.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.application = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchServerGroupsRequest {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      namespaces: globalThis.Array.isArray(object?.namespaces)
+        ? object.namespaces.map((e: any) => globalThis.String(e))
+        : [],
+      application: isSet(object.application) ? globalThis.String(object.application) : "",
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: WatchServerGroupsRequest): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.namespaces?.length) {
+      obj.namespaces = message.namespaces;
+    }
+    if (message.application !== "") {
+      obj.application = message.application;
+    }
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchServerGroupsRequest>): WatchServerGroupsRequest {
+    return WatchServerGroupsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchServerGroupsRequest>): WatchServerGroupsRequest {
+    const message = createBaseWatchServerGroupsRequest();
+    message.account = object.account ?? "";
+    message.namespaces = object.namespaces?.map((e) => e) || [];
+    message.application = object.application ?? "";
+    message.cluster = object.cluster ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchServerGroupsResponse(): WatchServerGroupsResponse {
+  return { snapshot: false, changes: [] };
+}
+
+export const WatchServerGroupsResponse: MessageFns<WatchServerGroupsResponse> = {
+  encode(message: WatchServerGroupsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshot !== false) {
+      writer.uint32(8).bool(message.snapshot);
+    }
+    for (const v of message.changes) {
+      ServerGroupChange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchServerGroupsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchServerGroupsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.snapshot = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changes.push(ServerGroupChange.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchServerGroupsResponse {
+    return {
+      snapshot: isSet(object.snapshot) ? globalThis.Boolean(object.snapshot) : false,
+      changes: globalThis.Array.isArray(object?.changes)
+        ? object.changes.map((e: any) => ServerGroupChange.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: WatchServerGroupsResponse): unknown {
+    const obj: any = {};
+    if (message.snapshot !== false) {
+      obj.snapshot = message.snapshot;
+    }
+    if (message.changes?.length) {
+      obj.changes = message.changes.map((e) => ServerGroupChange.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchServerGroupsResponse>): WatchServerGroupsResponse {
+    return WatchServerGroupsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchServerGroupsResponse>): WatchServerGroupsResponse {
+    const message = createBaseWatchServerGroupsResponse();
+    message.snapshot = object.snapshot ?? false;
+    message.changes = object.changes?.map((e) => ServerGroupChange.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseServerGroupChange(): ServerGroupChange {
+  return { type: 0, serverGroup: undefined };
+}
+
+export const ServerGroupChange: MessageFns<ServerGroupChange> = {
+  encode(message: ServerGroupChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.serverGroup !== undefined) {
+      ServerGroup.encode(message.serverGroup, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServerGroupChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServerGroupChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serverGroup = ServerGroup.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServerGroupChange {
+    return {
+      type: isSet(object.type) ? changeTypeFromJSON(object.type) : 0,
+      serverGroup: isSet(object.serverGroup)
+        ? ServerGroup.fromJSON(object.serverGroup)
+        : isSet(object.server_group)
+        ? ServerGroup.fromJSON(object.server_group)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ServerGroupChange): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = changeTypeToJSON(message.type);
+    }
+    if (message.serverGroup !== undefined) {
+      obj.serverGroup = ServerGroup.toJSON(message.serverGroup);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ServerGroupChange>): ServerGroupChange {
+    return ServerGroupChange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ServerGroupChange>): ServerGroupChange {
+    const message = createBaseServerGroupChange();
+    message.type = object.type ?? 0;
+    message.serverGroup = (object.serverGroup !== undefined && object.serverGroup !== null)
+      ? ServerGroup.fromPartial(object.serverGroup)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWaitForServerGroupRequest(): WaitForServerGroupRequest {
+  return { account: "", namespace: "", name: "", condition: 0, upPercent: 0, timeout: undefined };
+}
+
+export const WaitForServerGroupRequest: MessageFns<WaitForServerGroupRequest> = {
+  encode(message: WaitForServerGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(18).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.condition !== 0) {
+      writer.uint32(32).int32(message.condition);
+    }
+    if (message.upPercent !== 0) {
+      writer.uint32(40).int32(message.upPercent);
+    }
+    if (message.timeout !== undefined) {
+      Duration.encode(message.timeout, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitForServerGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitForServerGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.condition = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.upPercent = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.timeout = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitForServerGroupRequest {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      condition: isSet(object.condition) ? waitConditionFromJSON(object.condition) : 0,
+      upPercent: isSet(object.upPercent)
+        ? globalThis.Number(object.upPercent)
+        : isSet(object.up_percent)
+        ? globalThis.Number(object.up_percent)
+        : 0,
+      timeout: isSet(object.timeout) ? Duration.fromJSON(object.timeout) : undefined,
+    };
+  },
+
+  toJSON(message: WaitForServerGroupRequest): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.condition !== 0) {
+      obj.condition = waitConditionToJSON(message.condition);
+    }
+    if (message.upPercent !== 0) {
+      obj.upPercent = Math.round(message.upPercent);
+    }
+    if (message.timeout !== undefined) {
+      obj.timeout = Duration.toJSON(message.timeout);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WaitForServerGroupRequest>): WaitForServerGroupRequest {
+    return WaitForServerGroupRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WaitForServerGroupRequest>): WaitForServerGroupRequest {
+    const message = createBaseWaitForServerGroupRequest();
+    message.account = object.account ?? "";
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.condition = object.condition ?? 0;
+    message.upPercent = object.upPercent ?? 0;
+    message.timeout = (object.timeout !== undefined && object.timeout !== null)
+      ? Duration.fromPartial(object.timeout)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWaitForServerGroupResponse(): WaitForServerGroupResponse {
+  return { serverGroup: undefined };
+}
+
+export const WaitForServerGroupResponse: MessageFns<WaitForServerGroupResponse> = {
+  encode(message: WaitForServerGroupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.serverGroup !== undefined) {
+      ServerGroup.encode(message.serverGroup, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitForServerGroupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitForServerGroupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serverGroup = ServerGroup.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitForServerGroupResponse {
+    return {
+      serverGroup: isSet(object.serverGroup)
+        ? ServerGroup.fromJSON(object.serverGroup)
+        : isSet(object.server_group)
+        ? ServerGroup.fromJSON(object.server_group)
+        : undefined,
+    };
+  },
+
+  toJSON(message: WaitForServerGroupResponse): unknown {
+    const obj: any = {};
+    if (message.serverGroup !== undefined) {
+      obj.serverGroup = ServerGroup.toJSON(message.serverGroup);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WaitForServerGroupResponse>): WaitForServerGroupResponse {
+    return WaitForServerGroupResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WaitForServerGroupResponse>): WaitForServerGroupResponse {
+    const message = createBaseWaitForServerGroupResponse();
+    message.serverGroup = (object.serverGroup !== undefined && object.serverGroup !== null)
+      ? ServerGroup.fromPartial(object.serverGroup)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * ServerGroups deploys applications as versioned server groups
  * (ReplicationControllers) and operates on them.
@@ -3256,6 +4058,55 @@ export const ServerGroupsService = {
       Buffer.from(DestroyServerGroupResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DestroyServerGroupResponse => DestroyServerGroupResponse.decode(value),
   },
+  /**
+   * WatchServerGroups streams the server groups matching a filter: first one
+   * message with `snapshot` set holding every matching group (possibly none),
+   * then every change (added, modified, deleted), each with the full group,
+   * instances and their readiness included. It is served from kubedriver's
+   * watch-fed view of each namespace: one Kubernetes watch per account and
+   * namespace however many callers subscribe, and subscribers never cause
+   * Kubernetes requests. A reader slower than the changes gets the latest
+   * state of each group (older changes to the same group are merged), never
+   * an unbounded backlog. The stream survives dropped watches, relists and
+   * API-server restarts without losing or repeating a change. Errors before
+   * any message: NOT_FOUND for an unknown account (PERMISSION_DENIED with
+   * authentication on), FAILED_PRECONDITION for a namespace the account does
+   * not manage, INVALID_ARGUMENT for a malformed filter. Accounts the caller
+   * may not read are left out. The stream ends with UNAVAILABLE when the
+   * server shuts down.
+   */
+  watchServerGroups: {
+    path: "/kubedriver.v1.ServerGroups/WatchServerGroups" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchServerGroupsRequest): Buffer =>
+      Buffer.from(WatchServerGroupsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchServerGroupsRequest => WatchServerGroupsRequest.decode(value),
+    responseSerialize: (value: WatchServerGroupsResponse): Buffer =>
+      Buffer.from(WatchServerGroupsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchServerGroupsResponse => WatchServerGroupsResponse.decode(value),
+  },
+  /**
+   * WaitForServerGroup returns as soon as a condition holds for a server
+   * group, from the watch-fed view, without polling (no Kubernetes request
+   * once the view is synced). It waits until the condition holds or its
+   * `timeout` (default: until shortly before the call's deadline) passes:
+   * then DEADLINE_EXCEEDED, with the group's last state as a
+   * kubedriver.v1.ServerGroup in the status details (absent when the group
+   * does not exist). NOT_FOUND when the group does not exist and the
+   * condition is not DESTROYED.
+   */
+  waitForServerGroup: {
+    path: "/kubedriver.v1.ServerGroups/WaitForServerGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WaitForServerGroupRequest): Buffer =>
+      Buffer.from(WaitForServerGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WaitForServerGroupRequest => WaitForServerGroupRequest.decode(value),
+    responseSerialize: (value: WaitForServerGroupResponse): Buffer =>
+      Buffer.from(WaitForServerGroupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WaitForServerGroupResponse => WaitForServerGroupResponse.decode(value),
+  },
 } as const;
 
 export interface ServerGroupsServer extends UntypedServiceImplementation {
@@ -3302,6 +4153,35 @@ export interface ServerGroupsServer extends UntypedServiceImplementation {
    * (foreground cascading deletion). NOT_FOUND when it does not exist.
    */
   destroyServerGroup: handleUnaryCall<DestroyServerGroupRequest, DestroyServerGroupResponse>;
+  /**
+   * WatchServerGroups streams the server groups matching a filter: first one
+   * message with `snapshot` set holding every matching group (possibly none),
+   * then every change (added, modified, deleted), each with the full group,
+   * instances and their readiness included. It is served from kubedriver's
+   * watch-fed view of each namespace: one Kubernetes watch per account and
+   * namespace however many callers subscribe, and subscribers never cause
+   * Kubernetes requests. A reader slower than the changes gets the latest
+   * state of each group (older changes to the same group are merged), never
+   * an unbounded backlog. The stream survives dropped watches, relists and
+   * API-server restarts without losing or repeating a change. Errors before
+   * any message: NOT_FOUND for an unknown account (PERMISSION_DENIED with
+   * authentication on), FAILED_PRECONDITION for a namespace the account does
+   * not manage, INVALID_ARGUMENT for a malformed filter. Accounts the caller
+   * may not read are left out. The stream ends with UNAVAILABLE when the
+   * server shuts down.
+   */
+  watchServerGroups: handleServerStreamingCall<WatchServerGroupsRequest, WatchServerGroupsResponse>;
+  /**
+   * WaitForServerGroup returns as soon as a condition holds for a server
+   * group, from the watch-fed view, without polling (no Kubernetes request
+   * once the view is synced). It waits until the condition holds or its
+   * `timeout` (default: until shortly before the call's deadline) passes:
+   * then DEADLINE_EXCEEDED, with the group's last state as a
+   * kubedriver.v1.ServerGroup in the status details (absent when the group
+   * does not exist). NOT_FOUND when the group does not exist and the
+   * condition is not DESTROYED.
+   */
+  waitForServerGroup: handleUnaryCall<WaitForServerGroupRequest, WaitForServerGroupResponse>;
 }
 
 export interface ServerGroupsClient extends Client {
@@ -3459,6 +4339,57 @@ export interface ServerGroupsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DestroyServerGroupResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * WatchServerGroups streams the server groups matching a filter: first one
+   * message with `snapshot` set holding every matching group (possibly none),
+   * then every change (added, modified, deleted), each with the full group,
+   * instances and their readiness included. It is served from kubedriver's
+   * watch-fed view of each namespace: one Kubernetes watch per account and
+   * namespace however many callers subscribe, and subscribers never cause
+   * Kubernetes requests. A reader slower than the changes gets the latest
+   * state of each group (older changes to the same group are merged), never
+   * an unbounded backlog. The stream survives dropped watches, relists and
+   * API-server restarts without losing or repeating a change. Errors before
+   * any message: NOT_FOUND for an unknown account (PERMISSION_DENIED with
+   * authentication on), FAILED_PRECONDITION for a namespace the account does
+   * not manage, INVALID_ARGUMENT for a malformed filter. Accounts the caller
+   * may not read are left out. The stream ends with UNAVAILABLE when the
+   * server shuts down.
+   */
+  watchServerGroups(
+    request: WatchServerGroupsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchServerGroupsResponse>;
+  watchServerGroups(
+    request: WatchServerGroupsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchServerGroupsResponse>;
+  /**
+   * WaitForServerGroup returns as soon as a condition holds for a server
+   * group, from the watch-fed view, without polling (no Kubernetes request
+   * once the view is synced). It waits until the condition holds or its
+   * `timeout` (default: until shortly before the call's deadline) passes:
+   * then DEADLINE_EXCEEDED, with the group's last state as a
+   * kubedriver.v1.ServerGroup in the status details (absent when the group
+   * does not exist). NOT_FOUND when the group does not exist and the
+   * condition is not DESTROYED.
+   */
+  waitForServerGroup(
+    request: WaitForServerGroupRequest,
+    callback: (error: ServiceError | null, response: WaitForServerGroupResponse) => void,
+  ): ClientUnaryCall;
+  waitForServerGroup(
+    request: WaitForServerGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WaitForServerGroupResponse) => void,
+  ): ClientUnaryCall;
+  waitForServerGroup(
+    request: WaitForServerGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WaitForServerGroupResponse) => void,
   ): ClientUnaryCall;
 }
 

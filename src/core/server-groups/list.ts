@@ -4,7 +4,9 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { listPods } from "../../kube/pods.js";
 import { listReplicationControllers } from "../../kube/replication-controllers.js";
+import type { LiveViews } from "./live-views.js";
 import { isServerGroup, labelKeys, selectors } from "./ownership.js";
+import type { Consistency } from "./read.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup } from "./spec.js";
 import { serverGroupView } from "./view.js";
@@ -22,10 +24,16 @@ export interface ListFilter {
 
 /**
  * Every server group matching the filter, ordered by account, namespace and
- * name: two Kubernetes requests per namespace (RCs and pods), whatever the
- * number of groups.
+ * name: from each namespace's view when it is ready and caught up with this
+ * replica's writes, else two Kubernetes requests per namespace (RCs and
+ * pods), whatever the number of groups.
  */
-export async function listServerGroups(registry: AccountRegistry, filter: ListFilter, opts?: KubeCallOptions): Promise<ServerGroup[]> {
+export async function listServerGroups(
+  registry: AccountRegistry,
+  filter: ListFilter,
+  opts?: KubeCallOptions,
+  from: { views?: LiveViews; consistency?: Consistency } = {},
+): Promise<ServerGroup[]> {
   const scopes: [Account, string][] = filter.account
     ? filter.namespaces.length
       ? filter.namespaces.map((ns) => [managedNamespace(registry, filter.account, ns), ns])
@@ -38,6 +46,10 @@ export async function listServerGroups(registry: AccountRegistry, filter: ListFi
 
   const perScope = await Promise.all(
     scopes.map(async ([account, namespace]) => {
+      const view = from.consistency === "strong" ? undefined : from.views?.view(account.name, namespace);
+      if (view && (await view.caughtUp(opts))) {
+        return view.list().filter((g) => matches(g, filter));
+      }
       const [rcs, pods] = await Promise.all([
         listReplicationControllers(account.kube, namespace, selector, opts),
         listPods(account.kube, namespace, selector, opts),
@@ -58,4 +70,9 @@ export async function listServerGroups(registry: AccountRegistry, filter: ListFi
 /** The stable order and page key of a server group. */
 export function keyOf(g: ServerGroup): string {
   return `${g.account}/${g.namespace}/${g.name}`;
+}
+
+/** The filter's application and cluster, as the label selector applies them to a live list. */
+export function matches(g: ServerGroup, filter: { application?: string; cluster?: string }): boolean {
+  return (!filter.application || g.spec.application === filter.application) && (!filter.cluster || g.cluster === filter.cluster);
 }

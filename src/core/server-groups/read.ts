@@ -3,14 +3,34 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { V1ReplicationController } from "@kubernetes/client-node";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { listPods } from "../../kube/pods.js";
-import { readServerGroupRc, selectors } from "./ownership.js";
+import type { LiveViews } from "./live-views.js";
+import { readServerGroupRc, selectors, serverGroupNotFound } from "./ownership.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
 import { serverGroupView } from "./view.js";
 
-/** One server group with its pods; NOT_FOUND naming it when absent. */
-export async function getServerGroup(registry: AccountRegistry, ref: ServerGroupRef, opts?: KubeCallOptions): Promise<ServerGroup> {
-  return readServerGroup(managedNamespace(registry, ref.account, ref.namespace), ref, opts);
+/** "view": from the watch-fed view, never older than this replica's writes; "strong": one live read. */
+export type Consistency = "view" | "strong";
+
+/**
+ * One server group with its pods; NOT_FOUND naming it when absent. Served
+ * from the namespace's view when it is ready and has caught up with this
+ * replica's writes, else (and for "strong") read from the API server.
+ */
+export async function getServerGroup(
+  registry: AccountRegistry,
+  ref: ServerGroupRef,
+  opts?: KubeCallOptions,
+  from: { views?: LiveViews; consistency?: Consistency } = {},
+): Promise<ServerGroup> {
+  const account = managedNamespace(registry, ref.account, ref.namespace);
+  const view = from.consistency === "strong" ? undefined : from.views?.view(ref.account, ref.namespace);
+  if (view && (await view.caughtUp(opts))) {
+    const group = view.get(ref.name);
+    if (!group) throw serverGroupNotFound(ref);
+    return group;
+  }
+  return readServerGroup(account, ref, opts);
 }
 
 /** The same, for an account already resolved. */

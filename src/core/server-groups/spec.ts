@@ -119,6 +119,8 @@ export interface Instance {
   phase: "Pending" | "Running" | "Succeeded" | "Failed" | "Unknown";
   ready: boolean;
   enabled: boolean;
+  /** Running, ready, not being deleted, and enabled: it receives traffic. */
+  serving: boolean;
   podIp: string;
   hostIp: string;
   nodeName: string;

@@ -44,11 +44,15 @@ export function serverGroupView(account: string, rc: V1ReplicationController, po
 
 function instanceView(pod: V1Pod): Instance {
   const status = pod.status;
+  const phase = (status?.phase as Instance["phase"] | undefined) ?? "Unknown";
+  const ready = status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+  const enabled = isEnabled(pod.metadata?.labels);
   return {
     name: pod.metadata!.name!,
-    phase: (status?.phase as Instance["phase"] | undefined) ?? "Unknown",
-    ready: status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
-    enabled: isEnabled(pod.metadata?.labels),
+    phase,
+    ready,
+    enabled,
+    serving: phase === "Running" && ready && enabled && !pod.metadata?.deletionTimestamp,
     podIp: status?.podIP ?? "",
     hostIp: status?.hostIP ?? "",
     nodeName: pod.spec?.nodeName ?? "",

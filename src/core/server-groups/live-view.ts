@@ -1,0 +1,251 @@
+import type { V1Pod, V1ReplicationController } from "@kubernetes/client-node";
+import { Subject } from "rxjs";
+import { sleep } from "../../common/sleep.js";
+import type { KubeCallOptions } from "../../kube/client.js";
+import { listPodsAt } from "../../kube/pods.js";
+import { Reflector, type ChangeType, type ReflectorOptions } from "../../kube/reflector.js";
+import { listReplicationControllersAt } from "../../kube/replication-controllers.js";
+import type { Account } from "../accounts/account.js";
+import { isServerGroup, labelKeys, selectors } from "./ownership.js";
+import type { ServerGroup } from "./spec.js";
+import { serverGroupView } from "./view.js";
+
+/** One server group's change, as every subscriber of a namespace sees it. */
+export interface GroupChange {
+  type: ChangeType;
+  /** The group now; for DELETED, as last seen. */
+  group: ServerGroup;
+}
+
+/** How long a read waits for the view to catch up with this replica's writes before asking the API server. */
+const maxCatchUpMs = 2_000;
+
+/**
+ * One account namespace's server groups, held in memory from one
+ * LIST+WATCH of kubedriver's ReplicationControllers and one of their pods
+ * (both selected by kubedriver's label, so nothing else is held). Every
+ * read, stream and wait of the namespace is served from here. Views are
+ * built once per change and shared by every reader.
+ */
+export class NamespaceView {
+  readonly changes = new Subject<GroupChange>();
+  private readonly rcs = new Map<string, V1ReplicationController>();
+  private readonly pods = new Map<string, Map<string, V1Pod>>();
+  private readonly built = new Map<string, ServerGroup>();
+  private readonly reflectors: { rcs: Reflector<V1ReplicationController>; pods: Reflector<V1Pod> };
+  private readonly state = {
+    rcs: { synced: false, up: false, version: 0n },
+    pods: { synced: false, up: false, version: 0n },
+  };
+  /** Woken on every version change, sync or connection change. */
+  private readonly progressed = new Set<() => void>();
+
+  constructor(
+    readonly account: Account,
+    readonly namespace: string,
+    options: ReflectorOptions = {},
+  ) {
+    const kube = account.kube;
+    const selector = selectors.serverGroups();
+    const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+    this.reflectors = {
+      rcs: new Reflector<V1ReplicationController>(
+        {
+          client: kube,
+          kind: "replication controllers",
+          namespace,
+          path: `${base}/replicationcontrollers`,
+          labelSelector: selector,
+          list: (signal) => listReplicationControllersAt(kube, namespace, selector, { signal }),
+        },
+        {
+          replace: (items, version) => this.replaceRcs(items, version),
+          change: (type, rc, version) => this.changeRc(type, rc, version),
+          progress: (version) => this.advance("rcs", version),
+          connected: (up) => this.connected("rcs", up),
+        },
+        options,
+      ),
+      pods: new Reflector<V1Pod>(
+        {
+          client: kube,
+          kind: "pods",
+          namespace,
+          path: `${base}/pods`,
+          labelSelector: selector,
+          list: (signal) => listPodsAt(kube, namespace, selector, { signal }),
+        },
+        {
+          replace: (items, version) => this.replacePods(items, version),
+          change: (type, pod, version) => this.changePod(type, pod, version),
+          progress: (version) => this.advance("pods", version),
+          connected: (up) => this.connected("pods", up),
+        },
+        options,
+      ),
+    };
+  }
+
+  start(): void {
+    this.reflectors.rcs.start();
+    this.reflectors.pods.start();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.reflectors.rcs.close(), this.reflectors.pods.close()]);
+    this.changes.complete();
+    this.wake();
+  }
+
+  /** Listed, and both watches connected: reads may be served from memory. */
+  get ready(): boolean {
+    return this.state.rcs.synced && this.state.pods.synced && this.state.rcs.up && this.state.pods.up;
+  }
+
+  get(name: string): ServerGroup | undefined {
+    const rc = this.rcs.get(name);
+    if (!rc) return undefined;
+    let group = this.built.get(name);
+    if (!group) this.built.set(name, (group = serverGroupView(this.account.name, rc, [...(this.pods.get(name)?.values() ?? [])])));
+    return group;
+  }
+
+  list(): ServerGroup[] {
+    return [...this.rcs.keys()].map((name) => this.get(name)!);
+  }
+
+  /**
+   * Whether the view is ready and has seen every write this process made in
+   * the namespace (read-your-writes), waiting for that within the caller's
+   * deadline (and at most 2 s); false means: read from the API server.
+   */
+  async caughtUp(opts?: KubeCallOptions): Promise<boolean> {
+    const deadline = Date.now() + maxCatchUpMs;
+    for (;;) {
+      if (!this.ready) return false;
+      const rcs = this.account.kube.writtenVersion("replication controller", this.namespace) ?? 0n;
+      const pods = this.account.kube.writtenVersion("pod", this.namespace) ?? 0n;
+      if (this.state.rcs.version >= rcs && this.state.pods.version >= pods) return true;
+      const left = deadline - Date.now();
+      if (left <= 0 || opts?.signal?.aborted) return false;
+      await this.nextProgress(left, opts?.signal);
+    }
+  }
+
+  /** Resolves on the next change of version, sync or connection, or after `ms`, or when `signal` aborts. */
+  nextProgress(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const abort = new AbortController();
+      const done = () => {
+        this.progressed.delete(done);
+        abort.abort();
+        resolve();
+      };
+      this.progressed.add(done);
+      void sleep(ms, signal ? AbortSignal.any([signal, abort.signal]) : abort.signal).then(done);
+    });
+  }
+
+  private replaceRcs(items: V1ReplicationController[], version: string): void {
+    const fresh = new Map(items.filter(isServerGroup).map((rc) => [rc.metadata!.name!, slim(rc)]));
+    for (const [name] of this.rcs) if (!fresh.has(name)) this.removeRc(name);
+    for (const rc of fresh.values()) this.putRc(rc);
+    this.state.rcs.synced = true;
+    this.advance("rcs", version);
+  }
+
+  private changeRc(type: ChangeType, rc: V1ReplicationController, version: string): void {
+    if (type === "DELETED" || !isServerGroup(rc)) this.removeRc(rc.metadata!.name!);
+    else this.putRc(slim(rc));
+    this.advance("rcs", version);
+  }
+
+  private replacePods(items: V1Pod[], version: string): void {
+    const fresh = new Map<string, Map<string, V1Pod>>();
+    for (const pod of items) {
+      const group = groupOf(pod);
+      if (!fresh.has(group)) fresh.set(group, new Map());
+      fresh.get(group)!.set(pod.metadata!.name!, slim(pod));
+    }
+    const touched = new Set([...this.pods.keys(), ...fresh.keys()]);
+    for (const group of touched) {
+      const before = this.pods.get(group);
+      const after = fresh.get(group);
+      if (after) this.pods.set(group, after);
+      else this.pods.delete(group);
+      if (!samePods(before, after)) this.rebuilt(group);
+    }
+    this.state.pods.synced = true;
+    this.advance("pods", version);
+  }
+
+  private changePod(type: ChangeType, pod: V1Pod, version: string): void {
+    const group = groupOf(pod);
+    const name = pod.metadata!.name!;
+    if (type === "DELETED") {
+      this.pods.get(group)?.delete(name);
+      if (this.pods.get(group)?.size === 0) this.pods.delete(group);
+    } else {
+      if (!this.pods.has(group)) this.pods.set(group, new Map());
+      this.pods.get(group)!.set(name, slim(pod));
+    }
+    this.rebuilt(group);
+    this.advance("pods", version);
+  }
+
+  private putRc(rc: V1ReplicationController): void {
+    const name = rc.metadata!.name!;
+    const before = this.rcs.get(name);
+    if (before?.metadata?.resourceVersion === rc.metadata?.resourceVersion) return;
+    this.rcs.set(name, rc);
+    this.built.delete(name);
+    this.changes.next({ type: before ? "MODIFIED" : "ADDED", group: this.get(name)! });
+  }
+
+  private removeRc(name: string): void {
+    const last = this.get(name);
+    if (!last) return;
+    this.rcs.delete(name);
+    this.built.delete(name);
+    this.changes.next({ type: "DELETED", group: last });
+  }
+
+  /** A group's pods changed: its view is built anew, and subscribers told, when its RC is known. */
+  private rebuilt(group: string): void {
+    this.built.delete(group);
+    if (this.rcs.has(group)) this.changes.next({ type: "MODIFIED", group: this.get(group)! });
+  }
+
+  private advance(which: "rcs" | "pods", version: string): void {
+    if (/^\d+$/.test(version)) {
+      const v = BigInt(version);
+      if (v > this.state[which].version) this.state[which].version = v;
+    }
+    this.wake();
+  }
+
+  private connected(which: "rcs" | "pods", up: boolean): void {
+    this.state[which].up = up;
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const w of [...this.progressed]) w();
+  }
+}
+
+function groupOf(pod: V1Pod): string {
+  return pod.metadata?.labels?.[labelKeys.serverGroup] ?? "";
+}
+
+/** Only what views read: managed fields are most of an object's bytes and none of its meaning here. */
+function slim<T extends { metadata?: { managedFields?: unknown } }>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  return { ...obj, metadata: { ...obj.metadata, managedFields: undefined } };
+}
+
+function samePods(a: Map<string, V1Pod> | undefined, b: Map<string, V1Pod> | undefined): boolean {
+  if ((a?.size ?? 0) !== (b?.size ?? 0)) return false;
+  for (const [name, pod] of a ?? []) if (b?.get(name)?.metadata?.resourceVersion !== pod.metadata?.resourceVersion) return false;
+  return true;
+}

@@ -1,0 +1,140 @@
+import { sleep } from "../common/sleep.js";
+import type { KubeClient } from "./client.js";
+
+/** The metadata a reflector reads of every object. */
+export interface Watched {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
+
+export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
+
+/** What a reflector tells its store, in order. */
+export interface ReflectorSink<T> {
+  /** Everything there is, from a list: after the start and after every relist (410 Gone). */
+  replace(items: T[], resourceVersion: string): void;
+  /** One change seen by the watch. */
+  change(type: ChangeType, object: T, resourceVersion: string): void;
+  /** The watch moved on to `resourceVersion` with no change we select (a bookmark). */
+  progress(resourceVersion: string): void;
+  /** The watch broke (it is resumed, with backoff), or is open: after the list, only once the watch is. */
+  connected(up: boolean, error?: unknown): void;
+}
+
+export interface ReflectorSpec<T> {
+  client: KubeClient;
+  /** e.g. "replication controllers", for errors. */
+  kind: string;
+  namespace: string;
+  /** The collection's URL path, e.g. `/api/v1/namespaces/web/pods`. */
+  path: string;
+  labelSelector: string;
+  list(signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }>;
+}
+
+export interface ReflectorOptions {
+  /** Asked of the API server per watch; it then ends the watch, which is resumed at once. */
+  watchTimeoutSeconds?: number;
+  /** After a failure, waits from this long, doubling up to `maxBackoffMs`. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** A watch that ends sooner than this counts as a failure to watch, for backoff. */
+const minWatchMs = 1_000;
+
+/**
+ * client-go's reflector, for client-node: one LIST, then one WATCH from the
+ * list's resourceVersion with bookmarks, resumed from the last version seen
+ * after the API server ends it or the connection drops, and listed again
+ * only when that version has expired (410 Gone). client-node's own ListWatch
+ * asks for no bookmarks, stops for good on the first error and opens its
+ * own connections; this keeps the account's client, deadlines and agent.
+ */
+export class Reflector<T extends Watched> {
+  private readonly stop = new AbortController();
+  private resourceVersion = "";
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly spec: ReflectorSpec<T>,
+    private readonly sink: ReflectorSink<T>,
+    private readonly options: ReflectorOptions = {},
+  ) {}
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { backoffMs = 250, maxBackoffMs = 5_000 } = this.options;
+    let backoff = backoffMs;
+    let healthy = false;
+    while (!this.stop.signal.aborted) {
+      try {
+        if (!this.resourceVersion) {
+          const { items, resourceVersion } = await this.spec.list(this.stop.signal);
+          this.resourceVersion = resourceVersion;
+          this.sink.replace(items, resourceVersion);
+        }
+        const started = Date.now();
+        const outcome = await this.watchOnce(() => {
+          if (!healthy) this.sink.connected((healthy = true));
+        });
+        if (outcome === "expired") this.resourceVersion = "";
+        // A watch the server ends at once, again and again, must not become a tight loop.
+        if (outcome === "ended" && Date.now() - started < minWatchMs) {
+          await sleep(Math.random() * backoff, this.stop.signal);
+          backoff = Math.min(backoff * 2, maxBackoffMs);
+        } else backoff = backoffMs;
+      } catch (err) {
+        if (this.stop.signal.aborted) break;
+        if (healthy) this.sink.connected((healthy = false), err);
+        // Full jitter, so that replicas and namespaces resuming together do not hit the API server in step.
+        await sleep(Math.random() * backoff, this.stop.signal);
+        backoff = Math.min(backoff * 2, maxBackoffMs);
+      }
+    }
+  }
+
+  private async watchOnce(opened: () => void): Promise<"ended" | "expired"> {
+    const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60);
+    // Past the asked timeout by a margin, a silent connection is taken for a dead one.
+    const watchdog = AbortSignal.timeout((timeoutSeconds + 30) * 1000);
+    const ended = new AbortController();
+    const signal = AbortSignal.any([this.stop.signal, watchdog, ended.signal]);
+    let expired = false;
+    const outcome = await this.spec.client.watch(
+      { verb: "watch", kind: this.spec.kind, namespace: this.spec.namespace },
+      this.spec.path,
+      {
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: "true",
+        labelSelector: this.spec.labelSelector,
+        timeoutSeconds: String(timeoutSeconds),
+      },
+      (type, object) => {
+        if (ended.signal.aborted) return;
+        const version = (object as Watched)?.metadata?.resourceVersion ?? "";
+        if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") {
+          this.resourceVersion = version || this.resourceVersion;
+          this.sink.change(type, object as T, this.resourceVersion);
+        } else if (type === "BOOKMARK") {
+          this.resourceVersion = version || this.resourceVersion;
+          this.sink.progress(this.resourceVersion);
+        } else if (type === "ERROR") {
+          // A Status: 410 means our version is too old to resume from; anything else, start the watch again.
+          expired = (object as { code?: number })?.code === 410;
+          ended.abort();
+        }
+      },
+      signal,
+      opened,
+    );
+    return expired ? "expired" : outcome;
+  }
+}
