@@ -3,23 +3,24 @@
  * cluster. It serves core/v1 namespaces, secrets, replicationcontrollers
  * (with `scale`), pods and services over plain HTTP with bearer tokens, from
  * memory, with a ReplicationController loop, a fake kubelet that makes every
- * pod Running and Ready, garbage collection and namespace termination. It has
- * no watch, no other API groups, no admission webhooks, no quotas, no
+ * pod Running and Ready, garbage collection and namespace termination, and
+ * watch. It has no other API groups, no admission webhooks, no quotas, no
  * persistence. The real kube-apiserver (test/cluster/) is the reference:
  * where they differ, this is wrong. See README.md beside this file.
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { stringify } from "yaml";
-import { ApiServer } from "./api.js";
 import { Authenticator } from "./auth.js";
 import { startFakeKubelet } from "./controllers/kubelet.js";
 import { startGarbageCollector } from "./controllers/garbage-collector.js";
 import { startNamespaceLifecycle } from "./controllers/namespace-lifecycle.js";
 import { startReplicationController } from "./controllers/replication.js";
 import { Faults } from "./faults.js";
+import { HttpFront } from "./http.js";
 import { RequestLog } from "./metrics.js";
 import { resourceTypes } from "./resources.js";
+import { RestApi } from "./rest.js";
 import { Store, type KubeObject } from "./store.js";
 
 export type { FaultRule } from "./faults.js";
@@ -51,6 +52,8 @@ export interface Emulator {
   readonly requests: RequestLog;
   /** Read-only view of stored objects, for audits in tests. */
   objects(resource: string, namespace?: string): KubeObject[];
+  /** Forgets the history of writes, as etcd compaction does: a watch from an older resourceVersion gets 410 Expired. */
+  compact(): void;
   /** Closes the port (clients get ECONNREFUSED) until called with false. */
   refuseConnections(refuse: boolean): Promise<void>;
   close(): Promise<void>;
@@ -61,7 +64,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const auth = new Authenticator();
   const faults = new Faults();
   const requests = new RequestLog();
-  const api = new ApiServer(store, auth, faults, requests);
+  const api = new HttpFront(new RestApi(store, auth), auth, faults, requests);
 
   const namespaced = resourceTypes.filter((r) => r.namespaced).map((r) => r.name);
   const stops = [
@@ -99,6 +102,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     requests,
     kubeconfig: (k = {}) => kubeconfigFor(url, k.user === "restricted" ? auth.restrictedToken : auth.adminToken, k),
     objects: (resource, namespace) => store.list(resource, namespace),
+    compact: () => store.compact(),
     async refuseConnections(refuse) {
       if (refuse && listening) {
         listening = false;

@@ -15,6 +15,8 @@ export interface ResourceType {
   /** Whether `metadata.generation` follows spec changes. */
   tracksGeneration: boolean;
   subresources: string[];
+  /** What an empty object of the kind serialises to beside metadata (the body of a watch bookmark). */
+  emptyShape: Record<string, unknown>;
   /** Applies the API server's defaults to a new object. */
   defaults(obj: KubeObject, ctx: { allocateIP(): string }): void;
   /** Kind-specific validation; metadata.name and labels are checked for every kind. */
@@ -33,6 +35,7 @@ export const resourceTypes: ResourceType[] = [
     nameRule: "dns1123-label",
     tracksGeneration: false,
     subresources: [],
+    emptyShape: { spec: {}, status: {} },
     defaults: (o) => defaultNamespace(o),
     validate: noop,
   },
@@ -45,6 +48,7 @@ export const resourceTypes: ResourceType[] = [
     nameRule: "dns1123-subdomain",
     tracksGeneration: false,
     subresources: [],
+    emptyShape: {},
     defaults: (o) => defaultSecret(o),
     validate: (o, causes) => {
       for (const [k, v] of Object.entries((o.data as Record<string, unknown>) ?? {})) {
@@ -64,6 +68,7 @@ export const resourceTypes: ResourceType[] = [
     nameRule: "dns1123-subdomain",
     tracksGeneration: true,
     subresources: ["scale", "status"],
+    emptyShape: { spec: {}, status: { replicas: 0 } },
     defaults: (o) => defaultReplicationController(o),
     validate: (o, causes) => {
       const spec = (o.spec ?? {}) as { replicas?: number; selector?: Record<string, string>; template?: any };
@@ -89,6 +94,7 @@ export const resourceTypes: ResourceType[] = [
     nameRule: "dns1123-subdomain",
     tracksGeneration: false,
     subresources: ["status"],
+    emptyShape: { spec: { containers: null }, status: {} },
     defaults: (o) => defaultPod(o),
     validate: (o, causes) => validatePodSpec(o.spec as { containers?: [] }, "spec", causes),
   },
@@ -101,6 +107,7 @@ export const resourceTypes: ResourceType[] = [
     nameRule: "dns1035-label",
     tracksGeneration: false,
     subresources: ["status"],
+    emptyShape: { spec: {}, status: { loadBalancer: {} } },
     defaults: (o, ctx) => defaultService(o, ctx.allocateIP()),
     validate: (o, causes) => {
       const ports = ((o.spec as { ports?: { port?: number }[] } | undefined)?.ports ?? []);

@@ -96,3 +96,26 @@ export function requiredCause(field: string): StatusCause {
 export function success(): Omit<StatusBody, "reason"> & { reason?: string } {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", message: "", code: 200 };
 }
+
+/** 422 for watch and list options the API server refuses (kind ListOptions of meta.k8s.io). */
+export function invalidListOptions(field: string, type: "Forbidden" | "Invalid", detail: string): StatusError {
+  const message = `${type}: ${detail}`;
+  return failure(422, "Invalid", `ListOptions.meta.k8s.io "" is invalid: ${field}: ${message}`, {
+    group: "meta.k8s.io",
+    kind: "ListOptions",
+    causes: [{ reason: `FieldValue${type}`, message, field }],
+  });
+}
+
+/** 500 for a bug of the emulator, as the API server words its own. */
+export function internalError(err: unknown): StatusBody {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
+    reason: "InternalError",
+    code: 500,
+  };
+}
