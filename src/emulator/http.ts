@@ -4,7 +4,7 @@ import { discovery } from "./discovery.js";
 import type { Faults } from "./faults.js";
 import type { RequestLog, RequestRecord } from "./metrics.js";
 import { parseTarget, restVerb, type RestApi } from "./rest.js";
-import { badRequest, injected, internalError, notFound, StatusError, unsupportedMediaType } from "./status.js";
+import { badRequest, injected, internalError, noSuchResource, StatusError, unsupportedMediaType } from "./status.js";
 import type { WatchSink } from "./watch.js";
 
 type Json = Record<string, any>;
@@ -28,9 +28,14 @@ export class HttpFront {
     const method = req.method ?? "GET";
     if (this.fixedEndpoint(url.pathname, res)) return;
     const target = parseTarget(url.pathname);
+    if (!target && !url.pathname.startsWith("/api/v1/")) {
+      // Outside every served group version, the API server's mux answers in plain text.
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("404 page not found\n");
+      return;
+    }
     const record: RequestRecord = { verb: "", resource: "", subresource: "", scope: "", code: 0 };
     try {
-      if (!target) throw notFound("", url.pathname);
+      if (!target) throw noSuchResource();
       record.resource = target.type.name;
       record.subresource = target.subresource ?? "";
       record.namespace = target.namespace ?? (target.type.name === "namespaces" ? target.name : undefined);

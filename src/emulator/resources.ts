@@ -12,6 +12,10 @@ export interface ResourceType {
   shortNames: string[];
   namespaced: boolean;
   nameRule: NameRule;
+  /** The propagation policy of a DELETE that names none (core/v1 RCs orphan their pods, for backward compatibility). */
+  defaultPropagation: "Orphan" | "Background";
+  /** Whether a finished DELETE answers with the deleted object (its store's ReturnDeletedObject) rather than a Status. */
+  returnsDeletedObject: boolean;
   /** Whether `metadata.generation` follows spec changes. */
   tracksGeneration: boolean;
   subresources: string[];
@@ -33,6 +37,8 @@ export const resourceTypes: ResourceType[] = [
     shortNames: ["ns"],
     namespaced: false,
     nameRule: "dns1123-label",
+    defaultPropagation: "Background",
+    returnsDeletedObject: true,
     tracksGeneration: false,
     subresources: [],
     emptyShape: { spec: {}, status: {} },
@@ -46,6 +52,8 @@ export const resourceTypes: ResourceType[] = [
     shortNames: [],
     namespaced: true,
     nameRule: "dns1123-subdomain",
+    defaultPropagation: "Background",
+    returnsDeletedObject: false,
     tracksGeneration: false,
     subresources: [],
     emptyShape: {},
@@ -66,6 +74,8 @@ export const resourceTypes: ResourceType[] = [
     shortNames: ["rc"],
     namespaced: true,
     nameRule: "dns1123-subdomain",
+    defaultPropagation: "Orphan",
+    returnsDeletedObject: false,
     tracksGeneration: true,
     subresources: ["scale", "status"],
     emptyShape: { spec: {}, status: { replicas: 0 } },
@@ -92,6 +102,8 @@ export const resourceTypes: ResourceType[] = [
     shortNames: ["po"],
     namespaced: true,
     nameRule: "dns1123-subdomain",
+    defaultPropagation: "Background",
+    returnsDeletedObject: true,
     tracksGeneration: false,
     subresources: ["status"],
     emptyShape: { spec: { containers: null }, status: {} },
@@ -105,6 +117,8 @@ export const resourceTypes: ResourceType[] = [
     shortNames: ["svc"],
     namespaced: true,
     nameRule: "dns1035-label",
+    defaultPropagation: "Background",
+    returnsDeletedObject: true,
     tracksGeneration: false,
     subresources: ["status"],
     emptyShape: { spec: {}, status: { loadBalancer: {} } },

@@ -271,27 +271,21 @@ export class RestApi {
         status: { ...(current.status as Json), phase: "Terminating" },
       });
     }
-    const policy = String(body?.propagationPolicy ?? query.get("propagationPolicy") ?? (body?.orphanDependents ? "Orphan" : "Background"));
+    const policy = String(
+      body?.propagationPolicy ?? query.get("propagationPolicy") ?? (body?.orphanDependents === undefined ? t.type.defaultPropagation : body.orphanDependents ? "Orphan" : "Background"),
+    );
     const finalizers = [...(current.metadata.finalizers ?? [])];
+    // The garbage collector finishes these: it orphans or deletes the dependents, then drops the finalizer.
     if (policy === "Foreground" && !finalizers.includes("foregroundDeletion")) finalizers.push("foregroundDeletion");
-    if (policy === "Orphan") this.orphanDependentsOf(current);
+    if (policy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
     if (finalizers.length > 0) {
       return this.store.update(t.type.name, {
         ...current,
-        metadata: { ...current.metadata, finalizers, deletionTimestamp: current.metadata.deletionTimestamp ?? now() },
+        metadata: { ...current.metadata, finalizers, deletionTimestamp: current.metadata.deletionTimestamp ?? now(), deletionGracePeriodSeconds: 0 },
       });
     }
     const removed = this.store.remove(t.type.name, t.namespace, t.name!);
-    return t.type.name === "pods" || t.type.name === "replicationcontrollers" ? withKind(t.type, removed) : success();
-  }
-
-  private orphanDependentsOf(owner: KubeObject): void {
-    const owned = (pod: KubeObject) => pod.metadata.ownerReferences?.some((o) => o.uid === owner.metadata.uid) ?? false;
-    for (const pod of this.store.list("pods", owner.metadata.namespace, owned)) {
-      this.store.mutate("pods", pod.metadata.namespace, pod.metadata.name, (p) => {
-        p.metadata.ownerReferences = p.metadata.ownerReferences?.filter((o) => o.uid !== owner.metadata.uid);
-      });
-    }
+    return t.type.returnsDeletedObject ? withKind(t.type, removed) : success({ name: removed.metadata.name, kind: t.type.name, uid: removed.metadata.uid });
   }
 
   private requireLiveNamespace(type: ResourceType, namespace: string, name: string): void {

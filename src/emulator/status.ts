@@ -93,8 +93,14 @@ export function requiredCause(field: string): StatusCause {
   return { reason: "FieldValueRequired", message: "Required value", field };
 }
 
-export function success(): Omit<StatusBody, "reason"> & { reason?: string } {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", message: "", code: 200 };
+/** The Status of a finished DELETE of a kind whose store does not return the deleted object: no message, no code. */
+export function success(details: { name: string; kind: string; uid?: string }): Pick<StatusBody, "kind" | "apiVersion" | "metadata" | "status" | "details"> {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details };
+}
+
+/** A path under a served group version that names no resource. */
+export function noSuchResource(): StatusError {
+  return failure(404, "NotFound", "the server could not find the requested resource", {});
 }
 
 /** 422 for watch and list options the API server refuses (kind ListOptions of meta.k8s.io). */

@@ -1,6 +1,7 @@
 import { ApiException, CoreV1Api, KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aReplicationController, aSecret } from "../support/fixtures.js";
+import { raw } from "./raw.js";
 import { eventually, needsFaultInjection, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
 
 // Contract tests of the Kubernetes API as kubedriver uses it. They run on the
@@ -278,5 +279,61 @@ describe("fault injection", () => {
     } finally {
       undo();
     }
+  });
+});
+
+describe("deletion answers", () => {
+  it("orphans an RC's pods when the DELETE names no propagation policy, as core/v1 does for RCs", async () => {
+    const rc = await core.createNamespacedReplicationController({ namespace: ns, body: aReplicationController({ name: "orphaner", replicas: 1 }) });
+    await eventually(async () => expect((await core.listNamespacedPod({ namespace: ns, labelSelector: "app=orphaner" })).items).toHaveLength(1));
+    const answer = await raw(cluster.kubeConfig(), "DELETE", `/api/v1/namespaces/${ns}/replicationcontrollers/orphaner`);
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toMatchObject({ kind: "ReplicationController", metadata: { name: "orphaner", deletionTimestamp: expect.any(String), finalizers: ["orphan"] } });
+    await eventually(async () => {
+      expect((await failure(core.readNamespacedReplicationController({ name: "orphaner", namespace: ns }))).code).toBe(404);
+      const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: "app=orphaner" })).items;
+      expect(pods).toHaveLength(1);
+      expect(pods.filter(ownedBy(rc.metadata!.uid!))).toHaveLength(0);
+    });
+  });
+
+  it("answers a finished background DELETE of an RC or a secret with a Status naming it, and of a service with the service", async () => {
+    const rc = await core.createNamespacedReplicationController({ namespace: ns, body: aReplicationController({ name: "gone-rc", replicas: 0 }) });
+    const answer = await raw(cluster.kubeConfig(), "DELETE", `/api/v1/namespaces/${ns}/replicationcontrollers/gone-rc`, { propagationPolicy: "Background" });
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Success",
+      details: { name: "gone-rc", kind: "replicationcontrollers", uid: rc.metadata!.uid },
+    });
+    const secret = await core.createNamespacedSecret({ namespace: ns, body: aSecret({ name: "gone-secret" }) });
+    expect((await raw(cluster.kubeConfig(), "DELETE", `/api/v1/namespaces/${ns}/secrets/gone-secret`)).json()).toMatchObject({
+      status: "Success",
+      details: { name: "gone-secret", kind: "secrets", uid: secret.metadata!.uid },
+    });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: "gone-svc" }, spec: { ports: [{ port: 80 }] } } });
+    expect((await raw(cluster.kubeConfig(), "DELETE", `/api/v1/namespaces/${ns}/services/gone-svc`)).json()).toMatchObject({ kind: "Service", metadata: { name: "gone-svc" } });
+  });
+});
+
+describe("unknown paths", () => {
+  it("answers an unknown resource of v1 with the API server's NotFound Status, and a path outside the API in plain text", async () => {
+    const unknown = await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}/widgets`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.json()).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "the server could not find the requested resource",
+      reason: "NotFound",
+      details: {},
+      code: 404,
+    });
+    const outside = await raw(cluster.kubeConfig(), "GET", "/apis/widgets.example.com/v1/widgets");
+    expect(outside.status).toBe(404);
+    expect(outside.text).toBe("404 page not found\n");
   });
 });
