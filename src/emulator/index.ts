@@ -12,10 +12,13 @@ import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { stringify } from "yaml";
 import { Authenticator } from "./auth.js";
+import { eventRecorder } from "./controllers/events.js";
 import { startFakeKubelet } from "./controllers/kubelet.js";
 import { startGarbageCollector } from "./controllers/garbage-collector.js";
 import { startNamespaceLifecycle } from "./controllers/namespace-lifecycle.js";
 import { startReplicationController } from "./controllers/replication.js";
+import { startServiceAccounts } from "./controllers/service-accounts.js";
+import { initialStatus } from "./defaults.js";
 import { Faults } from "./faults.js";
 import { HttpFront } from "./http.js";
 import { RequestLog } from "./metrics.js";
@@ -67,18 +70,27 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const api = new HttpFront(new RestApi(store, auth), auth, faults, requests);
 
   const namespaced = resourceTypes.filter((r) => r.namespaced).map((r) => r.name);
+  const events = eventRecorder(store);
   const stops = [
-    startReplicationController(store, (pod) => {
-      try {
-        store.create("pods", prepareControllerPod(pod));
-      } catch {
-        // The namespace is going away; the controller stops with it.
-      }
-    }),
-    startFakeKubelet(store),
+    startReplicationController(
+      store,
+      (pod) => {
+        try {
+          store.create("pods", prepareControllerPod(pod));
+          return true;
+        } catch {
+          // The namespace is going away; the controller stops with it.
+          return false;
+        }
+      },
+      events,
+    ),
+    startFakeKubelet(store, events),
     startGarbageCollector(store, ["pods"]),
     startNamespaceLifecycle(store, namespaced),
+    startServiceAccounts(store),
   ];
+  seedCluster(store);
 
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => void api.handle(req, res));
@@ -123,6 +135,33 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       await closed;
     },
   };
+}
+
+/** What every cluster has at start: its four namespaces and the API server's own `kubernetes` service. */
+function seedCluster(store: Store): void {
+  const namespaces = resourceTypes.find((r) => r.name === "namespaces")!;
+  for (const name of ["default", "kube-node-lease", "kube-public", "kube-system"]) {
+    const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
+    namespaces.defaults(ns, { allocateIP: () => "" });
+    ns.status = initialStatus("Namespace");
+    store.create("namespaces", ns);
+  }
+  store.create("services", {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } },
+    spec: {
+      ports: [{ name: "https", protocol: "TCP", port: 443, targetPort: 6443 }],
+      clusterIP: "10.96.0.1",
+      clusterIPs: ["10.96.0.1"],
+      type: "ClusterIP",
+      sessionAffinity: "None",
+      ipFamilies: ["IPv4"],
+      ipFamilyPolicy: "SingleStack",
+      internalTrafficPolicy: "Cluster",
+    },
+    status: { loadBalancer: {} },
+  });
 }
 
 /** Pods made by the RC loop go through the same defaulting as created ones. */

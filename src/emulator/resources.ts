@@ -19,6 +19,8 @@ export interface ResourceType {
   /** Whether `metadata.generation` follows spec changes. */
   tracksGeneration: boolean;
   subresources: string[];
+  /** Field selectors beyond metadata.name and metadata.namespace. */
+  fieldSelectors: string[];
   /** What an empty object of the kind serialises to beside metadata (the body of a watch bookmark). */
   emptyShape: Record<string, unknown>;
   /** Applies the API server's defaults to a new object. */
@@ -28,6 +30,8 @@ export interface ResourceType {
 }
 
 const noop = () => {};
+
+const eventFields = ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"];
 
 export const resourceTypes: ResourceType[] = [
   {
@@ -41,6 +45,7 @@ export const resourceTypes: ResourceType[] = [
     returnsDeletedObject: true,
     tracksGeneration: false,
     subresources: [],
+    fieldSelectors: ["status.phase"],
     emptyShape: { spec: {}, status: {} },
     defaults: (o) => defaultNamespace(o),
     validate: noop,
@@ -56,6 +61,7 @@ export const resourceTypes: ResourceType[] = [
     returnsDeletedObject: false,
     tracksGeneration: false,
     subresources: [],
+    fieldSelectors: ["type"],
     emptyShape: {},
     defaults: (o) => defaultSecret(o),
     validate: (o, causes) => {
@@ -78,6 +84,7 @@ export const resourceTypes: ResourceType[] = [
     returnsDeletedObject: false,
     tracksGeneration: true,
     subresources: ["scale", "status"],
+    fieldSelectors: ["status.replicas"],
     emptyShape: { spec: {}, status: { replicas: 0 } },
     defaults: (o) => defaultReplicationController(o),
     validate: (o, causes) => {
@@ -106,6 +113,7 @@ export const resourceTypes: ResourceType[] = [
     returnsDeletedObject: true,
     tracksGeneration: false,
     subresources: ["status"],
+    fieldSelectors: ["status.phase", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName"],
     emptyShape: { spec: { containers: null }, status: {} },
     defaults: (o) => defaultPod(o),
     validate: (o, causes) => validatePodSpec(o.spec as { containers?: [] }, "spec", causes),
@@ -121,6 +129,7 @@ export const resourceTypes: ResourceType[] = [
     returnsDeletedObject: true,
     tracksGeneration: false,
     subresources: ["status"],
+    fieldSelectors: [],
     emptyShape: { spec: {}, status: { loadBalancer: {} } },
     defaults: (o, ctx) => defaultService(o, ctx.allocateIP()),
     validate: (o, causes) => {
@@ -130,7 +139,40 @@ export const resourceTypes: ResourceType[] = [
       });
     },
   },
+  {
+    name: "serviceaccounts",
+    kind: "ServiceAccount",
+    singular: "serviceaccount",
+    shortNames: ["sa"],
+    namespaced: true,
+    nameRule: "dns1123-subdomain",
+    defaultPropagation: "Background",
+    returnsDeletedObject: true,
+    tracksGeneration: false,
+    subresources: [],
+    fieldSelectors: [],
+    emptyShape: {},
+    defaults: noop,
+    validate: noop,
+  },
+  {
+    name: "events",
+    kind: "Event",
+    singular: "event",
+    shortNames: ["ev"],
+    namespaced: true,
+    nameRule: "dns1123-subdomain",
+    defaultPropagation: "Background",
+    returnsDeletedObject: false,
+    tracksGeneration: false,
+    subresources: [],
+    fieldSelectors: eventFields,
+    emptyShape: { involvedObject: {}, source: {}, firstTimestamp: null, lastTimestamp: null, eventTime: null, reportingComponent: "", reportingInstance: "" },
+    defaults: noop,
+    validate: noop,
+  },
 ];
+
 
 export const resourceByName = new Map(resourceTypes.map((r) => [r.name, r]));
 

@@ -99,7 +99,7 @@ export class RestApi {
    */
   private watchRequest(t: Target, query: URLSearchParams): WatchRequest {
     const labels = parseLabelSelector(query.get("labelSelector"));
-    const fields = parseFieldSelector(query.get("fieldSelector"));
+    const fields = parseFieldSelector(query.get("fieldSelector"), t.type.fieldSelectors);
     const resourceVersion = query.get("resourceVersion") ?? "";
     const match = query.get("resourceVersionMatch") ?? "";
     const sendParam = query.get("sendInitialEvents");
@@ -125,7 +125,7 @@ export class RestApi {
 
   private list(t: Target, query: URLSearchParams): Json {
     const labels = parseLabelSelector(query.get("labelSelector"));
-    const fields = parseFieldSelector(query.get("fieldSelector"));
+    const fields = parseFieldSelector(query.get("fieldSelector"), t.type.fieldSelectors);
     const matching = this.store.list(t.type.name, t.namespace, (o) => matchesLabels(labels, o.metadata.labels) && fields(o));
     const limit = Number(query.get("limit") ?? 0);
     const after = query.get("continue") ? decodeContinue(query.get("continue")!) : undefined;

@@ -337,3 +337,59 @@ describe("unknown paths", () => {
     expect(outside.text).toBe("404 page not found\n");
   });
 });
+
+describe("what every cluster has", () => {
+  it("starts with the four namespaces, Active, each with a default service account", async () => {
+    for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
+      const namespace = await core.readNamespace({ name });
+      expect(namespace).toMatchObject({ metadata: { labels: { "kubernetes.io/metadata.name": name } }, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } });
+      await eventually(async () => expect((await core.readNamespacedServiceAccount({ name: "default", namespace: name })).metadata?.name).toBe("default"));
+    }
+    const service = await core.readNamespacedService({ name: "kubernetes", namespace: "default" });
+    expect(service.spec?.ports?.[0]).toMatchObject({ name: "https", port: 443, protocol: "TCP" });
+  });
+
+  it("gives a new namespace its default service account", async () => {
+    const fresh = await cluster.createNamespace("sa");
+    await eventually(async () => expect((await core.listNamespacedServiceAccount({ namespace: fresh })).items.map((s) => s.metadata?.name)).toEqual(["default"]));
+  });
+});
+
+describe("events", () => {
+  it("records the RC's pod creations and deletions and each pod's scheduling, selectable by involved object", async () => {
+    const rc = await core.createNamespacedReplicationController({ namespace: ns, body: aReplicationController({ name: "eventful", replicas: 2 }) });
+    const rcEvents = async () =>
+      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=ReplicationController,involvedObject.name=eventful,involvedObject.uid=${rc.metadata!.uid}` })).items;
+    const created = await eventually(async () => {
+      const events = (await rcEvents()).filter((e) => e.reason === "SuccessfulCreate");
+      expect(events).toHaveLength(2);
+      return events;
+    });
+    expect(created[0]).toMatchObject({
+      type: "Normal",
+      message: expect.stringMatching(/^Created pod: eventful-\w+$/),
+      source: { component: "replication-controller" },
+      reportingComponent: "replication-controller",
+      count: 1,
+      involvedObject: { kind: "ReplicationController", name: "eventful", namespace: ns, uid: rc.metadata!.uid, apiVersion: "v1" },
+    });
+    const pod = created[0]!.message!.slice("Created pod: ".length);
+    await eventually(async () => {
+      const scheduled = (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${pod},reason=Scheduled` })).items;
+      expect(scheduled).toHaveLength(1);
+      expect(scheduled[0]).toMatchObject({
+        type: "Normal",
+        action: "Binding",
+        reportingComponent: "default-scheduler",
+        message: expect.stringMatching(new RegExp(`^Successfully assigned ${ns}/${pod} to \\S+$`)),
+        involvedObject: { kind: "Pod", name: pod, namespace: ns },
+      });
+    });
+    await core.patchNamespacedReplicationControllerScale({ name: "eventful", namespace: ns, body: [{ op: "replace", path: "/spec/replicas", value: 1 }] });
+    await eventually(async () => {
+      const deleted = (await rcEvents()).filter((e) => e.reason === "SuccessfulDelete");
+      expect(deleted).toHaveLength(1);
+      expect(deleted[0]!.message).toMatch(/^Deleted pod: eventful-\w+$/);
+    });
+  });
+});
