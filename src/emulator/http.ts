@@ -4,7 +4,8 @@ import { discovery } from "./discovery.js";
 import type { Faults } from "./faults.js";
 import type { RequestLog, RequestRecord } from "./metrics.js";
 import { parseTarget, restVerb, type RestApi } from "./rest.js";
-import { badRequest, injected, internalError, noSuchResource, StatusError, unsupportedMediaType } from "./status.js";
+import { badRequest, injected, internalError, noSuchResource, notAcceptable, StatusError, unsupportedMediaType } from "./status.js";
+import { asTable } from "./tables.js";
 import type { WatchSink } from "./watch.js";
 
 type Json = Record<string, any>;
@@ -57,6 +58,7 @@ export class HttpFront {
       // Like an API server without a protobuf codec for the type: clients fall back to JSON.
       if (contentType.startsWith("application/vnd.kubernetes.protobuf")) throw unsupportedMediaType(contentType);
       const body = await readBody(req);
+      const output = negotiate(req.headers.accept);
       const reply = this.rest.serve({ method, target, query: url.searchParams, user, body, contentType });
       record.code = reply.code;
       if (effect.loseResponse) {
@@ -64,7 +66,9 @@ export class HttpFront {
         return;
       }
       if ("watch" in reply) reply.watch(streamTo(res));
-      else sendJson(res, reply.code, reply.body);
+      else if (output.table && method === "GET" && !target.subresource) {
+        sendJson(res, reply.code, asTable(target.type.name, reply.body as Json, output.table, url.searchParams.get("includeObject") ?? "Metadata") ?? reply.body);
+      } else sendJson(res, reply.code, reply.body);
     } catch (err) {
       const status = err instanceof StatusError ? err.body : internalError(err);
       record.code = status.code;
@@ -89,6 +93,22 @@ export class HttpFront {
     sendJson(res, 200, document);
     return true;
   }
+}
+
+/**
+ * The first media type of the Accept list the emulator can write, as the API
+ * server picks it: JSON, or a meta.k8s.io Table in JSON; 406 when none is.
+ */
+function negotiate(accept: string | undefined): { table?: string } {
+  if (!accept) return {};
+  for (const entry of accept.split(",")) {
+    const [type, ...params] = entry.split(";").map((p) => p.trim());
+    const p = Object.fromEntries(params.map((kv) => kv.split("=").map((x) => x.trim()) as [string, string]));
+    if (!["application/json", "application/*", "*/*"].includes(type!)) continue;
+    if (p.as === undefined) return {};
+    if (p.as === "Table" && p.g === "meta.k8s.io" && (p.v === "v1" || p.v === "v1beta1")) return { table: `meta.k8s.io/${p.v}` };
+  }
+  throw notAcceptable();
 }
 
 async function readBody(req: IncomingMessage): Promise<Json | undefined> {

@@ -125,3 +125,7 @@ export function internalError(err: unknown): StatusBody {
     code: 500,
   };
 }
+
+export function notAcceptable(): StatusError {
+  return failure(406, "NotAcceptable", "the server was unable to respond with a content type that the client supports");
+}

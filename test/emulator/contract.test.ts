@@ -393,3 +393,43 @@ describe("events", () => {
     });
   });
 });
+
+describe("server-side tables", () => {
+  const asTable = { accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" };
+
+  it("prints RCs, pods and services with kube-apiserver's columns and cells", async () => {
+    await core.createNamespacedReplicationController({ namespace: ns, body: aReplicationController({ name: "tabled", replicas: 1 }) });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: "tabled" }, spec: { selector: { app: "tabled" }, ports: [{ port: 80 }] } } });
+    await eventually(async () => expect((await core.readNamespacedReplicationController({ name: "tabled", namespace: ns })).status?.readyReplicas).toBe(1));
+    const table = async (path: string) => {
+      const answer = await raw(cluster.kubeConfig(), "GET", path, undefined, asTable);
+      expect(answer.json()).toMatchObject({ kind: "Table", apiVersion: "meta.k8s.io/v1" });
+      return answer.json() as { columnDefinitions: { name: string }[]; rows: { cells: unknown[]; object: any }[] };
+    };
+    const rcs = await table(`/api/v1/namespaces/${ns}/replicationcontrollers/tabled`);
+    expect(rcs.columnDefinitions.map((c) => c.name)).toEqual(["Name", "Desired", "Current", "Ready", "Age", "Containers", "Images", "Selector"]);
+    expect(rcs.rows[0]!.cells).toEqual(["tabled", 1, 1, 1, expect.stringMatching(/^\d+s$/), "main", "registry.example.com/web:1.0", "app=tabled"]);
+    expect(rcs.rows[0]!.object).toMatchObject({ kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: { name: "tabled" } });
+
+    const pods = await table(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dtabled`);
+    expect(pods.columnDefinitions.map((c) => c.name)).toEqual(["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"]);
+    expect(pods.rows[0]!.cells).toEqual([expect.stringMatching(/^tabled-/), "1/1", "Running", "0", expect.any(String), expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/), expect.any(String), "<none>", "<none>"]);
+
+    const services = await table(`/api/v1/namespaces/${ns}/services/tabled`);
+    expect(services.columnDefinitions.map((c) => c.name)).toEqual(["Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age", "Selector"]);
+    expect(services.rows[0]!.cells).toEqual(["tabled", "ClusterIP", expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/), "<none>", "80/TCP", expect.any(String), "app=tabled"]);
+  });
+
+  it("prints secrets, namespaces and events, and answers 406 to an Accept list it cannot meet", async () => {
+    await core.createNamespacedSecret({ namespace: ns, body: aSecret({ name: "tabled", data: { a: "1", b: "2" } }) });
+    const secrets = (await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}/secrets/tabled`, undefined, asTable)).json();
+    expect(secrets.rows[0].cells).toEqual(["tabled", "Opaque", 2, expect.any(String)]);
+    const namespace = (await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}`, undefined, asTable)).json();
+    expect(namespace.rows[0].cells).toEqual([ns, "Active", expect.any(String)]);
+    const events = (await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}/events`, undefined, asTable)).json();
+    expect(events.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(["Last Seen", "Type", "Reason", "Object", "Subobject", "Source", "Message", "First Seen", "Count", "Name"]);
+    const refused = await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}`, undefined, { accept: "text/csv" });
+    expect(refused.status).toBe(406);
+    expect(refused.json()).toMatchObject({ kind: "Status", reason: "NotAcceptable", code: 406 });
+  });
+});
