@@ -3,23 +3,27 @@
  * cluster. It serves core/v1 namespaces, secrets, replicationcontrollers
  * (with `scale`), pods and services over plain HTTP with bearer tokens, from
  * memory, with a ReplicationController loop, a fake kubelet that makes every
- * pod Running and Ready, garbage collection and namespace termination. It has
- * no watch, no other API groups, no admission webhooks, no quotas, no
+ * pod Running and Ready, garbage collection and namespace termination, and
+ * watch. It has no other API groups, no admission webhooks, no quotas, no
  * persistence. The real kube-apiserver (test/cluster/) is the reference:
  * where they differ, this is wrong. See README.md beside this file.
  */
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { stringify } from "yaml";
-import { ApiServer } from "./api.js";
 import { Authenticator } from "./auth.js";
+import { eventRecorder } from "./controllers/events.js";
 import { startFakeKubelet } from "./controllers/kubelet.js";
 import { startGarbageCollector } from "./controllers/garbage-collector.js";
 import { startNamespaceLifecycle } from "./controllers/namespace-lifecycle.js";
 import { startReplicationController } from "./controllers/replication.js";
+import { startServiceAccounts } from "./controllers/service-accounts.js";
+import { initialStatus } from "./defaults.js";
 import { Faults } from "./faults.js";
+import { HttpFront } from "./http.js";
 import { RequestLog } from "./metrics.js";
 import { resourceTypes } from "./resources.js";
+import { RestApi } from "./rest.js";
 import { Store, type KubeObject } from "./store.js";
 
 export type { FaultRule } from "./faults.js";
@@ -51,6 +55,8 @@ export interface Emulator {
   readonly requests: RequestLog;
   /** Read-only view of stored objects, for audits in tests. */
   objects(resource: string, namespace?: string): KubeObject[];
+  /** Forgets the history of writes, as etcd compaction does: a watch from an older resourceVersion gets 410 Expired. */
+  compact(): void;
   /** Closes the port (clients get ECONNREFUSED) until called with false. */
   refuseConnections(refuse: boolean): Promise<void>;
   close(): Promise<void>;
@@ -61,21 +67,30 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const auth = new Authenticator();
   const faults = new Faults();
   const requests = new RequestLog();
-  const api = new ApiServer(store, auth, faults, requests);
+  const api = new HttpFront(new RestApi(store, auth), auth, faults, requests);
 
   const namespaced = resourceTypes.filter((r) => r.namespaced).map((r) => r.name);
+  const events = eventRecorder(store);
   const stops = [
-    startReplicationController(store, (pod) => {
-      try {
-        store.create("pods", prepareControllerPod(pod));
-      } catch {
-        // The namespace is going away; the controller stops with it.
-      }
-    }),
-    startFakeKubelet(store),
+    startReplicationController(
+      store,
+      (pod) => {
+        try {
+          store.create("pods", prepareControllerPod(pod));
+          return true;
+        } catch {
+          // The namespace is going away; the controller stops with it.
+          return false;
+        }
+      },
+      events,
+    ),
+    startFakeKubelet(store, events),
     startGarbageCollector(store, ["pods"]),
     startNamespaceLifecycle(store, namespaced),
+    startServiceAccounts(store),
   ];
+  seedCluster(store);
 
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => void api.handle(req, res));
@@ -99,6 +114,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     requests,
     kubeconfig: (k = {}) => kubeconfigFor(url, k.user === "restricted" ? auth.restrictedToken : auth.adminToken, k),
     objects: (resource, namespace) => store.list(resource, namespace),
+    compact: () => store.compact(),
     async refuseConnections(refuse) {
       if (refuse && listening) {
         listening = false;
@@ -119,6 +135,33 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       await closed;
     },
   };
+}
+
+/** What every cluster has at start: its four namespaces and the API server's own `kubernetes` service. */
+function seedCluster(store: Store): void {
+  const namespaces = resourceTypes.find((r) => r.name === "namespaces")!;
+  for (const name of ["default", "kube-node-lease", "kube-public", "kube-system"]) {
+    const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
+    namespaces.defaults(ns, { allocateIP: () => "" });
+    ns.status = initialStatus("Namespace");
+    store.create("namespaces", ns);
+  }
+  store.create("services", {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } },
+    spec: {
+      ports: [{ name: "https", protocol: "TCP", port: 443, targetPort: 6443 }],
+      clusterIP: "10.96.0.1",
+      clusterIPs: ["10.96.0.1"],
+      type: "ClusterIP",
+      sessionAffinity: "None",
+      ipFamilies: ["IPv4"],
+      ipFamilyPolicy: "SingleStack",
+      internalTrafficPolicy: "Cluster",
+    },
+    status: { loadBalancer: {} },
+  });
 }
 
 /** Pods made by the RC loop go through the same defaulting as created ones. */

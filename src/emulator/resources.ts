@@ -12,9 +12,17 @@ export interface ResourceType {
   shortNames: string[];
   namespaced: boolean;
   nameRule: NameRule;
+  /** The propagation policy of a DELETE that names none (core/v1 RCs orphan their pods, for backward compatibility). */
+  defaultPropagation: "Orphan" | "Background";
+  /** Whether a finished DELETE answers with the deleted object (its store's ReturnDeletedObject) rather than a Status. */
+  returnsDeletedObject: boolean;
   /** Whether `metadata.generation` follows spec changes. */
   tracksGeneration: boolean;
   subresources: string[];
+  /** Field selectors beyond metadata.name and metadata.namespace. */
+  fieldSelectors: string[];
+  /** What an empty object of the kind serialises to beside metadata (the body of a watch bookmark). */
+  emptyShape: Record<string, unknown>;
   /** Applies the API server's defaults to a new object. */
   defaults(obj: KubeObject, ctx: { allocateIP(): string }): void;
   /** Kind-specific validation; metadata.name and labels are checked for every kind. */
@@ -22,6 +30,8 @@ export interface ResourceType {
 }
 
 const noop = () => {};
+
+const eventFields = ["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"];
 
 export const resourceTypes: ResourceType[] = [
   {
@@ -31,8 +41,12 @@ export const resourceTypes: ResourceType[] = [
     shortNames: ["ns"],
     namespaced: false,
     nameRule: "dns1123-label",
+    defaultPropagation: "Background",
+    returnsDeletedObject: true,
     tracksGeneration: false,
     subresources: [],
+    fieldSelectors: ["status.phase"],
+    emptyShape: { spec: {}, status: {} },
     defaults: (o) => defaultNamespace(o),
     validate: noop,
   },
@@ -43,8 +57,12 @@ export const resourceTypes: ResourceType[] = [
     shortNames: [],
     namespaced: true,
     nameRule: "dns1123-subdomain",
+    defaultPropagation: "Background",
+    returnsDeletedObject: false,
     tracksGeneration: false,
     subresources: [],
+    fieldSelectors: ["type"],
+    emptyShape: {},
     defaults: (o) => defaultSecret(o),
     validate: (o, causes) => {
       for (const [k, v] of Object.entries((o.data as Record<string, unknown>) ?? {})) {
@@ -62,8 +80,12 @@ export const resourceTypes: ResourceType[] = [
     shortNames: ["rc"],
     namespaced: true,
     nameRule: "dns1123-subdomain",
+    defaultPropagation: "Orphan",
+    returnsDeletedObject: false,
     tracksGeneration: true,
     subresources: ["scale", "status"],
+    fieldSelectors: ["status.replicas"],
+    emptyShape: { spec: {}, status: { replicas: 0 } },
     defaults: (o) => defaultReplicationController(o),
     validate: (o, causes) => {
       const spec = (o.spec ?? {}) as { replicas?: number; selector?: Record<string, string>; template?: any };
@@ -87,8 +109,12 @@ export const resourceTypes: ResourceType[] = [
     shortNames: ["po"],
     namespaced: true,
     nameRule: "dns1123-subdomain",
+    defaultPropagation: "Background",
+    returnsDeletedObject: true,
     tracksGeneration: false,
     subresources: ["status"],
+    fieldSelectors: ["status.phase", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName"],
+    emptyShape: { spec: { containers: null }, status: {} },
     defaults: (o) => defaultPod(o),
     validate: (o, causes) => validatePodSpec(o.spec as { containers?: [] }, "spec", causes),
   },
@@ -99,8 +125,12 @@ export const resourceTypes: ResourceType[] = [
     shortNames: ["svc"],
     namespaced: true,
     nameRule: "dns1035-label",
+    defaultPropagation: "Background",
+    returnsDeletedObject: true,
     tracksGeneration: false,
     subresources: ["status"],
+    fieldSelectors: [],
+    emptyShape: { spec: {}, status: { loadBalancer: {} } },
     defaults: (o, ctx) => defaultService(o, ctx.allocateIP()),
     validate: (o, causes) => {
       const ports = ((o.spec as { ports?: { port?: number }[] } | undefined)?.ports ?? []);
@@ -109,7 +139,40 @@ export const resourceTypes: ResourceType[] = [
       });
     },
   },
+  {
+    name: "serviceaccounts",
+    kind: "ServiceAccount",
+    singular: "serviceaccount",
+    shortNames: ["sa"],
+    namespaced: true,
+    nameRule: "dns1123-subdomain",
+    defaultPropagation: "Background",
+    returnsDeletedObject: true,
+    tracksGeneration: false,
+    subresources: [],
+    fieldSelectors: [],
+    emptyShape: {},
+    defaults: noop,
+    validate: noop,
+  },
+  {
+    name: "events",
+    kind: "Event",
+    singular: "event",
+    shortNames: ["ev"],
+    namespaced: true,
+    nameRule: "dns1123-subdomain",
+    defaultPropagation: "Background",
+    returnsDeletedObject: false,
+    tracksGeneration: false,
+    subresources: [],
+    fieldSelectors: eventFields,
+    emptyShape: { involvedObject: {}, source: {}, firstTimestamp: null, lastTimestamp: null, eventTime: null, reportingComponent: "", reportingInstance: "" },
+    defaults: noop,
+    validate: noop,
+  },
 ];
+
 
 export const resourceByName = new Map(resourceTypes.map((r) => [r.name, r]));
 

@@ -62,13 +62,14 @@ export function matchesLabels(selector: LabelSelector, labels: Record<string, st
   });
 }
 
-/** Field selectors: `metadata.name`, `metadata.namespace` and `status.phase`, with = and !=. */
-export function parseFieldSelector(text: string | null): (obj: KubeObjectLike) => boolean {
+/** Field selectors over the fields a kind allows (`metadata.name` and `metadata.namespace` always), with = and !=. */
+export function parseFieldSelector(text: string | null, allowed: string[] = []): (obj: KubeObjectLike) => boolean {
   if (!text) return () => true;
+  const fields = ["metadata.name", "metadata.namespace", ...allowed];
   const reqs = text.split(",").map((part) => {
     const m = /^([a-zA-Z.]+)\s*(==|=|!=)\s*(.*)$/.exec(part.trim());
-    if (!m || !["metadata.name", "metadata.namespace", "status.phase"].includes(m[1]!)) {
-      throw badRequest(`"${part}" is not a known field selector: only "metadata.name", "metadata.namespace", "status.phase"`);
+    if (!m || !fields.includes(m[1]!)) {
+      throw badRequest(`"${part}" is not a known field selector: only ${fields.map((f) => `"${f}"`).join(", ")}`);
     }
     return { path: m[1]!.split("."), negate: m[2] === "!=", value: m[3]! };
   });

@@ -93,6 +93,39 @@ export function requiredCause(field: string): StatusCause {
   return { reason: "FieldValueRequired", message: "Required value", field };
 }
 
-export function success(): Omit<StatusBody, "reason"> & { reason?: string } {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", message: "", code: 200 };
+/** The Status of a finished DELETE of a kind whose store does not return the deleted object: no message, no code. */
+export function success(details: { name: string; kind: string; uid?: string }): Pick<StatusBody, "kind" | "apiVersion" | "metadata" | "status" | "details"> {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details };
+}
+
+/** A path under a served group version that names no resource. */
+export function noSuchResource(): StatusError {
+  return failure(404, "NotFound", "the server could not find the requested resource", {});
+}
+
+/** 422 for watch and list options the API server refuses (kind ListOptions of meta.k8s.io). */
+export function invalidListOptions(field: string, type: "Forbidden" | "Invalid", detail: string): StatusError {
+  const message = `${type}: ${detail}`;
+  return failure(422, "Invalid", `ListOptions.meta.k8s.io "" is invalid: ${field}: ${message}`, {
+    group: "meta.k8s.io",
+    kind: "ListOptions",
+    causes: [{ reason: `FieldValue${type}`, message, field }],
+  });
+}
+
+/** 500 for a bug of the emulator, as the API server words its own. */
+export function internalError(err: unknown): StatusBody {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
+    reason: "InternalError",
+    code: 500,
+  };
+}
+
+export function notAcceptable(): StatusError {
+  return failure(406, "NotAcceptable", "the server was unable to respond with a content type that the client supports");
 }

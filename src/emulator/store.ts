@@ -41,7 +41,14 @@ export interface StoreEvent {
   type: EventType;
   resource: string;
   object: KubeObject;
+  /** The object before this write; for DELETED, the object as it was last stored. */
+  previous?: KubeObject;
+  /** The revision this write created. */
+  revision: number;
 }
+
+/** How many past writes a watch can start from, like the API server's watch cache. */
+const defaultHistory = 10_000;
 
 const copy = <T>(value: T): T => structuredClone(value);
 
@@ -55,14 +62,37 @@ const copy = <T>(value: T): T => structuredClone(value);
 export class Store {
   private readonly objects = new Map<string, KubeObject>();
   private revision = 1;
+  /** Past writes, oldest first; a watch from a revision before them is 410 Gone. */
+  private history: StoreEvent[] = [];
+  private forgottenUpTo = 1;
   readonly events = new EventEmitter();
 
-  constructor() {
+  constructor(private readonly historyLimit = defaultHistory) {
     this.events.setMaxListeners(0);
   }
 
   get resourceVersion(): string {
     return String(this.revision);
+  }
+
+  get currentRevision(): number {
+    return this.revision;
+  }
+
+  /**
+   * Writes after `revision`, oldest first, or undefined when some of them are
+   * forgotten (the API server's "too old resource version"); `oldest` is the
+   * revision in its message.
+   */
+  eventsAfter(revision: number): { events: StoreEvent[] } | { oldest: number } {
+    if (revision < this.forgottenUpTo) return { oldest: this.forgottenUpTo };
+    return { events: this.history.filter((e) => e.revision > revision).map(copy) };
+  }
+
+  /** Forgets every past write, as etcd compaction does: watches from an older revision get 410 Gone. */
+  compact(): void {
+    this.history = [];
+    this.forgottenUpTo = this.revision;
   }
 
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -106,7 +136,7 @@ export class Store {
     if (expectedVersion && expectedVersion !== current.metadata.resourceVersion) throw conflict(resource, obj.metadata.name);
     obj.metadata.uid = current.metadata.uid;
     obj.metadata.creationTimestamp = current.metadata.creationTimestamp;
-    return this.commit(resource, obj, "MODIFIED");
+    return this.commit(resource, obj, "MODIFIED", current);
   }
 
   /** Reads, changes and writes an object; controllers use this for status. */
@@ -116,7 +146,7 @@ export class Store {
     const before = JSON.stringify(current);
     change(current);
     if (JSON.stringify(current) === before) return current;
-    return this.commit(resource, current, "MODIFIED");
+    return this.commit(resource, current, "MODIFIED", JSON.parse(before) as KubeObject);
   }
 
   remove(resource: string, namespace: string | undefined, name: string): KubeObject {
@@ -127,16 +157,25 @@ export class Store {
     this.revision++;
     const gone = copy(obj);
     gone.metadata.resourceVersion = String(this.revision);
-    this.events.emit("change", { type: "DELETED", resource, object: copy(gone) } satisfies StoreEvent);
+    this.publish({ type: "DELETED", resource, object: copy(gone), previous: copy(obj), revision: this.revision });
     return gone;
   }
 
-  private commit(resource: string, obj: KubeObject, type: EventType): KubeObject {
+  private commit(resource: string, obj: KubeObject, type: EventType, previous?: KubeObject): KubeObject {
     this.revision++;
     obj.metadata.resourceVersion = String(this.revision);
     this.objects.set(key(resource, obj.metadata.namespace, obj.metadata.name), copy(obj));
-    this.events.emit("change", { type, resource, object: copy(obj) } satisfies StoreEvent);
+    this.publish({ type, resource, object: copy(obj), previous, revision: this.revision });
     return copy(obj);
+  }
+
+  private publish(event: StoreEvent): void {
+    this.history.push(copy(event));
+    if (this.history.length > this.historyLimit * 1.1) {
+      const dropped = this.history.splice(0, this.history.length - this.historyLimit);
+      this.forgottenUpTo = dropped[dropped.length - 1]!.revision;
+    }
+    this.events.emit("change", event);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ApiException, CoreV1Api, KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aReplicationController, aSecret } from "../support/fixtures.js";
+import { raw } from "./raw.js";
 import { eventually, needsFaultInjection, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
 
 // Contract tests of the Kubernetes API as kubedriver uses it. They run on the
@@ -278,5 +279,157 @@ describe("fault injection", () => {
     } finally {
       undo();
     }
+  });
+});
+
+describe("deletion answers", () => {
+  it("orphans an RC's pods when the DELETE names no propagation policy, as core/v1 does for RCs", async () => {
+    const rc = await core.createNamespacedReplicationController({ namespace: ns, body: aReplicationController({ name: "orphaner", replicas: 1 }) });
+    await eventually(async () => expect((await core.listNamespacedPod({ namespace: ns, labelSelector: "app=orphaner" })).items).toHaveLength(1));
+    const answer = await raw(cluster.kubeConfig(), "DELETE", `/api/v1/namespaces/${ns}/replicationcontrollers/orphaner`);
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toMatchObject({ kind: "ReplicationController", metadata: { name: "orphaner", deletionTimestamp: expect.any(String), finalizers: ["orphan"] } });
+    await eventually(async () => {
+      expect((await failure(core.readNamespacedReplicationController({ name: "orphaner", namespace: ns }))).code).toBe(404);
+      const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: "app=orphaner" })).items;
+      expect(pods).toHaveLength(1);
+      expect(pods.filter(ownedBy(rc.metadata!.uid!))).toHaveLength(0);
+    });
+  });
+
+  it("answers a finished background DELETE of an RC or a secret with a Status naming it, and of a service with the service", async () => {
+    const rc = await core.createNamespacedReplicationController({ namespace: ns, body: aReplicationController({ name: "gone-rc", replicas: 0 }) });
+    const answer = await raw(cluster.kubeConfig(), "DELETE", `/api/v1/namespaces/${ns}/replicationcontrollers/gone-rc`, { propagationPolicy: "Background" });
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Success",
+      details: { name: "gone-rc", kind: "replicationcontrollers", uid: rc.metadata!.uid },
+    });
+    const secret = await core.createNamespacedSecret({ namespace: ns, body: aSecret({ name: "gone-secret" }) });
+    expect((await raw(cluster.kubeConfig(), "DELETE", `/api/v1/namespaces/${ns}/secrets/gone-secret`)).json()).toMatchObject({
+      status: "Success",
+      details: { name: "gone-secret", kind: "secrets", uid: secret.metadata!.uid },
+    });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: "gone-svc" }, spec: { ports: [{ port: 80 }] } } });
+    expect((await raw(cluster.kubeConfig(), "DELETE", `/api/v1/namespaces/${ns}/services/gone-svc`)).json()).toMatchObject({ kind: "Service", metadata: { name: "gone-svc" } });
+  });
+});
+
+describe("unknown paths", () => {
+  it("answers an unknown resource of v1 with the API server's NotFound Status, and a path outside the API in plain text", async () => {
+    const unknown = await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}/widgets`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.json()).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "the server could not find the requested resource",
+      reason: "NotFound",
+      details: {},
+      code: 404,
+    });
+    const outside = await raw(cluster.kubeConfig(), "GET", "/apis/widgets.example.com/v1/widgets");
+    expect(outside.status).toBe(404);
+    expect(outside.text).toBe("404 page not found\n");
+  });
+});
+
+describe("what every cluster has", () => {
+  it("starts with the four namespaces, Active, each with a default service account", async () => {
+    for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
+      const namespace = await core.readNamespace({ name });
+      expect(namespace).toMatchObject({ metadata: { labels: { "kubernetes.io/metadata.name": name } }, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } });
+      await eventually(async () => expect((await core.readNamespacedServiceAccount({ name: "default", namespace: name })).metadata?.name).toBe("default"));
+    }
+    const service = await core.readNamespacedService({ name: "kubernetes", namespace: "default" });
+    expect(service.spec?.ports?.[0]).toMatchObject({ name: "https", port: 443, protocol: "TCP" });
+  });
+
+  it("gives a new namespace its default service account", async () => {
+    const fresh = await cluster.createNamespace("sa");
+    await eventually(async () => expect((await core.listNamespacedServiceAccount({ namespace: fresh })).items.map((s) => s.metadata?.name)).toEqual(["default"]));
+  });
+});
+
+describe("events", () => {
+  it("records the RC's pod creations and deletions and each pod's scheduling, selectable by involved object", async () => {
+    const rc = await core.createNamespacedReplicationController({ namespace: ns, body: aReplicationController({ name: "eventful", replicas: 2 }) });
+    const rcEvents = async () =>
+      (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.kind=ReplicationController,involvedObject.name=eventful,involvedObject.uid=${rc.metadata!.uid}` })).items;
+    const created = await eventually(async () => {
+      const events = (await rcEvents()).filter((e) => e.reason === "SuccessfulCreate");
+      expect(events).toHaveLength(2);
+      return events;
+    });
+    expect(created[0]).toMatchObject({
+      type: "Normal",
+      message: expect.stringMatching(/^Created pod: eventful-\w+$/),
+      source: { component: "replication-controller" },
+      reportingComponent: "replication-controller",
+      count: 1,
+      involvedObject: { kind: "ReplicationController", name: "eventful", namespace: ns, uid: rc.metadata!.uid, apiVersion: "v1" },
+    });
+    const pod = created[0]!.message!.slice("Created pod: ".length);
+    await eventually(async () => {
+      const scheduled = (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${pod},reason=Scheduled` })).items;
+      expect(scheduled).toHaveLength(1);
+      expect(scheduled[0]).toMatchObject({
+        type: "Normal",
+        action: "Binding",
+        reportingComponent: "default-scheduler",
+        message: expect.stringMatching(new RegExp(`^Successfully assigned ${ns}/${pod} to \\S+$`)),
+        involvedObject: { kind: "Pod", name: pod, namespace: ns },
+      });
+    });
+    await core.patchNamespacedReplicationControllerScale({ name: "eventful", namespace: ns, body: [{ op: "replace", path: "/spec/replicas", value: 1 }] });
+    await eventually(async () => {
+      const deleted = (await rcEvents()).filter((e) => e.reason === "SuccessfulDelete");
+      expect(deleted).toHaveLength(1);
+      expect(deleted[0]!.message).toMatch(/^Deleted pod: eventful-\w+$/);
+    });
+  });
+});
+
+describe("server-side tables", () => {
+  const asTable = { accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" };
+
+  it("prints RCs, pods and services with kube-apiserver's columns and cells", async () => {
+    await core.createNamespacedReplicationController({ namespace: ns, body: aReplicationController({ name: "tabled", replicas: 1 }) });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: "tabled" }, spec: { selector: { app: "tabled" }, ports: [{ port: 80 }] } } });
+    await eventually(async () => expect((await core.readNamespacedReplicationController({ name: "tabled", namespace: ns })).status?.readyReplicas).toBe(1));
+    const table = async (path: string) => {
+      const answer = await raw(cluster.kubeConfig(), "GET", path, undefined, asTable);
+      expect(answer.json()).toMatchObject({ kind: "Table", apiVersion: "meta.k8s.io/v1" });
+      return answer.json() as { columnDefinitions: { name: string }[]; rows: { cells: unknown[]; object: any }[] };
+    };
+    const rcs = await table(`/api/v1/namespaces/${ns}/replicationcontrollers/tabled`);
+    expect(rcs.columnDefinitions.map((c) => c.name)).toEqual(["Name", "Desired", "Current", "Ready", "Age", "Containers", "Images", "Selector"]);
+    expect(rcs.rows[0]!.cells).toEqual(["tabled", 1, 1, 1, expect.stringMatching(/^\d+s$/), "main", "registry.example.com/web:1.0", "app=tabled"]);
+    expect(rcs.rows[0]!.object).toMatchObject({ kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: { name: "tabled" } });
+
+    const pods = await table(`/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dtabled`);
+    expect(pods.columnDefinitions.map((c) => c.name)).toEqual(["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"]);
+    expect(pods.rows[0]!.cells).toEqual([expect.stringMatching(/^tabled-/), "1/1", "Running", "0", expect.any(String), expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/), expect.any(String), "<none>", "<none>"]);
+
+    const services = await table(`/api/v1/namespaces/${ns}/services/tabled`);
+    expect(services.columnDefinitions.map((c) => c.name)).toEqual(["Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age", "Selector"]);
+    expect(services.rows[0]!.cells).toEqual(["tabled", "ClusterIP", expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/), "<none>", "80/TCP", expect.any(String), "app=tabled"]);
+  });
+
+  it("prints secrets, namespaces and events, and answers 406 to an Accept list it cannot meet", async () => {
+    await core.createNamespacedSecret({ namespace: ns, body: aSecret({ name: "tabled", data: { a: "1", b: "2" } }) });
+    const secrets = (await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}/secrets/tabled`, undefined, asTable)).json();
+    expect(secrets.rows[0].cells).toEqual(["tabled", "Opaque", 2, expect.any(String)]);
+    const namespace = (await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}`, undefined, asTable)).json();
+    expect(namespace.rows[0].cells).toEqual([ns, "Active", expect.any(String)]);
+    const events = (await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}/events`, undefined, asTable)).json();
+    expect(events.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(["Last Seen", "Type", "Reason", "Object", "Subobject", "Source", "Message", "First Seen", "Count", "Name"]);
+    const refused = await raw(cluster.kubeConfig(), "GET", `/api/v1/namespaces/${ns}`, undefined, { accept: "text/csv" });
+    expect(refused.status).toBe(406);
+    expect(refused.json()).toMatchObject({ kind: "Status", reason: "NotAcceptable", code: 406 });
   });
 });

@@ -1,21 +1,25 @@
 import type { Store, StoreEvent } from "../store.js";
+import type { EventRecorder } from "./events.js";
 import { WorkQueue, splitKey } from "./queue.js";
 
 type Json = Record<string, any>;
 
 /**
  * A stand-in for the scheduler and kubelet, like KWOK's fake nodes: every new
- * pod is bound to one node and reported Running and Ready, with a pod IP.
+ * pod is bound to one node (with the scheduler's Scheduled event) and
+ * reported Running and Ready, with a pod IP.
  */
-export function startFakeKubelet(store: Store, nodeName = "emulator-node"): () => void {
+export function startFakeKubelet(store: Store, events: EventRecorder, nodeName = "emulator-node"): () => void {
   let nextIp = 2;
   const queue = new WorkQueue((key) => {
     const [namespace, name] = splitKey(key);
     const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-    store.mutate("pods", namespace, name, (pod) => {
+    let bound = false;
+    const pod = store.mutate("pods", namespace, name, (pod) => {
       if ((pod.status as Json)?.phase !== "Pending" || pod.metadata.deletionTimestamp) return;
       const spec = pod.spec as Json;
       spec.nodeName = nodeName;
+      bound = true;
       const ip = `10.244.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 2}`;
       const condition = (type: string) => ({ type, status: "True", lastProbeTime: null, lastTransitionTime: now });
       pod.status = {
@@ -38,6 +42,7 @@ export function startFakeKubelet(store: Store, nodeName = "emulator-node"): () =
         })),
       };
     });
+    if (bound && pod) events.structured({ ...pod, kind: "Pod" }, "default-scheduler", "Binding", "Scheduled", `Successfully assigned ${namespace}/${name} to ${nodeName}`);
   });
   const onChange = (e: StoreEvent) => {
     if (e.resource === "pods" && e.type === "ADDED") queue.add(`${e.object.metadata.namespace}/${e.object.metadata.name}`);

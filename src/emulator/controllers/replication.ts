@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { KubeObject, Store, StoreEvent } from "../store.js";
+import type { EventRecorder } from "./events.js";
 import { WorkQueue, splitKey } from "./queue.js";
 
 type Json = Record<string, any>;
@@ -9,7 +10,7 @@ type Json = Record<string, any>;
  * `spec.replicas`, owning them through an ownerReference, and keeps the RC's
  * status (replicas, ready, available, observedGeneration) current.
  */
-export function startReplicationController(store: Store, createPod: (pod: KubeObject) => void): () => void {
+export function startReplicationController(store: Store, createPod: (pod: KubeObject) => boolean, events: EventRecorder): () => void {
   const queue = new WorkQueue((key) => {
     const [namespace, name] = splitKey(key);
     const rc = store.get("replicationcontrollers", namespace, name);
@@ -37,7 +38,10 @@ export function startReplicationController(store: Store, createPod: (pod: KubeOb
     const want = deleting ? active.length : (spec.replicas as number);
 
     if (!deleting && active.length < want) {
-      for (let i = active.length; i < want; i++) createPod(podFor(rc));
+      for (let i = active.length; i < want; i++) {
+        const pod = podFor(rc);
+        if (createPod(pod)) events.legacy(rc, "replication-controller", "SuccessfulCreate", `Created pod: ${pod.metadata.name}`);
+      }
     } else if (!deleting && active.length > want) {
       // Like the real controller: remove not-ready and newest pods first.
       const victims = [...active]
@@ -46,6 +50,7 @@ export function startReplicationController(store: Store, createPod: (pod: KubeOb
       for (const p of victims) {
         try {
           store.remove("pods", namespace, p.metadata.name);
+          events.legacy(rc, "replication-controller", "SuccessfulDelete", `Deleted pod: ${p.metadata.name}`);
         } catch {
           // Already gone: the next event reconciles again.
         }

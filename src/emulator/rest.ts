@@ -1,10 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Authenticator, User, Verb } from "./auth.js";
 import { initialStatus } from "./defaults.js";
-import { discovery } from "./discovery.js";
-import type { Faults } from "./faults.js";
-import type { RequestLog, RequestRecord } from "./metrics.js";
 import { applyPatch } from "./patch.js";
 import { resourceByName, validateObject, type ResourceType } from "./resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, selectorString } from "./selectors.js";
@@ -12,132 +8,124 @@ import {
   badRequest,
   conflict,
   forbidden,
-  injected,
+  invalidListOptions,
   methodNotAllowed,
   notFound,
   StatusError,
   success,
-  unsupportedMediaType,
-  type StatusBody,
 } from "./status.js";
 import type { KubeObject, Store } from "./store.js";
+import { serveWatch, type WatchRequest, type WatchSink } from "./watch.js";
 
 type Json = Record<string, any>;
 
 /** A request resolved against the URL scheme of the core/v1 API. */
-interface Target {
+export interface Target {
   type: ResourceType;
   namespace?: string;
   name?: string;
   subresource?: string;
 }
 
+/** One API request after the HTTP layer decoded it. */
+export interface RestRequest {
+  method: string;
+  target: Target;
+  query: URLSearchParams;
+  user: User;
+  body: Json | undefined;
+  contentType: string;
+}
+
+/** An answer: one object, or a stream of watch events. */
+export type Reply = { code: number; body: unknown } | { code: 200; watch: (sink: WatchSink) => void };
+
 /**
- * The REST layer: a thin router from Kubernetes API URLs and verbs onto the
- * store, with the API server's admission rules that kubedriver meets
- * (namespace existence and termination, optimistic concurrency, validation,
- * deletion propagation).
+ * The REST semantics of core/v1: verb → store call, with the API server's
+ * admission rules that kubedriver meets (namespace existence and termination,
+ * optimistic concurrency, validation, deletion propagation) and watch. HTTP
+ * (bodies, faults, metrics) is the job of `http.ts`.
  */
-export class ApiServer {
+export class RestApi {
   private nextServiceIp = 1;
 
   constructor(
     private readonly store: Store,
     private readonly auth: Authenticator,
-    private readonly faults: Faults,
-    private readonly requests: RequestLog,
   ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://emulator");
-    const target = parseTarget(url.pathname);
-    const record: RequestRecord = { verb: "", resource: "", subresource: "", scope: "", code: 0 };
-    try {
-      const fixed = this.fixedEndpoint(url.pathname);
-      if (fixed !== undefined) return send(res, 200, fixed);
-      if (!target) throw notFound("", url.pathname);
-
-      record.resource = target.type.name;
-      record.subresource = target.subresource ?? "";
-      record.namespace = target.namespace ?? (target.type.name === "namespaces" ? target.name : undefined);
-      record.name = target.name;
-      record.verb = restVerb(req.method ?? "GET", target);
-      record.scope = target.name ? "resource" : target.namespace ? "namespace" : "cluster";
-
-      const effect = this.faults.effectFor(record.namespace, record.verb, record.resource);
-      if (effect.reset) {
-        req.socket.destroy();
-        return;
-      }
-      if (effect.hang) return;
-      if (effect.latencyMs > 0) await new Promise((r) => setTimeout(r, effect.latencyMs));
-      if (effect.errorCode) throw injected(effect.errorCode);
-
-      const user = this.auth.authenticate(req.headers.authorization);
-      const contentType = String(req.headers["content-type"] ?? "");
-      // Like an API server without a protobuf codec for the type: clients fall back to JSON.
-      if (contentType.startsWith("application/vnd.kubernetes.protobuf")) throw unsupportedMediaType(contentType);
-      const body = await readBody(req);
-      const [code, payload] = this.route(req.method ?? "GET", url, target, user, body, String(req.headers["content-type"] ?? ""));
-      record.code = code;
-      if (effect.loseResponse) {
-        req.socket.destroy();
-        return;
-      }
-      send(res, code, payload);
-    } catch (err) {
-      const status = err instanceof StatusError ? err.body : internal(err);
-      record.code = status.code;
-      send(res, status.code, status);
-    } finally {
-      if (record.resource) this.requests.record(record);
-    }
-  }
-
-  private fixedEndpoint(path: string): unknown {
-    if (path === "/healthz" || path === "/readyz" || path === "/livez") return "ok";
-    if (path === "/metrics") return { prometheus: this.requests.prometheus() };
-    return discovery(path);
-  }
-
-  private route(method: string, url: URL, t: Target, user: User, body: Json | undefined, contentType: string): [number, unknown] {
+  serve({ method, target: t, query, user, body, contentType }: RestRequest): Reply {
     const authorize = (verb: Verb) => this.auth.authorize(user, verb, t.type.name, t.namespace, t.name, t.subresource);
-    if (url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1") {
-      throw badRequest("watch is not supported by the kubedriver emulator");
-    }
     switch (method) {
       case "GET":
+        if (isWatch(query)) {
+          authorize("watch");
+          const w = this.watchRequest(t, query);
+          return { code: 200, watch: (sink) => serveWatch(this.store, w, sink) };
+        }
         if (!t.name) {
           authorize("list");
-          return [200, this.list(t, url.searchParams)];
+          return { code: 200, body: this.list(t, query) };
         }
         authorize("get");
-        if (t.subresource === "scale") return [200, scaleOf(this.store.mustGet(t.type.name, t.namespace, t.name))];
-        return [200, withKind(t.type, this.store.mustGet(t.type.name, t.namespace, t.name))];
+        if (t.subresource === "scale") return { code: 200, body: scaleOf(this.store.mustGet(t.type.name, t.namespace, t.name)) };
+        return { code: 200, body: withKind(t.type, this.store.mustGet(t.type.name, t.namespace, t.name)) };
       case "POST":
         if (t.name) throw methodNotAllowed();
         authorize("create");
-        return [201, this.create(t, requireBody(body))];
+        return { code: 201, body: this.create(t, requireBody(body)) };
       case "PUT":
         if (!t.name) throw methodNotAllowed();
         authorize("update");
-        return [200, this.replace(t, requireBody(body))];
+        return { code: 200, body: this.replace(t, requireBody(body)) };
       case "PATCH":
         if (!t.name) throw methodNotAllowed();
         authorize("patch");
-        return [200, this.patch(t, requireBody(body), contentType)];
+        return { code: 200, body: this.patch(t, requireBody(body), contentType) };
       case "DELETE":
         if (!t.name) throw methodNotAllowed();
         authorize("delete");
-        return [200, this.delete(t, body, url.searchParams)];
+        return { code: 200, body: this.delete(t, body, query) };
       default:
         throw methodNotAllowed();
     }
   }
 
+  /**
+   * The watch options as kube-apiserver defaults and validates them: an unset
+   * or "0" resourceVersion without sendInitialEvents or resourceVersionMatch
+   * means the current state first; sendInitialEvents needs
+   * resourceVersionMatch=NotOlderThan, and that match needs sendInitialEvents.
+   */
+  private watchRequest(t: Target, query: URLSearchParams): WatchRequest {
+    const labels = parseLabelSelector(query.get("labelSelector"));
+    const fields = parseFieldSelector(query.get("fieldSelector"), t.type.fieldSelectors);
+    const resourceVersion = query.get("resourceVersion") ?? "";
+    const match = query.get("resourceVersionMatch") ?? "";
+    const sendParam = query.get("sendInitialEvents");
+    if (resourceVersion !== "" && !/^\d+$/.test(resourceVersion)) throw badRequest(`invalid resource version: ${resourceVersion}`);
+    let sendInitialEvents = sendParam === null ? undefined : sendParam === "true" || sendParam === "1";
+    if (sendInitialEvents === undefined && match === "" && (resourceVersion === "" || resourceVersion === "0")) sendInitialEvents = true;
+    else if (sendInitialEvents !== undefined && match !== "NotOlderThan") {
+      throw invalidListOptions("resourceVersionMatch", "Forbidden", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
+    } else if (sendInitialEvents === undefined && match !== "") {
+      throw invalidListOptions("resourceVersionMatch", "Forbidden", "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
+    }
+    const timeout = Number(query.get("timeoutSeconds") ?? 0);
+    return {
+      type: t.type,
+      namespace: t.type.namespaced ? t.namespace : undefined,
+      matches: (o) => matchesLabels(labels, o.metadata.labels) && fields(o) && (t.name === undefined || o.metadata.name === t.name),
+      resourceVersion,
+      sendInitialEvents: sendInitialEvents ?? false,
+      allowWatchBookmarks: query.get("allowWatchBookmarks") === "true" || query.get("allowWatchBookmarks") === "1",
+      timeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined,
+    };
+  }
+
   private list(t: Target, query: URLSearchParams): Json {
     const labels = parseLabelSelector(query.get("labelSelector"));
-    const fields = parseFieldSelector(query.get("fieldSelector"));
+    const fields = parseFieldSelector(query.get("fieldSelector"), t.type.fieldSelectors);
     const matching = this.store.list(t.type.name, t.namespace, (o) => matchesLabels(labels, o.metadata.labels) && fields(o));
     const limit = Number(query.get("limit") ?? 0);
     const after = query.get("continue") ? decodeContinue(query.get("continue")!) : undefined;
@@ -283,27 +271,21 @@ export class ApiServer {
         status: { ...(current.status as Json), phase: "Terminating" },
       });
     }
-    const policy = String(body?.propagationPolicy ?? query.get("propagationPolicy") ?? (body?.orphanDependents ? "Orphan" : "Background"));
+    const policy = String(
+      body?.propagationPolicy ?? query.get("propagationPolicy") ?? (body?.orphanDependents === undefined ? t.type.defaultPropagation : body.orphanDependents ? "Orphan" : "Background"),
+    );
     const finalizers = [...(current.metadata.finalizers ?? [])];
+    // The garbage collector finishes these: it orphans or deletes the dependents, then drops the finalizer.
     if (policy === "Foreground" && !finalizers.includes("foregroundDeletion")) finalizers.push("foregroundDeletion");
-    if (policy === "Orphan") this.orphanDependentsOf(current);
+    if (policy === "Orphan" && !finalizers.includes("orphan")) finalizers.push("orphan");
     if (finalizers.length > 0) {
       return this.store.update(t.type.name, {
         ...current,
-        metadata: { ...current.metadata, finalizers, deletionTimestamp: current.metadata.deletionTimestamp ?? now() },
+        metadata: { ...current.metadata, finalizers, deletionTimestamp: current.metadata.deletionTimestamp ?? now(), deletionGracePeriodSeconds: 0 },
       });
     }
     const removed = this.store.remove(t.type.name, t.namespace, t.name!);
-    return t.type.name === "pods" || t.type.name === "replicationcontrollers" ? withKind(t.type, removed) : success();
-  }
-
-  private orphanDependentsOf(owner: KubeObject): void {
-    const owned = (pod: KubeObject) => pod.metadata.ownerReferences?.some((o) => o.uid === owner.metadata.uid) ?? false;
-    for (const pod of this.store.list("pods", owner.metadata.namespace, owned)) {
-      this.store.mutate("pods", pod.metadata.namespace, pod.metadata.name, (p) => {
-        p.metadata.ownerReferences = p.metadata.ownerReferences?.filter((o) => o.uid !== owner.metadata.uid);
-      });
-    }
+    return t.type.returnsDeletedObject ? withKind(t.type, removed) : success({ name: removed.metadata.name, kind: t.type.name, uid: removed.metadata.uid });
   }
 
   private requireLiveNamespace(type: ResourceType, namespace: string, name: string): void {
@@ -342,9 +324,15 @@ export function parseTarget(path: string): Target | undefined {
   return { type, namespace, name: parts[1], subresource };
 }
 
-function restVerb(method: string, t: Target): string {
+/** The verb as `apiserver_request_total` labels it. */
+export function restVerb(method: string, t: Target, query: URLSearchParams): string {
+  if (method === "GET" && isWatch(query)) return "WATCH";
   if (method === "GET") return t.name ? "GET" : "LIST";
   return method;
+}
+
+function isWatch(query: URLSearchParams): boolean {
+  return query.get("watch") === "true" || query.get("watch") === "1";
 }
 
 function scaleOf(rc: KubeObject): Json {
@@ -389,45 +377,6 @@ function decodeContinue(token: string): string {
 function requireBody(body: Json | undefined): Json {
   if (!body || typeof body !== "object") throw badRequest("the request body is missing or not a JSON object");
   return body;
-}
-
-async function readBody(req: IncomingMessage): Promise<Json | undefined> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return undefined;
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    throw badRequest("the request body is not valid JSON");
-  }
-}
-
-function send(res: ServerResponse, code: number, payload: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  if (payload === "ok") {
-    res.writeHead(code, { "content-type": "text/plain" }).end("ok");
-    return;
-  }
-  const prom = (payload as { prometheus?: string } | undefined)?.prometheus;
-  if (typeof prom === "string") {
-    res.writeHead(code, { "content-type": "text/plain; version=0.0.4" }).end(prom);
-    return;
-  }
-  res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(payload));
-}
-
-function internal(err: unknown): StatusBody {
-  return {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message: `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
-    reason: "InternalError",
-    code: 500,
-  };
 }
 
 function randomSuffix(): string {
