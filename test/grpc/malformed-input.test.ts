@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubedriver, type Kubedriver } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import { silentLogger } from "../../src/observability/logger.js";
+import { WaitCondition } from "../../gen/kubedriver/v1/server_groups.js";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health.js";
 import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { call, clientsFor, detailsOf } from "../support/grpc.js";
@@ -169,8 +170,10 @@ function bases(): Record<RpcName, Message> {
       nodeSelector: { entries: { "kubernetes.io/os": "linux" } },
       requestId: "clone-1",
     },
-    GetServerGroup: ref,
-    ListServerGroups: { account: "main", namespaces: [namespace], application: "mal", cluster: "mal-base-x", pageSize: 10, pageToken: "" },
+    GetServerGroup: { ...ref, consistency: 0 },
+    ListServerGroups: { account: "main", namespaces: [namespace], application: "mal", cluster: "mal-base-x", pageSize: 10, pageToken: "", consistency: 0 },
+    WatchServerGroups: { account: "main", namespaces: [namespace], application: "mal", cluster: "mal-base-x", name: "" },
+    WaitForServerGroup: { ...ref, condition: WaitCondition.WAIT_CONDITION_UP, upPercent: 0, timeout: { seconds: 2, nanos: 0 } },
     ResizeServerGroup: { ...ref, targetSize: 1, requestId: "resize-1" },
     EnableServerGroup: { ...ref, requestId: "enable-1" },
     DisableServerGroup: { ...ref, requestId: "disable-1" },

@@ -120,7 +120,7 @@ describe("the gRPC server", () => {
   });
 
   it("answers NOT_FOUND for an unknown account on every service", async () => {
-    const req = { account: "nope", namespace: "web", name: "app-v000" } as any;
+    const req = { account: "nope", namespace: "web", name: "app-v000", consistency: 0 };
     const err = await grpcError(call(clients.serverGroups.getServerGroup, clients.serverGroups, req));
     expect(err.code).toBe(Code.NOT_FOUND);
     const check = await grpcError(

@@ -4,6 +4,7 @@ import { startKubedriver, type Kubedriver } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import { Logger } from "../../src/observability/logger.js";
 import type { WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
+import { Consistency } from "../../gen/kubedriver/v1/server_groups.js";
 import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
 import { call, clientsFor, grpcError } from "../support/grpc.js";
@@ -56,8 +57,9 @@ afterAll(async () => {
 });
 
 const sg = () => clients.serverGroups;
+// STRONG: these tests are about live calls meeting a failing API server, not about the watch-fed view.
 const list = (namespaces: string[] = []) =>
-  call(sg().listServerGroups, sg(), { account: "flaky", namespaces, application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0});
+  call(sg().listServerGroups, sg(), { account: "flaky", namespaces, application: "", cluster: "", pageSize: 0, pageToken: "", consistency: Consistency.CONSISTENCY_STRONG });
 const rcNames = async (namespace: string) =>
   (await cluster.core.listNamespacedReplicationController({ namespace })).items.map((rc) => rc.metadata!.name!).sort();
 
@@ -142,7 +144,7 @@ describe("API server slow", () => {
     try {
       await stream.next((p) => p(a).reachable);
       faulty.faults.add({ namespace: a, latencyMs: 3_000 });
-      const { err, ms } = await timed(call(sg().listServerGroups, sg(), { account: "flaky", namespaces: [a], application: "", cluster: "", pageSize: 0, pageToken: "" , consistency: 0}, { deadline: new Date(Date.now() + 500) }));
+      const { err, ms } = await timed(call(sg().listServerGroups, sg(), { account: "flaky", namespaces: [a], application: "", cluster: "", pageSize: 0, pageToken: "", consistency: Consistency.CONSISTENCY_STRONG }, { deadline: new Date(Date.now() + 500) }));
       expect(err.code).toBe(Code.DEADLINE_EXCEEDED);
       expect(ms).toBeLessThan(2_000);
       // The server side gave up too, instead of outliving its caller.
