@@ -92,7 +92,7 @@ session() {
 # Names, uids, timestamps, ages and addresses differ between any two clusters.
 normalise() {
   sed -E \
-    -e 's/web-[a-z0-9]{5}/web-XXXXX/g' \
+    -e 's/web-[a-z0-9]{5}\b/web-XXXXX/g' \
     -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UID/g' \
     -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/g' \
     -e 's/[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} [+-][0-9]{4}/TIME/g' \
