@@ -330,6 +330,8 @@ export interface ServerGroup {
    * together.
    */
   traffic: TrafficState;
+  /** The group's autoscaler (see the Autoscalers service); absent when none. */
+  autoscaler: AutoscalerPolicy | undefined;
 }
 
 export interface ServerGroup_LabelsEntry {
@@ -345,6 +347,19 @@ export interface ServerGroup_AnnotationsEntry {
 export interface ServerGroup_NodeSelectorEntry {
   key: string;
   value: string;
+}
+
+/** AutoscalerPolicy is how a HorizontalPodAutoscaler sizes a server group. */
+export interface AutoscalerPolicy {
+  /** Fewest pods, 1..10000. */
+  minSize: number;
+  /** Most pods, min_size..10000. */
+  maxSize: number;
+  /**
+   * Average CPU utilization to keep, in percent of the pods' CPU requests,
+   * 1..100. The containers need CPU requests for it to act.
+   */
+  targetCpuUtilizationPercent: number;
 }
 
 /** Instance is one pod of a server group. */
@@ -366,7 +381,14 @@ export interface Instance {
   /** Container states, in container order. */
   containers: ContainerStatus[];
   /** When the pod was created. */
-  createTime: Date | undefined;
+  createTime:
+    | Date
+    | undefined;
+  /**
+   * Load balancers this pod was taken out of by DeregisterInstances, sorted;
+   * EnableServerGroup leaves them out until RegisterInstances.
+   */
+  deregisteredLoadBalancers: string[];
 }
 
 /** ContainerStatus is the state of one container of a pod. */
@@ -667,6 +689,7 @@ function createBaseServerGroup(): ServerGroup {
     createTime: undefined,
     uid: "",
     traffic: 0,
+    autoscaler: undefined,
   };
 }
 
@@ -749,6 +772,9 @@ export const ServerGroup: MessageFns<ServerGroup> = {
     }
     if (message.traffic !== 0) {
       writer.uint32(208).int32(message.traffic);
+    }
+    if (message.autoscaler !== undefined) {
+      AutoscalerPolicy.encode(message.autoscaler, writer.uint32(218).fork()).join();
     }
     return writer;
   },
@@ -983,6 +1009,14 @@ export const ServerGroup: MessageFns<ServerGroup> = {
             message.traffic = reader.int32() as any;
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.autoscaler = AutoscalerPolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1103,6 +1137,7 @@ export const ServerGroup: MessageFns<ServerGroup> = {
         : undefined,
       uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
       traffic: isSet(object.traffic) ? trafficStateFromJSON(object.traffic) : 0,
+      autoscaler: isSet(object.autoscaler) ? AutoscalerPolicy.fromJSON(object.autoscaler) : undefined,
     };
   },
 
@@ -1204,6 +1239,9 @@ export const ServerGroup: MessageFns<ServerGroup> = {
     if (message.traffic !== 0) {
       obj.traffic = trafficStateToJSON(message.traffic);
     }
+    if (message.autoscaler !== undefined) {
+      obj.autoscaler = AutoscalerPolicy.toJSON(message.autoscaler);
+    }
     return obj;
   },
 
@@ -1262,6 +1300,9 @@ export const ServerGroup: MessageFns<ServerGroup> = {
     message.createTime = object.createTime ?? undefined;
     message.uid = object.uid ?? "";
     message.traffic = object.traffic ?? 0;
+    message.autoscaler = (object.autoscaler !== undefined && object.autoscaler !== null)
+      ? AutoscalerPolicy.fromPartial(object.autoscaler)
+      : undefined;
     return message;
   },
 };
@@ -1521,6 +1562,119 @@ export const ServerGroup_NodeSelectorEntry: MessageFns<ServerGroup_NodeSelectorE
   },
 };
 
+function createBaseAutoscalerPolicy(): AutoscalerPolicy {
+  return { minSize: 0, maxSize: 0, targetCpuUtilizationPercent: 0 };
+}
+
+export const AutoscalerPolicy: MessageFns<AutoscalerPolicy> = {
+  encode(message: AutoscalerPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minSize !== 0) {
+      writer.uint32(8).int32(message.minSize);
+    }
+    if (message.maxSize !== 0) {
+      writer.uint32(16).int32(message.maxSize);
+    }
+    if (message.targetCpuUtilizationPercent !== 0) {
+      writer.uint32(24).int32(message.targetCpuUtilizationPercent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AutoscalerPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAutoscalerPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.minSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.targetCpuUtilizationPercent = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AutoscalerPolicy {
+    return {
+      minSize: isSet(object.minSize)
+        ? globalThis.Number(object.minSize)
+        : isSet(object.min_size)
+        ? globalThis.Number(object.min_size)
+        : 0,
+      maxSize: isSet(object.maxSize)
+        ? globalThis.Number(object.maxSize)
+        : isSet(object.max_size)
+        ? globalThis.Number(object.max_size)
+        : 0,
+      targetCpuUtilizationPercent: isSet(object.targetCpuUtilizationPercent)
+        ? globalThis.Number(object.targetCpuUtilizationPercent)
+        : isSet(object.target_cpu_utilization_percent)
+        ? globalThis.Number(object.target_cpu_utilization_percent)
+        : 0,
+    };
+  },
+
+  toJSON(message: AutoscalerPolicy): unknown {
+    const obj: any = {};
+    if (message.minSize !== 0) {
+      obj.minSize = Math.round(message.minSize);
+    }
+    if (message.maxSize !== 0) {
+      obj.maxSize = Math.round(message.maxSize);
+    }
+    if (message.targetCpuUtilizationPercent !== 0) {
+      obj.targetCpuUtilizationPercent = Math.round(message.targetCpuUtilizationPercent);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AutoscalerPolicy>): AutoscalerPolicy {
+    return AutoscalerPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AutoscalerPolicy>): AutoscalerPolicy {
+    const message = createBaseAutoscalerPolicy();
+    message.minSize = object.minSize ?? 0;
+    message.maxSize = object.maxSize ?? 0;
+    message.targetCpuUtilizationPercent = object.targetCpuUtilizationPercent ?? 0;
+    return message;
+  },
+};
+
 function createBaseInstance(): Instance {
   return {
     name: "",
@@ -1532,6 +1686,7 @@ function createBaseInstance(): Instance {
     nodeName: "",
     containers: [],
     createTime: undefined,
+    deregisteredLoadBalancers: [],
   };
 }
 
@@ -1563,6 +1718,9 @@ export const Instance: MessageFns<Instance> = {
     }
     if (message.createTime !== undefined) {
       Timestamp.encode(toTimestamp(message.createTime), writer.uint32(74).fork()).join();
+    }
+    for (const v of message.deregisteredLoadBalancers) {
+      writer.uint32(82).string(v!);
     }
     return writer;
   },
@@ -1652,6 +1810,14 @@ export const Instance: MessageFns<Instance> = {
             message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.deregisteredLoadBalancers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1693,6 +1859,11 @@ export const Instance: MessageFns<Instance> = {
         : isSet(object.create_time)
         ? fromJsonTimestamp(object.create_time)
         : undefined,
+      deregisteredLoadBalancers: globalThis.Array.isArray(object?.deregisteredLoadBalancers)
+        ? object.deregisteredLoadBalancers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.deregistered_load_balancers)
+        ? object.deregistered_load_balancers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1725,6 +1896,9 @@ export const Instance: MessageFns<Instance> = {
     if (message.createTime !== undefined) {
       obj.createTime = message.createTime.toISOString();
     }
+    if (message.deregisteredLoadBalancers?.length) {
+      obj.deregisteredLoadBalancers = message.deregisteredLoadBalancers;
+    }
     return obj;
   },
 
@@ -1742,6 +1916,7 @@ export const Instance: MessageFns<Instance> = {
     message.nodeName = object.nodeName ?? "";
     message.containers = object.containers?.map((e) => ContainerStatus.fromPartial(e)) || [];
     message.createTime = object.createTime ?? undefined;
+    message.deregisteredLoadBalancers = object.deregisteredLoadBalancers?.map((e) => e) || [];
     return message;
   },
 };

@@ -3152,8 +3152,8 @@ export const ServerGroupsService = {
   },
   /**
    * CloneServerGroup creates the next version of a cluster from an existing
-   * server group's spec, with the request's overrides applied. The source is
-   * not changed.
+   * server group's spec, with the request's overrides applied, and gives it
+   * a copy of the source's autoscaler. The source is not changed.
    */
   cloneServerGroup: {
     path: "/kubedriver.v1.ServerGroups/CloneServerGroup" as const,
@@ -3197,7 +3197,11 @@ export const ServerGroupsService = {
   /**
    * ResizeServerGroup sets the number of pods. It returns once the API server
    * has accepted the new size; wait for `observed_generation` to reach
-   * `generation` to know the controller has acted on it.
+   * `generation` to know the controller has acted on it. For a group with an
+   * autoscaler, a size of 1 or more also becomes the autoscaler's `min_size`
+   * (and its `max_size` when larger), so the autoscaler keeps the new size as
+   * its floor instead of undoing it; a size of 0 leaves the autoscaler idle
+   * (Kubernetes does not autoscale a ReplicationController of 0 pods).
    */
   resizeServerGroup: {
     path: "/kubedriver.v1.ServerGroups/ResizeServerGroup" as const,
@@ -3243,7 +3247,8 @@ export const ServerGroupsService = {
   },
   /**
    * DestroyServerGroup deletes the ReplicationController and its pods
-   * (foreground cascading deletion). NOT_FOUND when it does not exist.
+   * (foreground cascading deletion), and its autoscaler. NOT_FOUND when it
+   * does not exist.
    */
   destroyServerGroup: {
     path: "/kubedriver.v1.ServerGroups/DestroyServerGroup" as const,
@@ -3268,8 +3273,8 @@ export interface ServerGroupsServer extends UntypedServiceImplementation {
   createServerGroup: handleUnaryCall<CreateServerGroupRequest, CreateServerGroupResponse>;
   /**
    * CloneServerGroup creates the next version of a cluster from an existing
-   * server group's spec, with the request's overrides applied. The source is
-   * not changed.
+   * server group's spec, with the request's overrides applied, and gives it
+   * a copy of the source's autoscaler. The source is not changed.
    */
   cloneServerGroup: handleUnaryCall<CloneServerGroupRequest, CloneServerGroupResponse>;
   /** GetServerGroup returns one server group with its instances. */
@@ -3283,7 +3288,11 @@ export interface ServerGroupsServer extends UntypedServiceImplementation {
   /**
    * ResizeServerGroup sets the number of pods. It returns once the API server
    * has accepted the new size; wait for `observed_generation` to reach
-   * `generation` to know the controller has acted on it.
+   * `generation` to know the controller has acted on it. For a group with an
+   * autoscaler, a size of 1 or more also becomes the autoscaler's `min_size`
+   * (and its `max_size` when larger), so the autoscaler keeps the new size as
+   * its floor instead of undoing it; a size of 0 leaves the autoscaler idle
+   * (Kubernetes does not autoscale a ReplicationController of 0 pods).
    */
   resizeServerGroup: handleUnaryCall<ResizeServerGroupRequest, ResizeServerGroupResponse>;
   /**
@@ -3299,7 +3308,8 @@ export interface ServerGroupsServer extends UntypedServiceImplementation {
   disableServerGroup: handleUnaryCall<DisableServerGroupRequest, DisableServerGroupResponse>;
   /**
    * DestroyServerGroup deletes the ReplicationController and its pods
-   * (foreground cascading deletion). NOT_FOUND when it does not exist.
+   * (foreground cascading deletion), and its autoscaler. NOT_FOUND when it
+   * does not exist.
    */
   destroyServerGroup: handleUnaryCall<DestroyServerGroupRequest, DestroyServerGroupResponse>;
 }
@@ -3328,8 +3338,8 @@ export interface ServerGroupsClient extends Client {
   ): ClientUnaryCall;
   /**
    * CloneServerGroup creates the next version of a cluster from an existing
-   * server group's spec, with the request's overrides applied. The source is
-   * not changed.
+   * server group's spec, with the request's overrides applied, and gives it
+   * a copy of the source's autoscaler. The source is not changed.
    */
   cloneServerGroup(
     request: CloneServerGroupRequest,
@@ -3385,7 +3395,11 @@ export interface ServerGroupsClient extends Client {
   /**
    * ResizeServerGroup sets the number of pods. It returns once the API server
    * has accepted the new size; wait for `observed_generation` to reach
-   * `generation` to know the controller has acted on it.
+   * `generation` to know the controller has acted on it. For a group with an
+   * autoscaler, a size of 1 or more also becomes the autoscaler's `min_size`
+   * (and its `max_size` when larger), so the autoscaler keeps the new size as
+   * its floor instead of undoing it; a size of 0 leaves the autoscaler idle
+   * (Kubernetes does not autoscale a ReplicationController of 0 pods).
    */
   resizeServerGroup(
     request: ResizeServerGroupRequest,
@@ -3443,7 +3457,8 @@ export interface ServerGroupsClient extends Client {
   ): ClientUnaryCall;
   /**
    * DestroyServerGroup deletes the ReplicationController and its pods
-   * (foreground cascading deletion). NOT_FOUND when it does not exist.
+   * (foreground cascading deletion), and its autoscaler. NOT_FOUND when it
+   * does not exist.
    */
   destroyServerGroup(
     request: DestroyServerGroupRequest,
