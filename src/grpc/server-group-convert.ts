@@ -138,6 +138,7 @@ export function serverGroupToProto(g: core.ServerGroup): ServerGroup {
     createTime: g.createTime,
     uid: g.uid,
     traffic: trafficStates[g.traffic],
+    autoscaler: g.autoscaler && { ...g.autoscaler },
   };
 }
 
@@ -231,5 +232,6 @@ function instanceToProto(i: core.Instance): Instance {
       startTime: c.startTime,
     })),
     createTime: i.createTime,
+    deregisteredLoadBalancers: i.deregisteredLoadBalancers,
   };
 }

@@ -4,6 +4,7 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { listPods } from "../../kube/pods.js";
 import { listReplicationControllers } from "../../kube/replication-controllers.js";
+import { autoscalersIn } from "../autoscalers/ownership.js";
 import { isServerGroup, labelKeys, selectors } from "./ownership.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup } from "./spec.js";
@@ -22,7 +23,7 @@ export interface ListFilter {
 
 /**
  * Every server group matching the filter, ordered by account, namespace and
- * name: two Kubernetes requests per namespace (RCs and pods), whatever the
+ * name: three Kubernetes requests per namespace (RCs, pods, autoscalers), whatever the
  * number of groups.
  */
 export async function listServerGroups(registry: AccountRegistry, filter: ListFilter, opts?: KubeCallOptions): Promise<ServerGroup[]> {
@@ -38,9 +39,10 @@ export async function listServerGroups(registry: AccountRegistry, filter: ListFi
 
   const perScope = await Promise.all(
     scopes.map(async ([account, namespace]) => {
-      const [rcs, pods] = await Promise.all([
+      const [rcs, pods, autoscalers] = await Promise.all([
         listReplicationControllers(account.kube, namespace, selector, opts),
         listPods(account.kube, namespace, selector, opts),
+        autoscalersIn(account, namespace, opts),
       ]);
       const podsOf = new Map<string, V1Pod[]>();
       for (const p of pods) {
@@ -49,7 +51,9 @@ export async function listServerGroups(registry: AccountRegistry, filter: ListFi
         if (known) known.push(p);
         else podsOf.set(group, [p]);
       }
-      return rcs.filter(isServerGroup).map((rc) => serverGroupView(account.name, rc, podsOf.get(rc.metadata!.name!) ?? []));
+      return rcs
+        .filter(isServerGroup)
+        .map((rc) => serverGroupView(account.name, rc, podsOf.get(rc.metadata!.name!) ?? [], autoscalers.get(rc.metadata!.name!)));
     }),
   );
   return perScope.flat().sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));

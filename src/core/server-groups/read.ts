@@ -3,6 +3,7 @@ import type { AccountRegistry } from "../accounts/registry.js";
 import type { V1ReplicationController } from "@kubernetes/client-node";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { listPods } from "../../kube/pods.js";
+import { findAutoscaler, policyOf } from "../autoscalers/ownership.js";
 import { readServerGroupRc, selectors } from "./ownership.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
@@ -15,15 +16,17 @@ export async function getServerGroup(registry: AccountRegistry, ref: ServerGroup
 
 /** The same, for an account already resolved. */
 export async function readServerGroup(account: Account, ref: ServerGroupRef, opts?: KubeCallOptions): Promise<ServerGroup> {
-  const [rc, pods] = await Promise.all([
+  const [rc, pods, hpa] = await Promise.all([
     readServerGroupRc(account, ref, opts),
     listPods(account.kube, ref.namespace, selectors.podsOf(ref.name), opts),
+    findAutoscaler(account, ref, opts),
   ]);
-  return serverGroupView(ref.account, rc, pods);
+  return serverGroupView(ref.account, rc, pods, hpa && policyOf(hpa));
 }
 
 /** The view of an RC already read: only its pods are fetched. */
 export async function viewWithPods(account: Account, rc: V1ReplicationController, opts?: KubeCallOptions): Promise<ServerGroup> {
-  const pods = await listPods(account.kube, rc.metadata!.namespace!, selectors.podsOf(rc.metadata!.name!), opts);
-  return serverGroupView(account.name, rc, pods);
+  const ref = { account: account.name, namespace: rc.metadata!.namespace!, name: rc.metadata!.name! };
+  const [pods, hpa] = await Promise.all([listPods(account.kube, ref.namespace, selectors.podsOf(ref.name), opts), findAutoscaler(account, ref, opts)]);
+  return serverGroupView(account.name, rc, pods, hpa && policyOf(hpa));
 }
