@@ -13,6 +13,9 @@ import { CallTracker } from "./grpc/calls.js";
 import { namespaceHealthHandlers, NamespaceHealthService } from "./grpc/namespace-health.js";
 import { TrafficChanges } from "./core/server-groups/traffic.js";
 import { serverGroupsHandlers, ServerGroupsService } from "./grpc/server-groups.js";
+import { autoscalersHandlers, AutoscalersService } from "./grpc/autoscalers.js";
+import { instancesHandlers, InstancesService } from "./grpc/instances.js";
+import { loadBalancersHandlers, LoadBalancersService } from "./grpc/load-balancers.js";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
 import type { Logger } from "./observability/logger.js";
 
@@ -76,6 +79,9 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
         definition: ServerGroupsService,
         implementation: serverGroupsHandlers(registry, trafficChanges, deps),
       },
+      { name: "kubedriver.v1.LoadBalancers", definition: LoadBalancersService, implementation: loadBalancersHandlers(registry, deps) },
+      { name: "kubedriver.v1.Instances", definition: InstancesService, implementation: instancesHandlers(registry, deps) },
+      { name: "kubedriver.v1.Autoscalers", definition: AutoscalersService, implementation: autoscalersHandlers(registry, deps) },
       {
         name: "kubedriver.v1.Health",
         definition: NamespaceHealthService,
