@@ -6,6 +6,7 @@ import { discovery } from "./discovery.js";
 import type { Faults } from "./faults.js";
 import type { RequestLog, RequestRecord } from "./metrics.js";
 import { applyPatch } from "./patch.js";
+import { serveLog } from "./pod-logs.js";
 import { resourceByName, validateObject, type ResourceType } from "./resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, selectorString } from "./selectors.js";
 import {
@@ -78,6 +79,11 @@ export class ApiServer {
       // Like an API server without a protobuf codec for the type: clients fall back to JSON.
       if (contentType.startsWith("application/vnd.kubernetes.protobuf")) throw unsupportedMediaType(contentType);
       const body = await readBody(req);
+      if (target.subresource === "log") {
+        this.auth.authorize(user, "get", target.type.name, target.namespace, target.name, target.subresource);
+        record.code = 200;
+        return serveLog(this.store, target.namespace!, target.name!, url.searchParams, res);
+      }
       const [code, payload] = this.route(req.method ?? "GET", url, target, user, body, String(req.headers["content-type"] ?? ""));
       record.code = code;
       if (effect.loseResponse) {
@@ -152,7 +158,7 @@ export class ApiServer {
     }
     return {
       kind: `${t.type.kind}List`,
-      apiVersion: "v1",
+      apiVersion: t.type.apiVersion,
       metadata,
       items: items.map((o) => {
         delete o.kind;
@@ -177,7 +183,7 @@ export class ApiServer {
     }
     delete obj.metadata.resourceVersion;
     delete obj.metadata.deletionTimestamp;
-    obj.apiVersion = "v1";
+    obj.apiVersion = t.type.apiVersion;
     obj.kind = t.type.kind;
     t.type.defaults(obj, { allocateIP: () => this.allocateServiceIp() });
     const status = initialStatus(t.type.kind);
@@ -215,7 +221,7 @@ export class ApiServer {
     if (t.subresource === "status") {
       next = { ...current, status: obj.status };
     } else {
-      next = { ...obj, apiVersion: "v1", kind: t.type.kind, status: current.status };
+      next = { ...obj, apiVersion: t.type.apiVersion, kind: t.type.kind, status: current.status };
       next.metadata = {
         ...obj.metadata,
         namespace: current.metadata.namespace,
@@ -325,17 +331,19 @@ export class ApiServer {
   }
 }
 
-/** Parses `/api/v1/...` into resource, namespace, name and subresource. */
+/** Parses `/api/v1/...` (or `/apis/<group>/<version>/...`) into resource, namespace, name and subresource. */
 export function parseTarget(path: string): Target | undefined {
-  if (!path.startsWith("/api/v1/")) return undefined;
-  const parts = path.slice("/api/v1/".length).split("/").filter(Boolean).map(decodeURIComponent);
+  const prefix = /^\/(?:api\/v1|apis\/([a-z0-9.-]+\/[a-z0-9]+))\//.exec(path);
+  if (!prefix) return undefined;
+  const apiVersion = prefix[1] ?? "v1";
+  const parts = path.slice(prefix[0].length).split("/").filter(Boolean).map(decodeURIComponent);
   let namespace: string | undefined;
   if (parts[0] === "namespaces" && parts.length >= 3 && resourceByName.has(parts[2]!)) {
     namespace = parts[1];
     parts.splice(0, 2);
   }
   const type = resourceByName.get(parts[0] ?? "");
-  if (!type || parts.length > 3) return undefined;
+  if (!type || type.apiVersion !== apiVersion || parts.length > 3) return undefined;
   if (type.namespaced === false && namespace) return undefined;
   const subresource = parts[2];
   if (subresource && !type.subresources.includes(subresource)) return undefined;
@@ -365,7 +373,7 @@ function scaleOf(rc: KubeObject): Json {
 }
 
 function withKind(type: ResourceType, obj: KubeObject): KubeObject {
-  return { ...obj, apiVersion: "v1", kind: type.kind };
+  return { ...obj, apiVersion: type.apiVersion, kind: type.kind };
 }
 
 function keyOf(o: KubeObject): string {
