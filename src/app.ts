@@ -16,6 +16,9 @@ import { LiveViews } from "./core/server-groups/live-views.js";
 import { TrafficChanges } from "./core/server-groups/traffic.js";
 import type { ReflectorOptions } from "./kube/reflector.js";
 import { serverGroupsHandlers, ServerGroupsService } from "./grpc/server-groups.js";
+import { autoscalersHandlers, AutoscalersService } from "./grpc/autoscalers.js";
+import { instancesHandlers, InstancesService } from "./grpc/instances.js";
+import { loadBalancersHandlers, LoadBalancersService } from "./grpc/load-balancers.js";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
 import type { Logger } from "./observability/logger.js";
 
@@ -84,6 +87,9 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
         definition: ServerGroupsService,
         implementation: serverGroupsHandlers(registry, liveViews, trafficChanges, deps),
       },
+      { name: "kubedriver.v1.LoadBalancers", definition: LoadBalancersService, implementation: loadBalancersHandlers(registry, deps) },
+      { name: "kubedriver.v1.Instances", definition: InstancesService, implementation: instancesHandlers(registry, deps) },
+      { name: "kubedriver.v1.Autoscalers", definition: AutoscalersService, implementation: autoscalersHandlers(registry, deps) },
       {
         name: "kubedriver.v1.Health",
         definition: NamespaceHealthService,

@@ -73,10 +73,19 @@ export function defaultService(svc: Json, clusterIP: string): void {
   svc.spec.ipFamilies ??= ["IPv4"];
   svc.spec.ipFamilyPolicy ??= "SingleStack";
   svc.spec.internalTrafficPolicy ??= "Cluster";
+  const nodePorts = svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer";
   for (const p of svc.spec.ports ?? []) {
     p.protocol ??= "TCP";
     p.targetPort ??= p.port;
+    if (nodePorts) p.nodePort ??= allocateNodePort();
   }
+}
+
+let nextNodePort = 0;
+
+/** From the default range 30000-32767, as the API server allocates them (without its collision check). */
+function allocateNodePort(): number {
+  return 30000 + (nextNodePort++ % 2768);
 }
 
 export function defaultNamespace(ns: Json): void {

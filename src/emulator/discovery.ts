@@ -24,12 +24,29 @@ export function discovery(path: string): unknown {
         serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "" }],
       };
     case "/apis":
-      return { kind: "APIGroupList", apiVersion: "v1", groups: [] };
+      return { kind: "APIGroupList", apiVersion: "v1", groups: [autoscalingGroup] };
+    case "/apis/autoscaling":
+      return { kind: "APIGroup", apiVersion: "v1", ...autoscalingGroup };
     case "/api/v1":
-      return {
+    case "/apis/autoscaling/v2":
+      return resourceList(path === "/api/v1" ? "v1" : "autoscaling/v2");
+    default:
+      return undefined;
+  }
+}
+
+const autoscalingGroup = {
+  name: "autoscaling",
+  versions: [{ groupVersion: "autoscaling/v2", version: "v2" }],
+  preferredVersion: { groupVersion: "autoscaling/v2", version: "v2" },
+};
+
+function resourceList(groupVersion: string): unknown {
+  return {
         kind: "APIResourceList",
-        groupVersion: "v1",
-        resources: resourceTypes.flatMap((r) => [
+        apiVersion: "v1",
+        groupVersion,
+        resources: resourceTypes.filter((r) => r.apiVersion === groupVersion).flatMap((r) => [
           {
             name: r.name,
             singularName: r.singular,
@@ -45,11 +62,8 @@ export function discovery(path: string): unknown {
             group: sub === "scale" ? "autoscaling" : undefined,
             version: sub === "scale" ? "v1" : undefined,
             kind: sub === "scale" ? "Scale" : r.kind,
-            verbs: ["get", "patch", "update"],
+            verbs: sub === "log" ? ["get"] : ["get", "patch", "update"],
           })),
         ]),
-      };
-    default:
-      return undefined;
-  }
+  };
 }

@@ -66,6 +66,7 @@ export class HttpFront {
         return;
       }
       if ("watch" in reply) reply.watch(streamTo(res));
+      else if ("log" in reply) reply.log(res);
       else if (output.table && method === "GET" && !target.subresource) {
         sendJson(res, reply.code, asTable(target.type.name, reply.body as Json, output.table, url.searchParams.get("includeObject") ?? "Metadata") ?? reply.body);
       } else sendJson(res, reply.code, reply.body);

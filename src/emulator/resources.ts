@@ -1,12 +1,14 @@
 import { defaultNamespace, defaultPod, defaultReplicationController, defaultSecret, defaultService } from "./defaults.js";
 import type { KubeObject } from "./store.js";
-import { invalid, invalidCause, type StatusCause } from "./status.js";
+import { invalid, invalidCause, requiredCause, type StatusCause } from "./status.js";
 import { validateLabels, validateMetadataName, validatePodSpec, type NameRule } from "./validation.js";
 
 /** What the emulator knows of each core/v1 resource it serves. */
 export interface ResourceType {
   /** Plural name in URLs, e.g. `replicationcontrollers`. */
   name: string;
+  /** `v1` (the core group, under /api/v1) or `group/version` (under /apis). */
+  apiVersion: string;
   kind: string;
   singular: string;
   shortNames: string[];
@@ -36,6 +38,7 @@ const eventFields = ["involvedObject.kind", "involvedObject.namespace", "involve
 export const resourceTypes: ResourceType[] = [
   {
     name: "namespaces",
+    apiVersion: "v1",
     kind: "Namespace",
     singular: "namespace",
     shortNames: ["ns"],
@@ -52,6 +55,7 @@ export const resourceTypes: ResourceType[] = [
   },
   {
     name: "secrets",
+    apiVersion: "v1",
     kind: "Secret",
     singular: "secret",
     shortNames: [],
@@ -75,6 +79,7 @@ export const resourceTypes: ResourceType[] = [
   },
   {
     name: "replicationcontrollers",
+    apiVersion: "v1",
     kind: "ReplicationController",
     singular: "replicationcontroller",
     shortNames: ["rc"],
@@ -104,6 +109,7 @@ export const resourceTypes: ResourceType[] = [
   },
   {
     name: "pods",
+    apiVersion: "v1",
     kind: "Pod",
     singular: "pod",
     shortNames: ["po"],
@@ -112,7 +118,7 @@ export const resourceTypes: ResourceType[] = [
     defaultPropagation: "Background",
     returnsDeletedObject: true,
     tracksGeneration: false,
-    subresources: ["status"],
+    subresources: ["status", "log"],
     fieldSelectors: ["status.phase", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName"],
     emptyShape: { spec: { containers: null }, status: {} },
     defaults: (o) => defaultPod(o),
@@ -120,6 +126,7 @@ export const resourceTypes: ResourceType[] = [
   },
   {
     name: "services",
+    apiVersion: "v1",
     kind: "Service",
     singular: "service",
     shortNames: ["svc"],
@@ -133,14 +140,25 @@ export const resourceTypes: ResourceType[] = [
     emptyShape: { spec: {}, status: { loadBalancer: {} } },
     defaults: (o, ctx) => defaultService(o, ctx.allocateIP()),
     validate: (o, causes) => {
-      const ports = ((o.spec as { ports?: { port?: number }[] } | undefined)?.ports ?? []);
+      const spec = (o.spec ?? {}) as { type?: string; sessionAffinity?: string; ports?: { name?: string; port?: number; nodePort?: number }[] };
+      const ports = spec.ports ?? [];
+      if (!["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"].includes(spec.type ?? "")) {
+        causes.push({ reason: "FieldValueNotSupported", message: `Unsupported value: "${spec.type}"`, field: "spec.type" });
+      }
+      if (!["None", "ClientIP"].includes(spec.sessionAffinity ?? "")) {
+        causes.push({ reason: "FieldValueNotSupported", message: `Unsupported value: "${spec.sessionAffinity}"`, field: "spec.sessionAffinity" });
+      }
+      if (ports.length === 0 && spec.type !== "ExternalName") causes.push(requiredCause("spec.ports"));
       ports.forEach((p, i) => {
         if (!p.port || p.port < 1 || p.port > 65535) causes.push(invalidCause(`spec.ports[${i}].port`, p.port ?? 0, "must be between 1 and 65535, inclusive"));
+        if (ports.length > 1 && !p.name) causes.push(requiredCause(`spec.ports[${i}].name`));
+        if (p.nodePort && spec.type === "ClusterIP") causes.push(invalidCause(`spec.ports[${i}].nodePort`, p.nodePort, "may not be used when `type` is 'ClusterIP'"));
       });
     },
   },
   {
     name: "serviceaccounts",
+    apiVersion: "v1",
     kind: "ServiceAccount",
     singular: "serviceaccount",
     shortNames: ["sa"],
@@ -157,6 +175,7 @@ export const resourceTypes: ResourceType[] = [
   },
   {
     name: "events",
+    apiVersion: "v1",
     kind: "Event",
     singular: "event",
     shortNames: ["ev"],
@@ -171,8 +190,32 @@ export const resourceTypes: ResourceType[] = [
     defaults: noop,
     validate: noop,
   },
+  {
+    name: "horizontalpodautoscalers",
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    singular: "horizontalpodautoscaler",
+    shortNames: ["hpa"],
+    namespaced: true,
+    nameRule: "dns1123-subdomain",
+    defaultPropagation: "Background",
+    returnsDeletedObject: false,
+    tracksGeneration: false,
+    subresources: ["status"],
+    fieldSelectors: [],
+    emptyShape: { spec: {}, status: {} },
+    defaults: noop,
+    validate: (o, causes) => {
+      const spec = (o.spec ?? {}) as { minReplicas?: number; maxReplicas?: number; scaleTargetRef?: { kind?: string; name?: string } };
+      if (!spec.scaleTargetRef?.kind) causes.push(requiredCause("spec.scaleTargetRef.kind"));
+      if (!spec.scaleTargetRef?.name) causes.push(requiredCause("spec.scaleTargetRef.name"));
+      if (spec.minReplicas !== undefined && spec.minReplicas < 1) causes.push(invalidCause("spec.minReplicas", spec.minReplicas, "must be greater than or equal to 1"));
+      if (!spec.maxReplicas || spec.maxReplicas < (spec.minReplicas ?? 1)) {
+        causes.push(invalidCause("spec.maxReplicas", spec.maxReplicas ?? 0, "must be greater than or equal to `minReplicas`"));
+      }
+    },
+  },
 ];
-
 
 export const resourceByName = new Map(resourceTypes.map((r) => [r.name, r]));
 

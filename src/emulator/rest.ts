@@ -1,7 +1,9 @@
+import type { ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import type { Authenticator, User, Verb } from "./auth.js";
 import { initialStatus } from "./defaults.js";
 import { applyPatch } from "./patch.js";
+import { serveLog } from "./pod-logs.js";
 import { resourceByName, validateObject, type ResourceType } from "./resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, selectorString } from "./selectors.js";
 import {
@@ -37,8 +39,11 @@ export interface RestRequest {
   contentType: string;
 }
 
-/** An answer: one object, or a stream of watch events. */
-export type Reply = { code: number; body: unknown } | { code: 200; watch: (sink: WatchSink) => void };
+/** An answer: one object, a stream of watch events, or a pod's log (plain text, written by the fake kubelet). */
+export type Reply =
+  | { code: number; body: unknown }
+  | { code: 200; watch: (sink: WatchSink) => void }
+  | { code: 200; log: (res: ServerResponse) => void };
 
 /**
  * The REST semantics of core/v1: verb → store call, with the API server's
@@ -68,6 +73,7 @@ export class RestApi {
           return { code: 200, body: this.list(t, query) };
         }
         authorize("get");
+        if (t.subresource === "log") return { code: 200, log: (res) => serveLog(this.store, t.namespace!, t.name!, query, res) };
         if (t.subresource === "scale") return { code: 200, body: scaleOf(this.store.mustGet(t.type.name, t.namespace, t.name)) };
         return { code: 200, body: withKind(t.type, this.store.mustGet(t.type.name, t.namespace, t.name)) };
       case "POST":
@@ -140,7 +146,7 @@ export class RestApi {
     }
     return {
       kind: `${t.type.kind}List`,
-      apiVersion: "v1",
+      apiVersion: t.type.apiVersion,
       metadata,
       items: items.map((o) => {
         delete o.kind;
@@ -165,7 +171,7 @@ export class RestApi {
     }
     delete obj.metadata.resourceVersion;
     delete obj.metadata.deletionTimestamp;
-    obj.apiVersion = "v1";
+    obj.apiVersion = t.type.apiVersion;
     obj.kind = t.type.kind;
     t.type.defaults(obj, { allocateIP: () => this.allocateServiceIp() });
     const status = initialStatus(t.type.kind);
@@ -203,7 +209,7 @@ export class RestApi {
     if (t.subresource === "status") {
       next = { ...current, status: obj.status };
     } else {
-      next = { ...obj, apiVersion: "v1", kind: t.type.kind, status: current.status };
+      next = { ...obj, apiVersion: t.type.apiVersion, kind: t.type.kind, status: current.status };
       next.metadata = {
         ...obj.metadata,
         namespace: current.metadata.namespace,
@@ -307,17 +313,19 @@ export class RestApi {
   }
 }
 
-/** Parses `/api/v1/...` into resource, namespace, name and subresource. */
+/** Parses `/api/v1/...` (or `/apis/<group>/<version>/...`) into resource, namespace, name and subresource. */
 export function parseTarget(path: string): Target | undefined {
-  if (!path.startsWith("/api/v1/")) return undefined;
-  const parts = path.slice("/api/v1/".length).split("/").filter(Boolean).map(decodeURIComponent);
+  const prefix = /^\/(?:api\/v1|apis\/([a-z0-9.-]+\/[a-z0-9]+))\//.exec(path);
+  if (!prefix) return undefined;
+  const apiVersion = prefix[1] ?? "v1";
+  const parts = path.slice(prefix[0].length).split("/").filter(Boolean).map(decodeURIComponent);
   let namespace: string | undefined;
   if (parts[0] === "namespaces" && parts.length >= 3 && resourceByName.has(parts[2]!)) {
     namespace = parts[1];
     parts.splice(0, 2);
   }
   const type = resourceByName.get(parts[0] ?? "");
-  if (!type || parts.length > 3) return undefined;
+  if (!type || type.apiVersion !== apiVersion || parts.length > 3) return undefined;
   if (type.namespaced === false && namespace) return undefined;
   const subresource = parts[2];
   if (subresource && !type.subresources.includes(subresource)) return undefined;
@@ -353,7 +361,7 @@ function scaleOf(rc: KubeObject): Json {
 }
 
 function withKind(type: ResourceType, obj: KubeObject): KubeObject {
-  return { ...obj, apiVersion: "v1", kind: type.kind };
+  return { ...obj, apiVersion: type.apiVersion, kind: type.kind };
 }
 
 function keyOf(o: KubeObject): string {

@@ -178,6 +178,7 @@ function toProto(g: core.ServerGroup): ServerGroup {
     createTime: g.createTime,
     uid: g.uid,
     traffic: trafficStates[g.traffic],
+    autoscaler: g.autoscaler && { ...g.autoscaler },
   };
 }
 
@@ -272,5 +273,6 @@ function instanceToProto(i: core.Instance): Instance {
       startTime: c.startTime,
     })),
     createTime: i.createTime,
+    deregisteredLoadBalancers: i.deregisteredLoadBalancers,
   };
 }

@@ -1,4 +1,4 @@
-import { ApiException, CoreV1Api, Observable, Watch, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
+import { ApiException, AutoscalingV2Api, CoreV1Api, Observable, Watch, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
 import { CancelledError, DeadlineExceededError, findKubedriverError, isCancelled, isUnavailable } from "../common/errors.js";
 import { Limiter } from "../common/limiter.js";
 import { sleep } from "../common/sleep.js";
@@ -59,6 +59,7 @@ const idempotentVerbs = new Set(["get", "list"]);
  */
 export class KubeClient {
   readonly core: CoreV1Api;
+  readonly autoscaling: AutoscalingV2Api;
 
   constructor(
     readonly account: string,
@@ -66,6 +67,7 @@ export class KubeClient {
     defaults: Partial<KubeClientDefaults> = {},
   ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.autoscaling = kubeConfig.makeApiClient(AutoscalingV2Api);
     this.defaults = { ...clientDefaults, ...defaults };
     this.lanes = {
       callers: new Limiter(this.defaults.maxConcurrentRequests),

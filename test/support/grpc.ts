@@ -2,6 +2,9 @@ import { ChannelCredentials, credentials, Metadata, type CallOptions, type Servi
 import { AccountsClient } from "../../gen/kubedriver/v1/accounts.js";
 import { HealthClient as NamespaceHealthClient } from "../../gen/kubedriver/v1/health.js";
 import { ServerGroupsClient } from "../../gen/kubedriver/v1/server_groups.js";
+import { AutoscalersClient } from "../../gen/kubedriver/v1/autoscalers.js";
+import { InstancesClient } from "../../gen/kubedriver/v1/instances.js";
+import { LoadBalancersClient } from "../../gen/kubedriver/v1/load_balancers.js";
 import { HealthClient as GrpcHealthClient } from "../../gen/grpc/health/v1/health.js";
 import { BadRequest, ErrorInfo, ResourceInfo } from "../../gen/google/rpc/error_details.js";
 import { Status } from "../../gen/google/rpc/status.js";
@@ -13,8 +16,11 @@ export function clientsFor(address: string, creds: ChannelCredentials = credenti
     serverGroups: new ServerGroupsClient(address, creds),
     health: new NamespaceHealthClient(address, creds),
     grpcHealth: new GrpcHealthClient(address, creds),
+    loadBalancers: new LoadBalancersClient(address, creds),
+    instances: new InstancesClient(address, creds),
+    autoscalers: new AutoscalersClient(address, creds),
     close() {
-      for (const c of [this.accounts, this.serverGroups, this.health, this.grpcHealth]) c.close();
+      for (const c of [this.accounts, this.serverGroups, this.health, this.grpcHealth, this.loadBalancers, this.instances, this.autoscalers]) c.close();
     },
   };
 }

@@ -330,6 +330,8 @@ export interface ServerGroup {
    * together.
    */
   traffic: TrafficState;
+  /** The group's autoscaler (see the Autoscalers service); absent when none. */
+  autoscaler: AutoscalerPolicy | undefined;
 }
 
 export interface ServerGroup_LabelsEntry {
@@ -345,6 +347,19 @@ export interface ServerGroup_AnnotationsEntry {
 export interface ServerGroup_NodeSelectorEntry {
   key: string;
   value: string;
+}
+
+/** AutoscalerPolicy is how a HorizontalPodAutoscaler sizes a server group. */
+export interface AutoscalerPolicy {
+  /** Fewest pods, 1..10000. */
+  minSize: number;
+  /** Most pods, min_size..10000. */
+  maxSize: number;
+  /**
+   * Average CPU utilization to keep, in percent of the pods' CPU requests,
+   * 1..100. The containers need CPU requests for it to act.
+   */
+  targetCpuUtilizationPercent: number;
 }
 
 /** Instance is one pod of a server group. */
@@ -374,6 +389,11 @@ export interface Instance {
    * deleted, and `enabled`. "Up" is `ready`; "up and serving" is `serving`.
    */
   serving: boolean;
+  /**
+   * Load balancers this pod was taken out of by DeregisterInstances, sorted;
+   * EnableServerGroup leaves them out until RegisterInstances.
+   */
+  deregisteredLoadBalancers: string[];
 }
 
 /** ContainerStatus is the state of one container of a pod. */
@@ -674,6 +694,7 @@ function createBaseServerGroup(): ServerGroup {
     createTime: undefined,
     uid: "",
     traffic: 0,
+    autoscaler: undefined,
   };
 }
 
@@ -756,6 +777,9 @@ export const ServerGroup: MessageFns<ServerGroup> = {
     }
     if (message.traffic !== 0) {
       writer.uint32(208).int32(message.traffic);
+    }
+    if (message.autoscaler !== undefined) {
+      AutoscalerPolicy.encode(message.autoscaler, writer.uint32(218).fork()).join();
     }
     return writer;
   },
@@ -990,6 +1014,14 @@ export const ServerGroup: MessageFns<ServerGroup> = {
             message.traffic = reader.int32() as any;
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.autoscaler = AutoscalerPolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1110,6 +1142,7 @@ export const ServerGroup: MessageFns<ServerGroup> = {
         : undefined,
       uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
       traffic: isSet(object.traffic) ? trafficStateFromJSON(object.traffic) : 0,
+      autoscaler: isSet(object.autoscaler) ? AutoscalerPolicy.fromJSON(object.autoscaler) : undefined,
     };
   },
 
@@ -1211,6 +1244,9 @@ export const ServerGroup: MessageFns<ServerGroup> = {
     if (message.traffic !== 0) {
       obj.traffic = trafficStateToJSON(message.traffic);
     }
+    if (message.autoscaler !== undefined) {
+      obj.autoscaler = AutoscalerPolicy.toJSON(message.autoscaler);
+    }
     return obj;
   },
 
@@ -1269,6 +1305,9 @@ export const ServerGroup: MessageFns<ServerGroup> = {
     message.createTime = object.createTime ?? undefined;
     message.uid = object.uid ?? "";
     message.traffic = object.traffic ?? 0;
+    message.autoscaler = (object.autoscaler !== undefined && object.autoscaler !== null)
+      ? AutoscalerPolicy.fromPartial(object.autoscaler)
+      : undefined;
     return message;
   },
 };
@@ -1528,6 +1567,119 @@ export const ServerGroup_NodeSelectorEntry: MessageFns<ServerGroup_NodeSelectorE
   },
 };
 
+function createBaseAutoscalerPolicy(): AutoscalerPolicy {
+  return { minSize: 0, maxSize: 0, targetCpuUtilizationPercent: 0 };
+}
+
+export const AutoscalerPolicy: MessageFns<AutoscalerPolicy> = {
+  encode(message: AutoscalerPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minSize !== 0) {
+      writer.uint32(8).int32(message.minSize);
+    }
+    if (message.maxSize !== 0) {
+      writer.uint32(16).int32(message.maxSize);
+    }
+    if (message.targetCpuUtilizationPercent !== 0) {
+      writer.uint32(24).int32(message.targetCpuUtilizationPercent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AutoscalerPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAutoscalerPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.minSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.targetCpuUtilizationPercent = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AutoscalerPolicy {
+    return {
+      minSize: isSet(object.minSize)
+        ? globalThis.Number(object.minSize)
+        : isSet(object.min_size)
+        ? globalThis.Number(object.min_size)
+        : 0,
+      maxSize: isSet(object.maxSize)
+        ? globalThis.Number(object.maxSize)
+        : isSet(object.max_size)
+        ? globalThis.Number(object.max_size)
+        : 0,
+      targetCpuUtilizationPercent: isSet(object.targetCpuUtilizationPercent)
+        ? globalThis.Number(object.targetCpuUtilizationPercent)
+        : isSet(object.target_cpu_utilization_percent)
+        ? globalThis.Number(object.target_cpu_utilization_percent)
+        : 0,
+    };
+  },
+
+  toJSON(message: AutoscalerPolicy): unknown {
+    const obj: any = {};
+    if (message.minSize !== 0) {
+      obj.minSize = Math.round(message.minSize);
+    }
+    if (message.maxSize !== 0) {
+      obj.maxSize = Math.round(message.maxSize);
+    }
+    if (message.targetCpuUtilizationPercent !== 0) {
+      obj.targetCpuUtilizationPercent = Math.round(message.targetCpuUtilizationPercent);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AutoscalerPolicy>): AutoscalerPolicy {
+    return AutoscalerPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AutoscalerPolicy>): AutoscalerPolicy {
+    const message = createBaseAutoscalerPolicy();
+    message.minSize = object.minSize ?? 0;
+    message.maxSize = object.maxSize ?? 0;
+    message.targetCpuUtilizationPercent = object.targetCpuUtilizationPercent ?? 0;
+    return message;
+  },
+};
+
 function createBaseInstance(): Instance {
   return {
     name: "",
@@ -1540,6 +1692,7 @@ function createBaseInstance(): Instance {
     containers: [],
     createTime: undefined,
     serving: false,
+    deregisteredLoadBalancers: [],
   };
 }
 
@@ -1574,6 +1727,9 @@ export const Instance: MessageFns<Instance> = {
     }
     if (message.serving !== false) {
       writer.uint32(80).bool(message.serving);
+    }
+    for (const v of message.deregisteredLoadBalancers) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -1671,6 +1827,14 @@ export const Instance: MessageFns<Instance> = {
             message.serving = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.deregisteredLoadBalancers.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1713,6 +1877,11 @@ export const Instance: MessageFns<Instance> = {
         ? fromJsonTimestamp(object.create_time)
         : undefined,
       serving: isSet(object.serving) ? globalThis.Boolean(object.serving) : false,
+      deregisteredLoadBalancers: globalThis.Array.isArray(object?.deregisteredLoadBalancers)
+        ? object.deregisteredLoadBalancers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.deregistered_load_balancers)
+        ? object.deregistered_load_balancers.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1748,6 +1917,9 @@ export const Instance: MessageFns<Instance> = {
     if (message.serving !== false) {
       obj.serving = message.serving;
     }
+    if (message.deregisteredLoadBalancers?.length) {
+      obj.deregisteredLoadBalancers = message.deregisteredLoadBalancers;
+    }
     return obj;
   },
 
@@ -1766,6 +1938,7 @@ export const Instance: MessageFns<Instance> = {
     message.containers = object.containers?.map((e) => ContainerStatus.fromPartial(e)) || [];
     message.createTime = object.createTime ?? undefined;
     message.serving = object.serving ?? false;
+    message.deregisteredLoadBalancers = object.deregisteredLoadBalancers?.map((e) => e) || [];
     return message;
   },
 };

@@ -3954,8 +3954,8 @@ export const ServerGroupsService = {
   },
   /**
    * CloneServerGroup creates the next version of a cluster from an existing
-   * server group's spec, with the request's overrides applied. The source is
-   * not changed.
+   * server group's spec, with the request's overrides applied, and gives it
+   * a copy of the source's autoscaler. The source is not changed.
    */
   cloneServerGroup: {
     path: "/kubedriver.v1.ServerGroups/CloneServerGroup" as const,
@@ -3999,7 +3999,11 @@ export const ServerGroupsService = {
   /**
    * ResizeServerGroup sets the number of pods. It returns once the API server
    * has accepted the new size; wait for `observed_generation` to reach
-   * `generation` to know the controller has acted on it.
+   * `generation` to know the controller has acted on it. For a group with an
+   * autoscaler, a size of 1 or more also becomes the autoscaler's `min_size`
+   * (and its `max_size` when larger), so the autoscaler keeps the new size as
+   * its floor instead of undoing it; a size of 0 leaves the autoscaler idle
+   * (Kubernetes does not autoscale a ReplicationController of 0 pods).
    */
   resizeServerGroup: {
     path: "/kubedriver.v1.ServerGroups/ResizeServerGroup" as const,
@@ -4045,7 +4049,8 @@ export const ServerGroupsService = {
   },
   /**
    * DestroyServerGroup deletes the ReplicationController and its pods
-   * (foreground cascading deletion). NOT_FOUND when it does not exist.
+   * (foreground cascading deletion), and its autoscaler. NOT_FOUND when it
+   * does not exist.
    */
   destroyServerGroup: {
     path: "/kubedriver.v1.ServerGroups/DestroyServerGroup" as const,
@@ -4119,8 +4124,8 @@ export interface ServerGroupsServer extends UntypedServiceImplementation {
   createServerGroup: handleUnaryCall<CreateServerGroupRequest, CreateServerGroupResponse>;
   /**
    * CloneServerGroup creates the next version of a cluster from an existing
-   * server group's spec, with the request's overrides applied. The source is
-   * not changed.
+   * server group's spec, with the request's overrides applied, and gives it
+   * a copy of the source's autoscaler. The source is not changed.
    */
   cloneServerGroup: handleUnaryCall<CloneServerGroupRequest, CloneServerGroupResponse>;
   /** GetServerGroup returns one server group with its instances. */
@@ -4134,7 +4139,11 @@ export interface ServerGroupsServer extends UntypedServiceImplementation {
   /**
    * ResizeServerGroup sets the number of pods. It returns once the API server
    * has accepted the new size; wait for `observed_generation` to reach
-   * `generation` to know the controller has acted on it.
+   * `generation` to know the controller has acted on it. For a group with an
+   * autoscaler, a size of 1 or more also becomes the autoscaler's `min_size`
+   * (and its `max_size` when larger), so the autoscaler keeps the new size as
+   * its floor instead of undoing it; a size of 0 leaves the autoscaler idle
+   * (Kubernetes does not autoscale a ReplicationController of 0 pods).
    */
   resizeServerGroup: handleUnaryCall<ResizeServerGroupRequest, ResizeServerGroupResponse>;
   /**
@@ -4150,7 +4159,8 @@ export interface ServerGroupsServer extends UntypedServiceImplementation {
   disableServerGroup: handleUnaryCall<DisableServerGroupRequest, DisableServerGroupResponse>;
   /**
    * DestroyServerGroup deletes the ReplicationController and its pods
-   * (foreground cascading deletion). NOT_FOUND when it does not exist.
+   * (foreground cascading deletion), and its autoscaler. NOT_FOUND when it
+   * does not exist.
    */
   destroyServerGroup: handleUnaryCall<DestroyServerGroupRequest, DestroyServerGroupResponse>;
   /**
@@ -4208,8 +4218,8 @@ export interface ServerGroupsClient extends Client {
   ): ClientUnaryCall;
   /**
    * CloneServerGroup creates the next version of a cluster from an existing
-   * server group's spec, with the request's overrides applied. The source is
-   * not changed.
+   * server group's spec, with the request's overrides applied, and gives it
+   * a copy of the source's autoscaler. The source is not changed.
    */
   cloneServerGroup(
     request: CloneServerGroupRequest,
@@ -4265,7 +4275,11 @@ export interface ServerGroupsClient extends Client {
   /**
    * ResizeServerGroup sets the number of pods. It returns once the API server
    * has accepted the new size; wait for `observed_generation` to reach
-   * `generation` to know the controller has acted on it.
+   * `generation` to know the controller has acted on it. For a group with an
+   * autoscaler, a size of 1 or more also becomes the autoscaler's `min_size`
+   * (and its `max_size` when larger), so the autoscaler keeps the new size as
+   * its floor instead of undoing it; a size of 0 leaves the autoscaler idle
+   * (Kubernetes does not autoscale a ReplicationController of 0 pods).
    */
   resizeServerGroup(
     request: ResizeServerGroupRequest,
@@ -4323,7 +4337,8 @@ export interface ServerGroupsClient extends Client {
   ): ClientUnaryCall;
   /**
    * DestroyServerGroup deletes the ReplicationController and its pods
-   * (foreground cascading deletion). NOT_FOUND when it does not exist.
+   * (foreground cascading deletion), and its autoscaler. NOT_FOUND when it
+   * does not exist.
    */
   destroyServerGroup(
     request: DestroyServerGroupRequest,

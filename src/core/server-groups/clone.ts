@@ -1,5 +1,6 @@
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
+import { ensureAutoscaler } from "../autoscalers/ownership.js";
 import { claimNextVersion, createdOnce } from "./create.js";
 import { readServerGroup } from "./read.js";
 import { managedNamespace } from "./scope.js";
@@ -16,9 +17,10 @@ export interface CloneRequest {
 }
 
 /**
- * Creates the next version of the resulting cluster from the source's spec;
- * the source is not changed. With a request id, exactly once: the request
- * (not the source's spec at the time) is what a retry must repeat.
+ * Creates the next version of the resulting cluster from the source's spec,
+ * with a copy of the source's autoscaler; the source is not changed. With a
+ * request id, exactly once: the request (not the source's spec at the time)
+ * is what a retry must repeat.
  */
 export async function cloneServerGroup(registry: AccountRegistry, req: CloneRequest, opts?: KubeCallOptions): Promise<ServerGroup> {
   const sourceAccount = managedNamespace(registry, req.source.account, req.source.namespace);
@@ -30,7 +32,11 @@ export async function cloneServerGroup(registry: AccountRegistry, req: CloneRequ
     async (o) => {
       const source = await readServerGroup(sourceAccount, req.source, o);
       const spec = validateSpec({ ...source.spec, ...defined });
-      return claimNextVersion(account, namespace, spec, req.requestId, o);
+      const clone = await claimNextVersion(account, namespace, spec, req.requestId, o);
+      if (!source.autoscaler) return clone;
+      // Also when resumed: the clone found again gets the autoscaler an earlier holder may not have made.
+      await ensureAutoscaler(account, clone, source.autoscaler, o);
+      return { ...clone, autoscaler: source.autoscaler };
     },
     opts,
   );

@@ -1,6 +1,8 @@
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
+import { deleteAutoscaler } from "../../kube/autoscalers.js";
 import { deleteReplicationController } from "../../kube/replication-controllers.js";
+import { findAutoscaler } from "../autoscalers/ownership.js";
 import { isNotFound } from "../../common/errors.js";
 import { once } from "../requests/once.js";
 import { readServerGroupRc, serverGroupNotFound } from "./ownership.js";
@@ -8,7 +10,7 @@ import { managedNamespace } from "./scope.js";
 import type { ServerGroupRef } from "./spec.js";
 
 /**
- * Deletes the RC and its pods (foreground cascade); NOT_FOUND when there is
+ * Deletes the RC, its autoscaler and its pods (foreground cascade); NOT_FOUND when there is
  * no such server group. With a request id, exactly once: retries and
  * concurrent duplicates answer as the first call did, even once the group is
  * gone, on any kubedriver replica.
@@ -28,6 +30,12 @@ export async function destroyServerGroup(
     } catch (err) {
       if (gone(err)) return;
       throw err;
+    }
+    // The autoscaler first: left behind, it would point at nothing, or at a namesake created later.
+    if (await findAutoscaler(account, ref, o)) {
+      await deleteAutoscaler(account.kube, ref.namespace, ref.name, o).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
     }
     await deleteReplicationController(account.kube, ref.namespace, ref.name, o).catch((err: unknown) => {
       if (gone(err)) return;

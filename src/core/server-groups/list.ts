@@ -5,6 +5,7 @@ import type { KubeCallOptions } from "../../kube/client.js";
 import { listPods } from "../../kube/pods.js";
 import { listReplicationControllers } from "../../kube/replication-controllers.js";
 import type { LiveViews } from "./live-views.js";
+import { autoscalersIn } from "../autoscalers/ownership.js";
 import { isServerGroup, labelKeys, selectors } from "./ownership.js";
 import type { Consistency } from "./read.js";
 import { managedNamespace } from "./scope.js";
@@ -25,8 +26,8 @@ export interface ListFilter {
 /**
  * Every server group matching the filter, ordered by account, namespace and
  * name: from each namespace's view when it is ready and caught up with this
- * replica's writes, else two Kubernetes requests per namespace (RCs and
- * pods), whatever the number of groups.
+ * replica's writes, else three Kubernetes requests per namespace (RCs, pods and
+ * autoscalers), whatever the number of groups.
  */
 export async function listServerGroups(
   registry: AccountRegistry,
@@ -50,9 +51,10 @@ export async function listServerGroups(
       if (view && (await view.caughtUp(opts))) {
         return view.list().filter((g) => matches(g, filter));
       }
-      const [rcs, pods] = await Promise.all([
+      const [rcs, pods, autoscalers] = await Promise.all([
         listReplicationControllers(account.kube, namespace, selector, opts),
         listPods(account.kube, namespace, selector, opts),
+        autoscalersIn(account, namespace, opts),
       ]);
       const podsOf = new Map<string, V1Pod[]>();
       for (const p of pods) {
@@ -61,7 +63,9 @@ export async function listServerGroups(
         if (known) known.push(p);
         else podsOf.set(group, [p]);
       }
-      return rcs.filter(isServerGroup).map((rc) => serverGroupView(account.name, rc, podsOf.get(rc.metadata!.name!) ?? []));
+      return rcs
+        .filter(isServerGroup)
+        .map((rc) => serverGroupView(account.name, rc, podsOf.get(rc.metadata!.name!) ?? [], autoscalers.get(rc.metadata!.name!)));
     }),
   );
   return perScope.flat().sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));

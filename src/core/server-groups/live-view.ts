@@ -1,13 +1,15 @@
-import type { V1Pod, V1ReplicationController } from "@kubernetes/client-node";
+import type { V1Pod, V1ReplicationController, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { Subject } from "rxjs";
 import { sleep } from "../../common/sleep.js";
 import type { KubeCallOptions } from "../../kube/client.js";
+import { listAutoscalersAt } from "../../kube/autoscalers.js";
 import { listPodsAt } from "../../kube/pods.js";
 import { Reflector, type ChangeType, type ReflectorOptions } from "../../kube/reflector.js";
 import { listReplicationControllersAt } from "../../kube/replication-controllers.js";
 import type { Account } from "../accounts/account.js";
+import { autoscaledGroup } from "../autoscalers/ownership.js";
 import { isServerGroup, labelKeys, selectors } from "./ownership.js";
-import type { ServerGroup } from "./spec.js";
+import type { AutoscalerPolicy, ServerGroup } from "./spec.js";
 import { serverGroupView } from "./view.js";
 
 /** One server group's change, as every subscriber of a namespace sees it. */
@@ -22,8 +24,9 @@ const maxCatchUpMs = 2_000;
 
 /**
  * One account namespace's server groups, held in memory from one
- * LIST+WATCH of kubedriver's ReplicationControllers and one of their pods
- * (both selected by kubedriver's label, so nothing else is held). Every
+ * LIST+WATCH each of kubedriver's ReplicationControllers, their pods and
+ * their autoscalers (all selected by kubedriver's label, so nothing else is
+ * held). Every
  * read, stream and wait of the namespace is served from here. Views are
  * built once per change and shared by every reader.
  */
@@ -31,11 +34,13 @@ export class NamespaceView {
   readonly changes = new Subject<GroupChange>();
   private readonly rcs = new Map<string, V1ReplicationController>();
   private readonly pods = new Map<string, Map<string, V1Pod>>();
+  private readonly autoscalers = new Map<string, AutoscalerPolicy>();
   private readonly built = new Map<string, ServerGroup>();
-  private readonly reflectors: { rcs: Reflector<V1ReplicationController>; pods: Reflector<V1Pod> };
-  private readonly state = {
+  private readonly reflectors: { rcs: Reflector<V1ReplicationController>; pods: Reflector<V1Pod>; hpas: Reflector<V2HorizontalPodAutoscaler> };
+  private readonly state: Record<Watched, { synced: boolean; up: boolean; version: bigint }> = {
     rcs: { synced: false, up: false, version: 0n },
     pods: { synced: false, up: false, version: 0n },
+    hpas: { synced: false, up: false, version: 0n },
   };
   /** Woken on every version change, sync or connection change. */
   private readonly progressed = new Set<() => void>();
@@ -47,6 +52,7 @@ export class NamespaceView {
   ) {
     const kube = account.kube;
     const selector = selectors.serverGroups();
+    const managed = selectors.managed();
     const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
     this.reflectors = {
       rcs: new Reflector<V1ReplicationController>(
@@ -83,30 +89,49 @@ export class NamespaceView {
         },
         options,
       ),
+      hpas: new Reflector<V2HorizontalPodAutoscaler>(
+        {
+          client: kube,
+          kind: "horizontal pod autoscalers",
+          namespace,
+          path: `/apis/autoscaling/v2/namespaces/${encodeURIComponent(namespace)}/horizontalpodautoscalers`,
+          labelSelector: managed,
+          list: (signal) => listAutoscalersAt(kube, namespace, managed, { signal }),
+        },
+        {
+          replace: (items, version) => this.replaceAutoscalers(items, version),
+          change: (type, hpa, version) => this.changeAutoscaler(type, hpa, version),
+          progress: (version) => this.advance("hpas", version),
+          connected: (up) => this.connected("hpas", up),
+        },
+        options,
+      ),
     };
   }
 
   start(): void {
-    this.reflectors.rcs.start();
-    this.reflectors.pods.start();
+    for (const r of Object.values(this.reflectors)) r.start();
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.reflectors.rcs.close(), this.reflectors.pods.close()]);
+    await Promise.all(Object.values(this.reflectors).map((r) => r.close()));
     this.changes.complete();
     this.wake();
   }
 
-  /** Listed, and both watches connected: reads may be served from memory. */
+  /** Listed, and every watch connected: reads may be served from memory. */
   get ready(): boolean {
-    return this.state.rcs.synced && this.state.pods.synced && this.state.rcs.up && this.state.pods.up;
+    return Object.values(this.state).every((s) => s.synced && s.up);
   }
 
   get(name: string): ServerGroup | undefined {
     const rc = this.rcs.get(name);
     if (!rc) return undefined;
     let group = this.built.get(name);
-    if (!group) this.built.set(name, (group = serverGroupView(this.account.name, rc, [...(this.pods.get(name)?.values() ?? [])])));
+    if (!group) {
+      group = serverGroupView(this.account.name, rc, [...(this.pods.get(name)?.values() ?? [])], this.autoscalers.get(name));
+      this.built.set(name, group);
+    }
     return group;
   }
 
@@ -123,9 +148,14 @@ export class NamespaceView {
     const deadline = Date.now() + maxCatchUpMs;
     for (;;) {
       if (!this.ready) return false;
-      const rcs = this.account.kube.writtenVersion("replication controller", this.namespace) ?? 0n;
-      const pods = this.account.kube.writtenVersion("pod", this.namespace) ?? 0n;
-      if (this.state.rcs.version >= rcs && this.state.pods.version >= pods) return true;
+      const written = (kind: string) => this.account.kube.writtenVersion(kind, this.namespace) ?? 0n;
+      if (
+        this.state.rcs.version >= written("replication controller") &&
+        this.state.pods.version >= written("pod") &&
+        this.state.hpas.version >= written("horizontal pod autoscaler")
+      ) {
+        return true;
+      }
       const left = deadline - Date.now();
       if (left <= 0 || opts?.signal?.aborted) return false;
       await this.nextProgress(left, opts?.signal);
@@ -193,6 +223,29 @@ export class NamespaceView {
     this.advance("pods", version);
   }
 
+  private replaceAutoscalers(items: V2HorizontalPodAutoscaler[], version: string): void {
+    const fresh = new Map(items.flatMap((h) => autoscaledGroup(h) ?? []).map((a) => [a.group, a.policy]));
+    for (const group of new Set([...this.autoscalers.keys(), ...fresh.keys()])) {
+      const before = this.autoscalers.get(group);
+      const after = fresh.get(group);
+      if (after) this.autoscalers.set(group, after);
+      else this.autoscalers.delete(group);
+      if (JSON.stringify(before) !== JSON.stringify(after)) this.rebuilt(group);
+    }
+    this.state.hpas.synced = true;
+    this.advance("hpas", version);
+  }
+
+  private changeAutoscaler(type: ChangeType, hpa: V2HorizontalPodAutoscaler, version: string): void {
+    const scaled = type === "DELETED" ? undefined : autoscaledGroup(hpa);
+    // An HPA's name is its group's (see autoscalerManifest); deleted or foreign, it scales nothing of ours.
+    const group = scaled?.group ?? hpa.metadata!.name!;
+    if (scaled) this.autoscalers.set(group, scaled.policy);
+    else this.autoscalers.delete(group);
+    this.rebuilt(group);
+    this.advance("hpas", version);
+  }
+
   private putRc(rc: V1ReplicationController): void {
     const name = rc.metadata!.name!;
     const before = this.rcs.get(name);
@@ -216,7 +269,7 @@ export class NamespaceView {
     if (this.rcs.has(group)) this.changes.next({ type: "MODIFIED", group: this.get(group)! });
   }
 
-  private advance(which: "rcs" | "pods", version: string): void {
+  private advance(which: Watched, version: string): void {
     if (/^\d+$/.test(version)) {
       const v = BigInt(version);
       if (v > this.state[which].version) this.state[which].version = v;
@@ -224,7 +277,7 @@ export class NamespaceView {
     this.wake();
   }
 
-  private connected(which: "rcs" | "pods", up: boolean): void {
+  private connected(which: Watched, up: boolean): void {
     this.state[which].up = up;
     this.wake();
   }
@@ -233,6 +286,8 @@ export class NamespaceView {
     for (const w of [...this.progressed]) w();
   }
 }
+
+type Watched = "rcs" | "pods" | "hpas";
 
 function groupOf(pod: V1Pod): string {
   return pod.metadata?.labels?.[labelKeys.serverGroup] ?? "";

@@ -1,4 +1,4 @@
-import type { V1ReplicationController } from "@kubernetes/client-node";
+import type { V1Pod, V1ReplicationController } from "@kubernetes/client-node";
 import { isNotFound, NotFoundError } from "../../common/errors.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { readReplicationController } from "../../kube/replication-controllers.js";
@@ -33,7 +33,28 @@ export const annotationKeys = {
   createAttempt: "kubedriver.io/create-attempt",
   /** The traffic change in progress (see traffic.ts): its value and until when its caller may still be at it. */
   trafficChange: "kubedriver.io/traffic-change",
+  /**
+   * On a pod: the load balancers DeregisterInstances took it out of (a JSON
+   * array), so that enabling the group does not put it back.
+   */
+  deregistered: "kubedriver.io/deregistered-load-balancers",
 } as const;
+
+/** The load balancers a pod was deliberately taken out of (see `annotationKeys.deregistered`). */
+export function deregisteredFrom(annotations: Record<string, string> | undefined): string[] {
+  try {
+    const parsed: unknown = JSON.parse(annotations?.[annotationKeys.deregistered] ?? "[]");
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === "string").sort() : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a pod belongs to one of kubedriver's server groups (an instance). */
+export function isServerGroupPod(pod: V1Pod): boolean {
+  const labels = pod.metadata?.labels ?? {};
+  return labels[managedByLabel.key] === managedByLabel.value && Boolean(labels[labelKeys.serverGroup]);
+}
 
 const loadBalancerPrefix = "load-balancer-";
 
@@ -78,6 +99,14 @@ export const selectors = {
   /** The pods of one server group. */
   podsOf(name: string): string {
     return `${labelKeys.serverGroup}=${name},${managed}`;
+  },
+  /** kubedriver's pods (and RCs, HPAs) of a namespace, whatever their group. */
+  managed(): string {
+    return managed;
+  },
+  /** kubedriver's pods that the load balancer `service` routes to. */
+  podsBehind(service: string): string {
+    return `${loadBalancerLabel(service)}=true,${managed}`;
   },
   /** Server groups with an enable/disable that may not have reached every pod. */
   trafficPending(): string {

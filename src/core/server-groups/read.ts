@@ -1,8 +1,9 @@
+import type { V1ReplicationController } from "@kubernetes/client-node";
 import type { Account } from "../accounts/account.js";
 import type { AccountRegistry } from "../accounts/registry.js";
-import type { V1ReplicationController } from "@kubernetes/client-node";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { listPods } from "../../kube/pods.js";
+import { findAutoscaler, policyOf } from "../autoscalers/ownership.js";
 import type { LiveViews } from "./live-views.js";
 import { readServerGroupRc, selectors, serverGroupNotFound } from "./ownership.js";
 import { managedNamespace } from "./scope.js";
@@ -13,9 +14,10 @@ import { serverGroupView } from "./view.js";
 export type Consistency = "view" | "strong";
 
 /**
- * One server group with its pods; NOT_FOUND naming it when absent. Served
- * from the namespace's view when it is ready and has caught up with this
- * replica's writes, else (and for "strong") read from the API server.
+ * One server group with its pods and autoscaler; NOT_FOUND naming it when
+ * absent. Served from the namespace's view when it is ready and has caught
+ * up with this replica's writes, else (and for "strong") read from the API
+ * server.
  */
 export async function getServerGroup(
   registry: AccountRegistry,
@@ -33,17 +35,19 @@ export async function getServerGroup(
   return readServerGroup(account, ref, opts);
 }
 
-/** The same, for an account already resolved. */
+/** The same, live, for an account already resolved. */
 export async function readServerGroup(account: Account, ref: ServerGroupRef, opts?: KubeCallOptions): Promise<ServerGroup> {
-  const [rc, pods] = await Promise.all([
+  const [rc, pods, hpa] = await Promise.all([
     readServerGroupRc(account, ref, opts),
     listPods(account.kube, ref.namespace, selectors.podsOf(ref.name), opts),
+    findAutoscaler(account, ref, opts),
   ]);
-  return serverGroupView(ref.account, rc, pods);
+  return serverGroupView(ref.account, rc, pods, hpa && policyOf(hpa));
 }
 
-/** The view of an RC already read: only its pods are fetched. */
+/** The view of an RC already read: only its pods and autoscaler are fetched. */
 export async function viewWithPods(account: Account, rc: V1ReplicationController, opts?: KubeCallOptions): Promise<ServerGroup> {
-  const pods = await listPods(account.kube, rc.metadata!.namespace!, selectors.podsOf(rc.metadata!.name!), opts);
-  return serverGroupView(account.name, rc, pods);
+  const ref = { account: account.name, namespace: rc.metadata!.namespace!, name: rc.metadata!.name! };
+  const [pods, hpa] = await Promise.all([listPods(account.kube, ref.namespace, selectors.podsOf(ref.name), opts), findAutoscaler(account, ref, opts)]);
+  return serverGroupView(account.name, rc, pods, hpa && policyOf(hpa));
 }

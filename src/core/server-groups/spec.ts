@@ -105,6 +105,15 @@ export interface ServerGroup extends ServerGroupRef {
   instances: Instance[];
   createTime?: Date;
   uid: string;
+  /** Its HorizontalPodAutoscaler's policy, when it has one. */
+  autoscaler?: AutoscalerPolicy;
+}
+
+/** How a HorizontalPodAutoscaler sizes a server group. */
+export interface AutoscalerPolicy {
+  minSize: number;
+  maxSize: number;
+  targetCpuUtilizationPercent: number;
 }
 
 /**
@@ -126,6 +135,8 @@ export interface Instance {
   nodeName: string;
   containers: ContainerState[];
   createTime?: Date;
+  /** Load balancers DeregisterInstances took it out of, sorted. */
+  deregisteredLoadBalancers: string[];
 }
 
 export interface ContainerState {

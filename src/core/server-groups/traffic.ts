@@ -7,7 +7,7 @@ import { listPods, patchPod } from "../../kube/pods.js";
 import { listReplicationControllers, patchReplicationController } from "../../kube/replication-controllers.js";
 import type { Logger } from "../../observability/logger.js";
 import type { Account } from "../accounts/account.js";
-import { annotationKeys, labelKeys, loadBalancerLabel, loadBalancersIn, readServerGroupRc, selectors } from "./ownership.js";
+import { annotationKeys, deregisteredFrom, labelKeys, loadBalancerLabel, loadBalancersIn, readServerGroupRc, selectors } from "./ownership.js";
 import type { ServerGroupRef } from "./spec.js";
 
 /**
@@ -81,8 +81,10 @@ async function alignPods(account: Account, ref: ServerGroupRef, value: string, o
   await Promise.all(
     pods.map(async (pod) => {
       const labels = pod.metadata?.labels ?? {};
+      // A pod deliberately deregistered from a load balancer stays out of it until registered again.
+      const kept = value === "true" ? deregisteredFrom(pod.metadata?.annotations) : [];
       const patch: JsonPatch = loadBalancersIn(labels)
-        .filter((lb) => labels[loadBalancerLabel(lb)] !== value)
+        .filter((lb) => labels[loadBalancerLabel(lb)] !== value && !kept.includes(lb))
         .map((lb) => ({ op: "replace", path: pointer("metadata", "labels", loadBalancerLabel(lb)), value }));
       if (patch.length === 0 || pod.metadata?.deletionTimestamp) return;
       const patched = await patchPod(account.kube, ref.namespace, pod.metadata!.name!, patch, opts).then(

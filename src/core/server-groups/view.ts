@@ -1,10 +1,10 @@
 import type { V1Pod, V1ReplicationController } from "@kubernetes/client-node";
-import { annotationKeys, isDisabled, isEnabled, labelKeys, loadBalancersIn } from "./ownership.js";
+import { annotationKeys, deregisteredFrom, isDisabled, isEnabled, labelKeys, loadBalancersIn } from "./ownership.js";
 import { parseServerGroupName } from "./naming.js";
-import type { ContainerState, Instance, ServerGroup, ServerGroupSpec, TrafficState } from "./spec.js";
+import type { AutoscalerPolicy, ContainerState, Instance, ServerGroup, ServerGroupSpec, TrafficState } from "./spec.js";
 
-/** A server group as the API shows it: the requested spec, with the live state of the RC and its pods. */
-export function serverGroupView(account: string, rc: V1ReplicationController, pods: V1Pod[]): ServerGroup {
+/** A server group as the API shows it: the requested spec, with the live state of the RC, its pods and its autoscaler. */
+export function serverGroupView(account: string, rc: V1ReplicationController, pods: V1Pod[], autoscaler?: AutoscalerPolicy): ServerGroup {
   const meta = rc.metadata!;
   const requested = JSON.parse(meta.annotations![annotationKeys.spec]!) as ServerGroupSpec;
   const template = rc.spec?.template;
@@ -39,6 +39,7 @@ export function serverGroupView(account: string, rc: V1ReplicationController, po
       .map(instanceView),
     createTime: meta.creationTimestamp ? new Date(meta.creationTimestamp) : undefined,
     uid: meta.uid ?? "",
+    autoscaler,
   };
 }
 
@@ -69,6 +70,7 @@ function instanceView(pod: V1Pod): Instance {
       }),
     ),
     createTime: pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp) : undefined,
+    deregisteredLoadBalancers: deregisteredFrom(pod.metadata?.annotations),
   };
 }
 

@@ -1,0 +1,15 @@
+/** What a mutation did to one instance (pod). */
+export type InstanceOutcome = "changed" | "unchanged" | "not-found" | "not-managed" | "not-behind-load-balancer";
+
+export interface InstanceResult {
+  name: string;
+  outcome: InstanceOutcome;
+  serverGroup: string;
+  message: string;
+}
+
+export interface InstancesRef {
+  account: string;
+  namespace: string;
+  names: string[];
+}

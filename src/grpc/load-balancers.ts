@@ -1,0 +1,160 @@
+import type { AccountRegistry } from "../core/accounts/registry.js";
+import { mayUse } from "../core/auth/permissions.js";
+import { InvalidArgumentError } from "../common/errors.js";
+import { FieldErrors, FieldPath } from "../common/field-path.js";
+import { deleteLoadBalancer } from "../core/load-balancers/delete.js";
+import { getLoadBalancer, keyOf, listLoadBalancers } from "../core/load-balancers/read.js";
+import type * as core from "../core/load-balancers/spec.js";
+import { upsertLoadBalancer } from "../core/load-balancers/upsert.js";
+import { loadBalancerProblems, serviceNameCheck } from "../core/load-balancers/validate.js";
+import { Protocol } from "../../gen/kubedriver/v1/server_group.js";
+import {
+  type LoadBalancer,
+  LoadBalancersService,
+  type LoadBalancersServer,
+  type ServicePort,
+  ServiceType,
+  SessionAffinity,
+  type UpsertLoadBalancerRequest,
+} from "../../gen/kubedriver/v1/load_balancers.js";
+import { unary, type CallDeps } from "./calls.js";
+import { requestIdProblems, requiredNames } from "./common-fields.js";
+import { pageOf } from "./paging.js";
+
+export { LoadBalancersService };
+
+export function loadBalancersHandlers(registry: AccountRegistry, deps: CallDeps): LoadBalancersServer {
+  return {
+    upsertLoadBalancer: unary("UpsertLoadBalancer", deps, async (req, ctx) => {
+      const errors = requiredNames(new FieldErrors(), { account: req.account, namespace: req.namespace });
+      const change = changeOf(req, errors);
+      loadBalancerProblems(req.name, change, errors);
+      requestIdProblems(errors, req.requestId);
+      InvalidArgumentError.throwIfAny(errors, "invalid load balancer");
+      registry.access(req.account, ctx.caller, "WRITE");
+      const upserted = await upsertLoadBalancer(
+        registry,
+        { ref: refOf(req), change, adopt: req.adopt, requestId: req.requestId || undefined },
+        { signal: ctx.signal },
+      );
+      return { loadBalancer: toProto(upserted.loadBalancer), created: upserted.created };
+    }),
+
+    getLoadBalancer: unary("GetLoadBalancer", deps, async (req, ctx) => {
+      validateRef(req, new FieldErrors());
+      registry.access(req.account, ctx.caller, "READ");
+      return { loadBalancer: toProto(await getLoadBalancer(registry, refOf(req), { signal: ctx.signal })) };
+    }),
+
+    listLoadBalancers: unary("ListLoadBalancers", deps, async (req, ctx) => {
+      if (req.account) registry.access(req.account, ctx.caller, "READ");
+      const found = await listLoadBalancers(
+        registry,
+        { account: req.account, namespaces: req.namespaces, managedOnly: req.managedOnly, include: (a) => mayUse(ctx.caller, a.permissions, "READ") },
+        { signal: ctx.signal },
+      );
+      const page = pageOf(found, keyOf, req, { defaultSize: 100, maxSize: 500 });
+      return { loadBalancers: page.items.map(toProto), nextPageToken: page.nextPageToken };
+    }),
+
+    deleteLoadBalancer: unary("DeleteLoadBalancer", deps, async (req, ctx) => {
+      validateRef(req, requestIdProblems(new FieldErrors(), req.requestId));
+      registry.access(req.account, ctx.caller, "WRITE");
+      const orphaned = await deleteLoadBalancer(
+        registry,
+        { ref: refOf(req), force: req.force, adopt: req.adopt, requestId: req.requestId || undefined },
+        { signal: ctx.signal },
+      );
+      return { name: req.name, orphanedServerGroups: orphaned };
+    }),
+  };
+}
+
+function refOf(req: { account: string; namespace: string; name: string }): core.LoadBalancerRef {
+  return { account: req.account, namespace: req.namespace, name: req.name };
+}
+
+function validateRef(req: { account: string; namespace: string; name: string }, errors: FieldErrors): void {
+  requiredNames(errors, { account: req.account, namespace: req.namespace });
+  serviceNameCheck(req.name, FieldPath.root("name"), errors);
+  InvalidArgumentError.throwIfAny(errors);
+}
+
+const protocols: Record<number, core.ServicePortSpec["protocol"]> = {
+  [Protocol.PROTOCOL_UNSPECIFIED]: "TCP",
+  [Protocol.PROTOCOL_TCP]: "TCP",
+  [Protocol.PROTOCOL_UDP]: "UDP",
+  [Protocol.PROTOCOL_SCTP]: "SCTP",
+};
+const types: Record<number, core.ServiceType | undefined> = {
+  [ServiceType.SERVICE_TYPE_UNSPECIFIED]: undefined,
+  [ServiceType.SERVICE_TYPE_CLUSTER_IP]: "ClusterIP",
+  [ServiceType.SERVICE_TYPE_NODE_PORT]: "NodePort",
+  [ServiceType.SERVICE_TYPE_LOAD_BALANCER]: "LoadBalancer",
+};
+const affinities: Record<number, core.SessionAffinity | undefined> = {
+  [SessionAffinity.SESSION_AFFINITY_UNSPECIFIED]: undefined,
+  [SessionAffinity.SESSION_AFFINITY_NONE]: "None",
+  [SessionAffinity.SESSION_AFFINITY_CLIENT_IP]: "ClientIP",
+};
+
+/** Wire → core, collecting what only the wire can get wrong (unknown enum numbers). */
+function changeOf(req: UpsertLoadBalancerRequest, errors: FieldErrors): core.LoadBalancerChange {
+  if (!(req.type in types)) errors.add(FieldPath.root("type"), `unknown value ${req.type}`);
+  if (!(req.sessionAffinity in affinities)) errors.add(FieldPath.root("session_affinity"), `unknown value ${req.sessionAffinity}`);
+  return {
+    ports: req.ports.length ? req.ports.map((p, i) => portOf(p, FieldPath.root("ports").index(i), errors)) : undefined,
+    type: types[req.type],
+    sessionAffinity: affinities[req.sessionAffinity],
+    externalIps: req.externalIps?.items,
+    clusterIp: req.clusterIp,
+    loadBalancerIp: req.loadBalancerIp,
+    labels: req.labels?.entries,
+    annotations: req.annotations?.entries,
+  };
+}
+
+function portOf(p: ServicePort, at: FieldPath, errors: FieldErrors): core.ServicePortSpec {
+  const protocol = protocols[p.protocol];
+  if (!protocol) errors.add(at.child("protocol"), `unknown value ${p.protocol}`);
+  return {
+    name: p.name,
+    protocol: protocol ?? "TCP",
+    port: p.port,
+    targetPort: p.targetPort || undefined,
+    targetPortName: p.targetPortName || undefined,
+    nodePort: p.nodePort || undefined,
+  };
+}
+
+const protocolsOut = { TCP: Protocol.PROTOCOL_TCP, UDP: Protocol.PROTOCOL_UDP, SCTP: Protocol.PROTOCOL_SCTP } as const;
+const typesOut = { ClusterIP: ServiceType.SERVICE_TYPE_CLUSTER_IP, NodePort: ServiceType.SERVICE_TYPE_NODE_PORT, LoadBalancer: ServiceType.SERVICE_TYPE_LOAD_BALANCER } as const;
+const affinitiesOut = { None: SessionAffinity.SESSION_AFFINITY_NONE, ClientIP: SessionAffinity.SESSION_AFFINITY_CLIENT_IP } as const;
+
+function toProto(lb: core.LoadBalancer): LoadBalancer {
+  return {
+    account: lb.account,
+    namespace: lb.namespace,
+    name: lb.name,
+    ports: lb.ports.map((p) => ({
+      name: p.name,
+      protocol: protocolsOut[p.protocol] ?? Protocol.PROTOCOL_UNSPECIFIED,
+      port: p.port,
+      targetPort: p.targetPort ?? 0,
+      targetPortName: p.targetPortName ?? "",
+      nodePort: p.nodePort ?? 0,
+    })),
+    type: typesOut[lb.type] ?? ServiceType.SERVICE_TYPE_UNSPECIFIED,
+    sessionAffinity: affinitiesOut[lb.sessionAffinity] ?? SessionAffinity.SESSION_AFFINITY_UNSPECIFIED,
+    externalIps: lb.externalIps,
+    clusterIp: lb.clusterIp,
+    loadBalancerIp: lb.loadBalancerIp,
+    labels: lb.labels,
+    annotations: lb.annotations,
+    ingress: lb.ingress,
+    serverGroups: lb.serverGroups,
+    instanceCount: lb.instanceCount,
+    managed: lb.managed,
+    selector: lb.selector,
+  };
+}
