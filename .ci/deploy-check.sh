@@ -140,29 +140,45 @@ sa_scoped=system:serviceaccount:kubedriver-scoped:kubedriver
 allowed=(
   "get namespaces"                     # namespaces.ts readNamespace, namespace-probe.ts probeNamespace
   "create namespaces"                  # namespaces.ts createNamespace (cluster scope only)
-  "get secrets"                        # secrets.ts readSecret (pull secrets, destroy tombstones)
+  "get secrets"                        # secrets.ts readSecret (pull secrets, request records)
   "create secrets"                     # secrets.ts createSecret
-  "update secrets"                     # secrets.ts replaceSecret (pull secret content changed)
-  "list secrets"                       # secrets.ts listSecrets (expired tombstones)
-  "delete secrets"                     # secrets.ts deleteSecret (expired tombstones)
+  "update secrets"                     # secrets.ts replaceSecret (pull secret content changed, request record result)
+  "list secrets"                       # secrets.ts listSecrets (expired request records)
+  "delete secrets"                     # secrets.ts deleteSecret (failed or expired request records)
   "create replicationcontrollers"      # replication-controllers.ts createReplicationController
   "get replicationcontrollers"         # replication-controllers.ts readReplicationController
   "list replicationcontrollers"        # replication-controllers.ts listReplicationControllers
+  "watch replicationcontrollers"       # reflector.ts, through client.ts watch (the live view)
   "patch replicationcontrollers"       # replication-controllers.ts patchReplicationController
   "delete replicationcontrollers"      # replication-controllers.ts deleteReplicationController
   "update replicationcontrollers/scale" # replication-controllers.ts scaleReplicationController
+  "get pods"                           # pods.ts readPod
   "list pods"                          # pods.ts listPods
+  "watch pods"                         # reflector.ts (the live view)
   "patch pods"                         # pods.ts patchPod
+  "delete pods"                        # pods.ts deletePod (TerminateInstances)
+  "get pods/log"                       # pod-logs.ts
   "get services"                       # services.ts readService
+  "list services"                      # services.ts listServices
+  "create services"                    # services.ts createService
+  "update services"                    # services.ts replaceService
+  "delete services"                    # services.ts deleteService
+  "get horizontalpodautoscalers"       # autoscalers.ts readAutoscaler
+  "list horizontalpodautoscalers"      # autoscalers.ts listAutoscalers
+  "watch horizontalpodautoscalers"     # reflector.ts (the live view)
+  "create horizontalpodautoscalers"    # autoscalers.ts createAutoscaler
+  "update horizontalpodautoscalers"    # autoscalers.ts replaceAutoscaler
+  "delete horizontalpodautoscalers"    # autoscalers.ts deleteAutoscaler
 )
 denied=(
   "delete namespaces" "update namespaces" "patch namespaces" "list namespaces" "watch namespaces"
   "get nodes" "list nodes"
-  "get pods" "create pods" "delete pods" "create pods/exec" "get pods/log" "create pods/eviction"
-  "update replicationcontrollers" "watch replicationcontrollers" "update replicationcontrollers/status"
+  "create pods" "update pods" "create pods/exec" "create pods/eviction"
+  "update replicationcontrollers" "update replicationcontrollers/status"
   "patch replicationcontrollers/scale"
   "patch secrets" "watch secrets" "deletecollection secrets"
-  "create services" "update services" "delete services"
+  "patch services" "watch services" "deletecollection pods"
+  "patch horizontalpodautoscalers" "update horizontalpodautoscalers/status"
   "get configmaps" "create deployments.apps" "create serviceaccounts/token"
   "create roles.rbac.authorization.k8s.io" "create rolebindings.rbac.authorization.k8s.io"
   "create clusterrolebindings.rbac.authorization.k8s.io"

@@ -1,7 +1,8 @@
 {{/*
 Exactly the Kubernetes calls kubedriver makes (every one is in src/kube/*.ts),
-and nothing else: no watch, no delete of namespaces, no pod creation (the
-ReplicationController controller creates pods under its own identity).
+and nothing else: no watch of anything but its own RCs, pods and HPAs, no
+delete of namespaces, no pod creation (the ReplicationController controller
+creates pods under its own identity).
 One rule per resource, its comment naming the code that needs each verb; a new
 call adds its verb here, with its reason, and to .ci/deploy-check.sh's allowed
 list. The ClusterRole (rbac.scope "cluster") and each namespace's Role
@@ -24,31 +25,50 @@ list. The ClusterRole (rbac.scope "cluster") and each namespace's Role
 # Image pull secrets, kept in each account namespace (src/kube/secrets.ts via
 # core/accounts/provision.ts): get, create, and update (a PUT with
 # resourceVersion) when the registry credentials changed.
-# Destroy tombstones (core/server-groups/destroy.ts): get and create one per
-# destroy request id, list by label and delete the expired ones.
+# Request records (core/requests/once.ts): create claims a request_id, get
+# reads it, update records the result or takes over an abandoned one, delete
+# frees a failed one; list by label finds the expired ones to delete.
 - apiGroups: [""]
   resources: [secrets]
   verbs: [get, create, update, list, delete]
 # Server groups are ReplicationControllers (src/kube/replication-controllers.ts):
 # create (create/clone, a version claimed by create's AlreadyExists), get
-# (get/enable/disable/destroy), list by label (list, and the next free version),
-# patch (JSON patch of the pod template's load-balancer labels and of the
-# last-request annotation on enable/disable), delete (destroy, foreground cascade).
+# (get/enable/disable/destroy), list by label (the next free version, live
+# reads, the interrupted-traffic sweep), watch by label (the live view,
+# src/kube/reflector.ts), patch (JSON patch of the pod template's
+# load-balancer labels and the traffic-change mark), delete (destroy,
+# foreground cascade).
 - apiGroups: [""]
   resources: [replicationcontrollers]
-  verbs: [create, get, list, patch, delete]
+  verbs: [create, get, list, watch, patch, delete]
 # Resize: a PUT to the scale subresource (replaceNamespacedReplicationControllerScale).
 - apiGroups: [""]
   resources: [replicationcontrollers/scale]
   verbs: [update]
-# list: a server group's instances, by label (src/kube/pods.ts listPods).
-# patch: enable/disable flip each pod's load-balancer labels (pods.ts patchPod).
+# get: one instance (src/kube/pods.ts readPod); list and watch: a server
+# group's instances, by label (pods.ts listPods, the live view); patch:
+# enable/disable and register/deregister flip load-balancer labels
+# (pods.ts patchPod); delete: TerminateInstances (pods.ts deletePod, the RC
+# replaces the pod).
 - apiGroups: [""]
   resources: [pods]
-  verbs: [list, patch]
-# get: create/clone check that every load balancer named exists as a Service
-# (src/kube/services.ts readService). Services themselves are not managed.
+  verbs: [get, list, watch, patch, delete]
+# GetInstanceLogs and its follow variant (src/kube/pod-logs.ts).
+- apiGroups: [""]
+  resources: [pods/log]
+  verbs: [get]
+# Load balancers are Services (src/kube/services.ts): get and list (reads,
+# and the check that a server group's load balancers exist), create and
+# update (UpsertLoadBalancer, a PUT with resourceVersion), delete
+# (DeleteLoadBalancer, uid-conditional).
 - apiGroups: [""]
   resources: [services]
-  verbs: [get]
+  verbs: [get, list, create, update, delete]
+# Autoscalers are HorizontalPodAutoscalers (src/kube/autoscalers.ts): get and
+# list (server group reads), watch (the live view), create and update
+# (UpsertAutoscaler, resize moving min/max, clone), delete (DeleteAutoscaler,
+# destroy).
+- apiGroups: [autoscaling]
+  resources: [horizontalpodautoscalers]
+  verbs: [get, list, watch, create, update, delete]
 {{- end -}}
