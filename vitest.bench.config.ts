@@ -9,5 +9,6 @@ export default defineConfig({
     hookTimeout: 600_000,
     pool: "forks",
     fileParallelism: false,
+    execArgv: ["--expose-gc"],
   },
 });

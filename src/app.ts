@@ -26,6 +26,8 @@ export interface Kubedriver {
   grpc: RunningGrpcServer;
   /** Probes every namespace once per interval; shared by every Health caller. */
   namespaceMonitor: NamespaceMonitor;
+  /** One watch-fed view per account namespace; shared by every server-group read, stream and wait. */
+  liveViews: LiveViews;
   /** Graceful stop: see RunningGrpcServer.shutdown. */
   stop(): Promise<void>;
 }
@@ -109,6 +111,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   return {
     grpc,
     namespaceMonitor,
+    liveViews,
     stop: async () => {
       healthStatus.unsubscribe();
       namespaceMonitor.stop();
