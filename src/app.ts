@@ -15,9 +15,13 @@ import { TrafficChanges } from "./core/server-groups/traffic.js";
 import { serverGroupsHandlers, ServerGroupsService } from "./grpc/server-groups.js";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
 import type { Logger } from "./observability/logger.js";
+import { gaugeSource } from "./observability/metrics.js";
+import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
 
 export interface Kubedriver {
   grpc: RunningGrpcServer;
+  /** Prometheus /metrics, when `server.metricsListen` is set. */
+  metrics?: MetricsServer;
   /** Probes every namespace once per interval; shared by every Health caller. */
   namespaceMonitor: NamespaceMonitor;
   /** Graceful stop: see RunningGrpcServer.shutdown. */
@@ -84,6 +88,19 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     ],
   });
 
+  let metrics: MetricsServer | undefined;
+  try {
+    metrics = config.server.metricsListen && (await startMetricsServer(config.server.metricsListen, log));
+  } catch (err) {
+    await grpc.shutdown(0);
+    throw err;
+  }
+  const unregisterGauges = [
+    gaugeSource("open_streams", () => tracker.activeStreams),
+    gaugeSource("admitted_calls", () => tracker.admittedCalls),
+    gaugeSource("queued_calls", () => tracker.waitingCalls),
+  ];
+
   const healthStatus = namespaceMonitor.serving$.subscribe((serving) =>
     grpc.setHealth("kubedriver.v1.Health", serving ? "SERVING" : "NOT_SERVING"),
   );
@@ -93,14 +110,18 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
 
   return {
     grpc,
+    metrics,
     namespaceMonitor,
     stop: async () => {
+      for (const unregister of unregisterGauges) unregister();
       healthStatus.unsubscribe();
       namespaceMonitor.stop();
       provisioner.stop();
       trafficChanges.stop();
       tokens?.close();
       await grpc.shutdown(config.server.shutdownGraceSeconds * 1000);
+      // Last: a scrape during the drain still sees it.
+      await metrics?.close();
     },
   };
 }

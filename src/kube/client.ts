@@ -2,6 +2,7 @@ import { CoreV1Api, Observable, type ConfigurationOptions, type KubeConfig } fro
 import { CancelledError, DeadlineExceededError, findKubedriverError, isCancelled, isUnavailable } from "../common/errors.js";
 import { Limiter } from "../common/limiter.js";
 import { sleep } from "../common/sleep.js";
+import { observeKubeRequest, type KubeRequestObservation } from "../observability/kube-requests.js";
 import { AgentPool } from "./agent-pool.js";
 import { describeTarget, toCoreError, type CallTarget } from "./errors.js";
 
@@ -90,10 +91,14 @@ export class KubeClient {
       const slot = await lane.acquire(signal);
       if ("refused" in slot) throw gaveUpWaiting(full, lane, signal.reason);
       let core: unknown;
+      const request = observeKubeRequest(full);
       try {
-        return await fn(requestOptions(signal, this.agents));
+        const result = await fn(requestOptions(signal, this.agents, request));
+        request.end();
+        return result;
       } catch (err) {
         core = toCoreError(err, full, signal.reason);
+        request.end(findKubedriverError(core)?.kind ?? "Unknown");
       } finally {
         slot.release();
       }
@@ -125,18 +130,22 @@ function worthRetrying(err: unknown): boolean {
  * object-style APIs hand these to the observable layer, which expects
  * client-node's own Observable from middleware, not a promise.
  */
-function requestOptions(signal: AbortSignal, agents: AgentPool): ConfigurationOptions {
+function requestOptions(signal: AbortSignal, agents: AgentPool, request: KubeRequestObservation): ConfigurationOptions {
   return {
     middleware: [
       {
         pre: (ctx) => {
           ctx.setSignal(signal);
+          request.inject((name, value) => ctx.setHeaderParam(name, value));
           // Authentication has run by now and chosen the request's TLS options.
           const agent = agents.reuse(ctx.getAgent());
           if (agent) ctx.setAgent(agent);
           return new Observable(Promise.resolve(ctx));
         },
-        post: (ctx) => new Observable(Promise.resolve(ctx)),
+        post: (ctx) => {
+          request.answered(ctx.httpStatusCode);
+          return new Observable(Promise.resolve(ctx));
+        },
       },
     ],
     middlewareMergeStrategy: "append",
