@@ -6,11 +6,9 @@ import { ConfigError, formatProblem, formatProblems, loadConfigFile } from "../c
 import type { KubedriverConfig } from "../config/types.js";
 import { parseListen } from "../config/validate.js";
 import { startKubedriver, type Kubedriver } from "../app.js";
-import { startEmulator } from "../emulator/index.js";
 import { routeGrpcLogs } from "../grpc/server.js";
 import { Logger, SecretRegistry, type LogLevel } from "../observability/logger.js";
 import { startTracing } from "../observability/tracing.js";
-import { startDemo } from "./demo.js";
 import { emulatorUsage, mainUsage, serveUsage } from "./usage.js";
 import { version } from "./version.js";
 
@@ -107,6 +105,8 @@ async function serve(args: string[], io: Io): Promise<number> {
     config = loadConfigFile(configFile);
     log.info("starting kubedriver", { config: configFile });
   } else {
+    // Loaded only here: a served config never pays for the emulator's modules at start-up.
+    const { startDemo } = await import("./demo.js");
     const demo = await startDemo(listen ?? { host: "127.0.0.1", port: 7002 });
     config = demo.config;
     closeDemo = () => demo.emulator.close();
@@ -172,6 +172,7 @@ async function emulator(args: string[], io: Io): Promise<number> {
   }
   const listen = parseListen(flags.listen ?? "127.0.0.1:0");
   if (!listen) throw new UsageError(`--listen must be HOST:PORT, got "${flags.listen}"`, emulatorUsage);
+  const { startEmulator } = await import("../emulator/index.js");
   const emu = await startEmulator({ host: listen.host, port: listen.port });
   const kubeconfigOut = flags["kubeconfig-out"];
   if (kubeconfigOut) {
