@@ -2,7 +2,7 @@
 # The client examples (examples/go, examples/typescript), built from this
 # checkout's protos and run against a kubedriver served over TLS with bearer
 # tokens, on the Kubernetes API emulator: a contract change that breaks a
-# client breaks this step. Assumes `npm ci` and `npm run build` have run; Go
+# client breaks this step. Assumes `npm ci` has run (it builds dist/); Go
 # modules come from the Go module proxy. Secrets stay in files, never in output.
 set -euo pipefail
 cd "$(dirname "$0")/.."

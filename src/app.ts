@@ -21,9 +21,13 @@ import { instancesHandlers, InstancesService } from "./grpc/instances.js";
 import { loadBalancersHandlers, LoadBalancersService } from "./grpc/load-balancers.js";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
 import type { Logger } from "./observability/logger.js";
+import { gaugeSource } from "./observability/metrics.js";
+import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
 
 export interface Kubedriver {
   grpc: RunningGrpcServer;
+  /** Prometheus /metrics, when `server.metricsListen` is set. */
+  metrics?: MetricsServer;
   /** Probes every namespace once per interval; shared by every Health caller. */
   namespaceMonitor: NamespaceMonitor;
   /** One watch-fed view per account namespace; shared by every server-group read, stream and wait. */
@@ -100,6 +104,19 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     ],
   });
 
+  let metrics: MetricsServer | undefined;
+  try {
+    metrics = config.server.metricsListen && (await startMetricsServer(config.server.metricsListen, log));
+  } catch (err) {
+    await grpc.shutdown(0);
+    throw err;
+  }
+  const unregisterGauges = [
+    gaugeSource("open_streams", () => tracker.activeStreams),
+    gaugeSource("admitted_calls", () => tracker.admittedCalls),
+    gaugeSource("queued_calls", () => tracker.waitingCalls),
+  ];
+
   const healthStatus = namespaceMonitor.serving$.subscribe((serving) =>
     grpc.setHealth("kubedriver.v1.Health", serving ? "SERVING" : "NOT_SERVING"),
   );
@@ -110,9 +127,11 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
 
   return {
     grpc,
+    metrics,
     namespaceMonitor,
     liveViews,
     stop: async () => {
+      for (const unregister of unregisterGauges) unregister();
       healthStatus.unsubscribe();
       namespaceMonitor.stop();
       provisioner.stop();
@@ -121,6 +140,8 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
       await grpc.shutdown(config.server.shutdownGraceSeconds * 1000);
       // After the streams they feed have ended with UNAVAILABLE.
       await liveViews.stop();
+      // Last: a scrape during the drain still sees it.
+      await metrics?.close();
     },
   };
 }

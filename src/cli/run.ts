@@ -1,13 +1,16 @@
 import fs from "node:fs";
+import path from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ListenError } from "../common/listen-error.js";
 import { ConfigError, formatProblem, formatProblems, loadConfigFile } from "../config/load.js";
 import type { KubedriverConfig } from "../config/types.js";
 import { parseListen } from "../config/validate.js";
-import { startKubedriver } from "../app.js";
-import { startEmulator } from "../emulator/index.js";
+import { startKubedriver, type Kubedriver } from "../app.js";
+import { routeGrpcLogs } from "../grpc/server.js";
 import { Logger, SecretRegistry, type LogLevel } from "../observability/logger.js";
-import { startDemo } from "./demo.js";
+import { startTracing } from "../observability/tracing.js";
 import { emulatorUsage, mainUsage, serveUsage } from "./usage.js";
+import { version } from "./version.js";
 
 /** Thrown for bad command lines: usage on stderr, exit 2. */
 class UsageError extends Error {
@@ -29,14 +32,19 @@ export interface Io {
 
 /** Runs the CLI and resolves to the process exit code. */
 export async function runCli(argv: string[], io: Io): Promise<number> {
-  const [command, ...rest] = argv[0] && !argv[0].startsWith("-") ? argv : ["serve", ...argv];
+  const first = argv[0] ?? "";
+  const [command, ...rest] = first && !first.startsWith("-") ? argv : ["serve", ...argv];
   try {
-    if (command === "serve") return await serve(rest, io);
-    if (command === "emulator") return await emulator(rest, io);
-    if (command === "help") {
+    if (["help", "--help", "-h"].includes(first)) {
       io.stdout(mainUsage);
       return 0;
     }
+    if (["version", "--version", "-V"].includes(first)) {
+      io.stdout(`kubedriver ${version()}\n`);
+      return 0;
+    }
+    if (command === "serve") return await serve(rest, io);
+    if (command === "emulator") return await emulator(rest, io);
     throw new UsageError(`unknown command "${command}"`, mainUsage);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -80,10 +88,12 @@ async function serve(args: string[], io: Io): Promise<number> {
     io.stdout(serveUsage);
     return 0;
   }
-  const level = (flags["log-level"] ?? "info") as LogLevel;
-  if (!["debug", "info", "warn", "error"].includes(level)) throw new UsageError(`unknown log level "${level}"`, serveUsage);
-  const listen = flags.listen === undefined ? undefined : parseListen(flags.listen);
-  if (flags.listen !== undefined && !listen) throw new UsageError(`--listen must be HOST:PORT, got "${flags.listen}"`, serveUsage);
+  const [levelFrom, levelGiven] = flags["log-level"] !== undefined ? ["--log-level", flags["log-level"]] : ["KUBEDRIVER_LOG_LEVEL", io.env.KUBEDRIVER_LOG_LEVEL];
+  const level = (levelGiven || "info") as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(level)) throw new UsageError(`${levelFrom}: unknown log level "${level}"`, serveUsage);
+  const [listenFrom, listenGiven] = flags.listen !== undefined ? ["--listen", flags.listen] : ["KUBEDRIVER_LISTEN", io.env.KUBEDRIVER_LISTEN || undefined];
+  const listen = listenGiven === undefined ? undefined : parseListen(listenGiven);
+  if (listenGiven !== undefined && !listen) throw new UsageError(`${listenFrom} must be HOST:PORT, got "${listenGiven}"`, serveUsage);
 
   const secrets = new SecretRegistry();
   const log = new Logger({ level, secrets, write: (line) => io.stdout(line + "\n") });
@@ -95,6 +105,8 @@ async function serve(args: string[], io: Io): Promise<number> {
     config = loadConfigFile(configFile);
     log.info("starting kubedriver", { config: configFile });
   } else {
+    // Loaded only here: a served config never pays for the emulator's modules at start-up.
+    const { startDemo } = await import("./demo.js");
     const demo = await startDemo(listen ?? { host: "127.0.0.1", port: 7002 });
     config = demo.config;
     closeDemo = () => demo.emulator.close();
@@ -111,15 +123,41 @@ async function serve(args: string[], io: Io): Promise<number> {
     });
   }
 
-  const app = await startKubedriver(config, log, { source: configFile ?? "built-in demo config" });
-  log.info("serving", { address: app.grpc.address, accounts: config.kubernetes.accounts.map((a) => a.name) });
+  routeGrpcLogs(log);
+  const tracing = await startTracing(io.env, log);
+  let app: Kubedriver;
+  try {
+    app = await startKubedriver(config, log, { source: configFile ?? "built-in demo config" });
+  } catch (err) {
+    await tracing?.shutdown();
+    await closeDemo();
+    if (!(err instanceof ListenError)) throw err;
+    log.error(`${err.message}; ${listenAdvice(err)}`, { address: err.address, setting: err.setting });
+    return 1;
+  }
+  log.info("serving", {
+    address: app.grpc.address,
+    ...(app.grpc.healthAddress ? { healthAddress: app.grpc.healthAddress } : {}),
+    ...(app.metrics ? { metricsAddress: app.metrics.address } : {}),
+    accounts: config.kubernetes.accounts.map((a) => a.name),
+  });
 
   const signal = await io.stopRequested;
   log.info("shutting down", { signal, graceSeconds: config.server.shutdownGraceSeconds });
   await app.stop();
+  await tracing?.shutdown();
   await closeDemo();
   log.info("stopped");
   return 0;
+}
+
+/** What to do about a port that would not open. */
+function listenAdvice(err: ListenError): string {
+  const busy = err.problem === "address already in use";
+  if (err.setting === "server.listen") {
+    return `${busy ? "is another kubedriver (or `npm start`) still running? " : ""}serve on another address with --listen HOST:PORT (or KUBEDRIVER_LISTEN)`;
+  }
+  return `${busy ? "another process holds it; " : ""}change ${err.setting} in the config`;
 }
 
 async function emulator(args: string[], io: Io): Promise<number> {
@@ -134,8 +172,13 @@ async function emulator(args: string[], io: Io): Promise<number> {
   }
   const listen = parseListen(flags.listen ?? "127.0.0.1:0");
   if (!listen) throw new UsageError(`--listen must be HOST:PORT, got "${flags.listen}"`, emulatorUsage);
+  const { startEmulator } = await import("../emulator/index.js");
   const emu = await startEmulator({ host: listen.host, port: listen.port });
-  if (flags["kubeconfig-out"]) fs.writeFileSync(flags["kubeconfig-out"], emu.kubeconfig(), { mode: 0o600 });
+  const kubeconfigOut = flags["kubeconfig-out"];
+  if (kubeconfigOut) {
+    fs.mkdirSync(path.dirname(kubeconfigOut), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(kubeconfigOut, emu.kubeconfig(), { mode: 0o600 });
+  }
   io.stdout(
     JSON.stringify({
       time: new Date().toISOString(),

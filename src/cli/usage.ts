@@ -6,6 +6,8 @@ served over gRPC.
 Commands:
   serve       Serve the gRPC API (the default command)
   emulator    Run the in-memory Kubernetes API emulator alone (a test double)
+  help        Show this help (also --help, -h)
+  version     Print kubedriver's version (also --version, -V)
 
 Run 'kubedriver <command> --help' for a command's options.
 `;
@@ -20,9 +22,13 @@ Options:
                        config at all, kubedriver starts an embedded Kubernetes API
                        emulator with a demo account, and says so.
   --listen HOST:PORT   Address to serve on; overrides server.listen.
-                       Default 127.0.0.1:7002 (loopback only).
-  --log-level LEVEL    debug, info, warn or error. Default info.
+                       Default: $KUBEDRIVER_LISTEN, else 127.0.0.1:7002 (loopback only).
+  --log-level LEVEL    debug, info, warn or error.
+                       Default: $KUBEDRIVER_LOG_LEVEL, else info.
   -h, --help           Show this help.
+
+A flag wins over its environment variable. Traces are exported over OTLP/HTTP
+when the standard OTEL_* variables ask for it (see the README).
 `;
 
 export const emulatorUsage = `Usage: kubedriver emulator [--listen HOST:PORT] [--kubeconfig-out PATH]
@@ -32,6 +38,7 @@ speaks enough of the Kubernetes REST API for kubedriver. It is not a cluster.
 
 Options:
   --listen HOST:PORT     Address to serve on. Default 127.0.0.1:0 (a free port).
-  --kubeconfig-out PATH  Write a kubeconfig for the emulator to PATH.
+  --kubeconfig-out PATH  Write a kubeconfig for the emulator to PATH (its folder
+                         is created if missing).
   -h, --help             Show this help.
 `;

@@ -12,6 +12,8 @@ export interface ServerConfig {
   shutdownGraceSeconds: number;
   /** A plaintext port serving only grpc.health.v1, for kubelet probes; none when absent. */
   healthListen?: { host: string; port: number };
+  /** Plain HTTP serving Prometheus metrics at /metrics; none when absent. */
+  metricsListen?: { host: string; port: number };
   /** Serve TLS; with a client CA, only clients with a certificate it signed get through the handshake. */
   tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /** Bearer tokens of callers (a YAML list of {token, name, groups}), reloaded when the file changes. */

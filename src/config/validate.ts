@@ -39,13 +39,14 @@ export function validateConfig(raw: unknown, opts: ValidateOptions, r = new Conf
 }
 
 function readServer(r: ConfigReader, value: unknown, at: FieldPath, opts: ValidateOptions): ServerConfig {
-  const s = r.object(value, at, ["listen", "healthListen", "shutdownGraceSeconds", "tls", "auth"]) ?? {};
+  const s = r.object(value, at, ["listen", "healthListen", "metricsListen", "shutdownGraceSeconds", "tls", "auth"]) ?? {};
   const listen = readListen(r, s.listen, at.child("listen")) ?? defaultListen;
   return {
     host: listen.host,
     port: listen.port,
     shutdownGraceSeconds: r.integer(s.shutdownGraceSeconds, at.child("shutdownGraceSeconds"), { min: 0, max: 3600 }) ?? 10,
     healthListen: readListen(r, s.healthListen, at.child("healthListen")),
+    metricsListen: readListen(r, s.metricsListen, at.child("metricsListen")),
     tls: readTls(r, s.tls, at.child("tls"), opts),
     auth: readAuth(r, s.auth, at.child("auth"), opts),
   };

@@ -12,6 +12,7 @@ import { CancelledError, DeadlineExceededError, isCancelled, ResourceExhaustedEr
 import { Limiter } from "../common/limiter.js";
 import type { Caller } from "../core/auth/caller.js";
 import type { Logger } from "../observability/logger.js";
+import { observeRpc } from "../observability/rpc.js";
 import { plainStatus, toServiceError } from "./status.js";
 import { MalformedRequest } from "./strict-decoding.js";
 
@@ -168,32 +169,40 @@ export function unary<Req, Res>(
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = performance.now();
+    const observed = observeRpc(call.getPath(), "unary", call.metadata);
+    observed.received();
     const ctx = contextOf(method, call, deps);
-    const done = (async () => {
+    const answered = (code: Code, message?: string) => {
+      observed.end(code);
+      logCall(ctx.context.log, code, started, message);
+    };
+    const done = observed.run(async () => {
       let release: (() => void) | undefined;
       try {
         // A call reset as soon as it was sent (a burst of them) must cost nothing more.
         ctx.throwIfEnded();
         await identify(ctx.context, call, deps);
         const request = wellFormed(call.request);
+        observed.describe(request);
         release = await deps.tracker.admit(ctx.context);
         const response = await handle(request, ctx.context);
         ctx.throwIfEnded();
         callback(null, response);
-        logCall(ctx.context.log, Code.OK, started);
+        observed.sent();
+        answered(Code.OK);
       } catch (err) {
         if (ctx.cancelledByCaller()) {
-          logCall(ctx.context.log, Code.CANCELLED, started);
+          answered(Code.CANCELLED);
           return;
         }
         const status = toServiceError(err, ctx.context.log);
         callback(status);
-        logCall(ctx.context.log, status.code, started, status.details);
+        answered(status.code, status.details);
       } finally {
         release?.();
         ctx.release();
       }
-    })();
+    });
     deps.tracker.trackUnary(done);
   };
 }
@@ -222,6 +231,8 @@ export function serverStream<Req, Res>(
 ): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
     const started = performance.now();
+    const observed = observeRpc(call.getPath(), "server_stream", call.metadata);
+    observed.received();
     const ctx = contextOf(method, call, deps);
     // Read at each use: once the caller is known, its name is bound to the log.
     const log = () => ctx.context.log;
@@ -233,6 +244,7 @@ export function serverStream<Req, Res>(
     const send = (message: Res) => {
       if (finished) return;
       if (!conflate) {
+        observed.sent();
         call.write(message);
         return;
       }
@@ -241,6 +253,7 @@ export function serverStream<Req, Res>(
         return;
       }
       writing = true;
+      observed.sent();
       call.write(message, () => {
         writing = false;
         const next = pending;
@@ -254,30 +267,35 @@ export function serverStream<Req, Res>(
       subscription?.unsubscribe();
       untrack();
       ctx.release();
+      const answered = (code: Code, message?: string) => {
+        observed.end(code);
+        logCall(log(), code, started, message);
+      };
       if (ctx.cancelledByCaller()) {
-        logCall(log(), Code.CANCELLED, started);
+        answered(Code.CANCELLED);
         return;
       }
       if (call.cancelled) {
         // grpc-js has already sent DEADLINE_EXCEEDED.
-        logCall(log(), Code.DEADLINE_EXCEEDED, started);
+        answered(Code.DEADLINE_EXCEEDED);
         return;
       }
       if (status) call.emit("error", status);
       else call.end();
-      logCall(log(), status?.code ?? Code.OK, started, status?.details);
+      answered(status?.code ?? Code.OK, status?.details);
     };
     const untrack = deps.tracker.trackStream(() =>
       finish(plainStatus(Code.UNAVAILABLE, "kubedriver is shutting down; reconnect to another replica or retry")),
     );
     call.on("cancelled", () => finish());
 
-    void (async () => {
+    void observed.run(async () => {
       let release: (() => void) | undefined;
       try {
         ctx.throwIfEnded();
         await identify(ctx.context, call, deps);
         const request = wellFormed(call.request);
+        observed.describe(request);
         release = await deps.tracker.admit(ctx.context);
         const messages = await open(request, ctx.context);
         if (finished) return;
@@ -286,7 +304,10 @@ export function serverStream<Req, Res>(
           error: (err: unknown) => finish(toServiceError(err, log())),
           complete: () => {
             // Ending the stream must not drop the merged message still waiting its turn.
-            if (pending && !finished) call.write(pending.message);
+            if (pending && !finished) {
+              observed.sent();
+              call.write(pending.message);
+            }
             finish();
           },
         });
@@ -297,7 +318,7 @@ export function serverStream<Req, Res>(
         // Open streams are bounded per connection (grpc.max_concurrent_streams); only opening takes a turn.
         release?.();
       }
-    })();
+    });
   };
 }
 

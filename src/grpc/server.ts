@@ -1,6 +1,9 @@
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, ServerCredentials, setLogger, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
+import { ListenError, listenProblem } from "../common/listen-error.js";
 import type { Logger } from "../observability/logger.js";
+import { initializeRpcMetrics } from "../observability/metrics.js";
+import { rpcLabelsOf } from "../observability/rpc.js";
 import { CallTracker } from "./calls.js";
 import { addReflection } from "./reflection.js";
 import { decodingStrictly } from "./strict-decoding.js";
@@ -57,7 +60,10 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   const server = new Server({
     "grpc.max_concurrent_streams": opts.maxConcurrentStreamsPerConnection ?? defaultMaxConcurrentStreamsPerConnection,
   });
-  for (const s of opts.services) server.addService(decodingStrictly(s.definition), s.implementation);
+  for (const s of opts.services) {
+    server.addService(decodingStrictly(s.definition), s.implementation);
+    for (const m of Object.values(s.definition)) initializeRpcMetrics(rpcLabelsOf(m.path, m.responseStream ? "server_stream" : "unary"));
+  }
 
   const health = new HealthImplementation({
     "": "SERVING",
@@ -66,7 +72,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   health.addToServer(server);
   addReflection(server);
 
-  const address = await bind(server, opts.host, opts.port, credentialsFor(opts.tls));
+  const address = await bind(server, opts.host, opts.port, credentialsFor(opts.tls), "server.listen");
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
   let healthServer: Server | undefined;
   let healthAddress: string | undefined;
@@ -74,7 +80,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     healthServer = new Server();
     health.addToServer(healthServer);
     try {
-      healthAddress = await bind(healthServer, opts.health.host, opts.health.port, ServerCredentials.createInsecure());
+      healthAddress = await bind(healthServer, opts.health.host, opts.health.port, ServerCredentials.createInsecure(), "server.healthListen");
     } catch (err) {
       server.forceShutdown();
       throw err;
@@ -114,11 +120,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
   };
 }
 
-/** Binds `host:port` (port 0: any free one) and returns the bound address. */
-async function bind(server: Server, host: string, port: number, credentials: ServerCredentials): Promise<string> {
+/** Binds `host:port` (port 0: any free one) and returns the bound address; a failure is a ListenError naming `setting`. */
+async function bind(server: Server, host: string, port: number, credentials: ServerCredentials, setting: string): Promise<string> {
   const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(target, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(target, credentials, (err, p) => (err ? reject(new ListenError(setting, target, listenProblem(err), { cause: err })) : resolve(p))),
   );
   return host.includes(":") ? `[${host}]:${bound}` : `${host}:${bound}`;
 }
@@ -126,4 +132,14 @@ async function bind(server: Server, host: string, port: number, credentials: Ser
 function credentialsFor(tls: GrpcServerOptions["tls"]): ServerCredentials {
   if (!tls) return ServerCredentials.createInsecure();
   return ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], Boolean(tls.clientCa));
+}
+
+/**
+ * grpc-js writes its own lines (`E No address added …`) to stderr, outside
+ * the JSON log; what it reports we report ourselves, so its lines go to the
+ * log at debug level, as JSON. Process-wide, as grpc-js's logger is.
+ */
+export function routeGrpcLogs(log: Logger): void {
+  const write = (...args: unknown[]) => log.debug("grpc-js", { message: args.map(String).join(" ") });
+  setLogger({ error: write, info: write, debug: write });
 }

@@ -2,6 +2,7 @@ import { ApiException, AutoscalingV2Api, CoreV1Api, Observable, Watch, type Conf
 import { CancelledError, DeadlineExceededError, findKubedriverError, isCancelled, isUnavailable } from "../common/errors.js";
 import { Limiter } from "../common/limiter.js";
 import { sleep } from "../common/sleep.js";
+import { observeKubeRequest, type KubeRequestObservation } from "../observability/kube-requests.js";
 import { AgentPool } from "./agent-pool.js";
 import { describeTarget, toCoreError, type CallTarget } from "./errors.js";
 import { checkedResponse } from "./response-check.js";
@@ -167,12 +168,15 @@ export class KubeClient {
       const slot = await lane.acquire(signal);
       if ("refused" in slot) throw gaveUpWaiting(full, lane, signal.reason);
       let core: unknown;
+      const request = observeKubeRequest(full);
       try {
-        const result = await fn(requestOptions(signal, this.agents));
+        const result = await fn(requestOptions(signal, this.agents, request));
+        request.end();
         if (!idempotentVerbs.has(target.verb)) this.noteWrite(target, result);
         return result;
       } catch (err) {
         core = toCoreError(err, full, signal.reason);
+        request.end(findKubedriverError(core)?.kind ?? "Unknown");
       } finally {
         slot.release();
       }
@@ -215,18 +219,22 @@ function worthRetrying(err: unknown): boolean {
  * object-style APIs hand these to the observable layer, which expects
  * client-node's own Observable from middleware, not a promise.
  */
-function requestOptions(signal: AbortSignal, agents: AgentPool): ConfigurationOptions {
+function requestOptions(signal: AbortSignal, agents: AgentPool, request: KubeRequestObservation): ConfigurationOptions {
   return {
     middleware: [
       {
         pre: (ctx) => {
           ctx.setSignal(signal);
+          request.inject((name, value) => ctx.setHeaderParam(name, value));
           // Authentication has run by now and chosen the request's TLS options.
           const agent = agents.reuse(ctx.getAgent());
           if (agent) ctx.setAgent(agent);
           return new Observable(Promise.resolve(ctx));
         },
-        post: (ctx) => new Observable(checkedResponse(ctx)),
+        post: (ctx) => {
+          request.answered(ctx.httpStatusCode);
+          return new Observable(checkedResponse(ctx));
+        },
       },
     ],
     middlewareMergeStrategy: "append",

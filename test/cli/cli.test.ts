@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { afterAll, describe, expect, it } from "vitest";
+import net from "node:net";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { runCli, type Io } from "../../src/cli/run.js";
 import { call, clientsFor } from "../support/grpc.js";
 import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
@@ -65,6 +66,67 @@ describe("the kubedriver CLI", () => {
     }
   });
 
+  it("lists the commands on --help and prints its version on --version", async () => {
+    for (const argv of [["--help"], ["-h"], ["help"]]) {
+      const cli = startCli(argv);
+      expect(await cli.exit).toBe(0);
+      expect(cli.out.join("")).toMatch(/Commands:\n\s+serve\s[\s\S]*\n\s+emulator\s[\s\S]*\n\s+version\s/);
+    }
+    const pkg = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    for (const argv of [["--version"], ["-V"], ["version"]]) {
+      const cli = startCli(argv);
+      expect(await cli.exit).toBe(0);
+      expect(cli.out.join("")).toBe(`kubedriver ${pkg.version}\n`);
+    }
+  });
+
+  it("takes the address from KUBEDRIVER_LISTEN and the level from KUBEDRIVER_LOG_LEVEL; flags win", async () => {
+    const file = writeConfig("env-listen.yaml", "kubernetes:\n  accounts: []\n");
+    const cli = startCli(["serve", "--config", file], { KUBEDRIVER_LISTEN: "0.0.0.0:0", KUBEDRIVER_LOG_LEVEL: "warn" });
+    await waitForLog(cli.out, "serving without TLS on a non-loopback address: anyone who can reach it can call kubedriver");
+    expect(logLines(cli.out).every((l) => l.level === "warn")).toBe(true);
+    cli.stop();
+    expect(await cli.exit).toBe(0);
+
+    const flagsWin = startCli(["serve", "--config", file, "--listen", "127.0.0.1:0", "--log-level", "info"], { KUBEDRIVER_LISTEN: "nowhere", KUBEDRIVER_LOG_LEVEL: "loud" });
+    expect(String((await waitForLog(flagsWin.out, "serving")).address)).toMatch(/^127\.0\.0\.1:\d+$/);
+    flagsWin.stop();
+    expect(await flagsWin.exit).toBe(0);
+
+    for (const env of [{ KUBEDRIVER_LISTEN: "nowhere" }, { KUBEDRIVER_LOG_LEVEL: "loud" }]) {
+      const bad = startCli(["serve", "--config", file], env);
+      expect(await bad.exit).toBe(2);
+      expect(bad.err.join("")).toContain(Object.keys(env)[0]);
+    }
+  });
+
+  it("says in one JSON line that a port is in use, and what to do, with nothing from grpc-js outside the log", async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const busy = `127.0.0.1:${(holder.address() as net.AddressInfo).port}`;
+    const stray = vi.spyOn(console, "error");
+    try {
+      const demo = startCli(["serve", "--listen", busy]);
+      expect(await demo.exit).toBe(1);
+      expect(demo.err).toEqual([]);
+      const failures = logLines(demo.out).filter((l) => l.level === "error");
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ setting: "server.listen", address: busy });
+      expect(String(failures[0]!.msg)).toMatch(/address already in use.*--listen HOST:PORT/);
+
+      const file = writeConfig("busy-metrics.yaml", `server: {listen: "127.0.0.1:0", metricsListen: "${busy}"}\nkubernetes:\n  accounts: []\n`);
+      const metrics = startCli(["serve", "--config", file]);
+      expect(await metrics.exit).toBe(1);
+      const line = logLines(metrics.out).find((l) => l.level === "error");
+      expect(line).toMatchObject({ setting: "server.metricsListen" });
+      expect(String(line!.msg)).toMatch(/address already in use.*change server\.metricsListen/);
+      expect(stray).not.toHaveBeenCalled();
+    } finally {
+      stray.mockRestore();
+      holder.close();
+    }
+  });
+
   it("refuses a bad config with one line per problem and no stack trace, exit 1", async () => {
     const file = writeConfig(
       "bad.yaml",
@@ -119,8 +181,8 @@ describe("the kubedriver CLI", () => {
     expect(cli.out.join("")).not.toContain("demo-password-not-secret");
   });
 
-  it("runs the emulator alone and writes a kubeconfig that reaches it", async () => {
-    const out = path.join(tmp.dir, "emulator-kubeconfig");
+  it("runs the emulator alone and writes a kubeconfig that reaches it, creating its folder", async () => {
+    const out = path.join(tmp.dir, "not-yet", "there", "emulator-kubeconfig");
     const cli = startCli(["emulator", "--listen", "127.0.0.1:0", "--kubeconfig-out", out]);
     const line = await waitForLog(cli.out, "Kubernetes API emulator listening (a test double, not a cluster)");
     const kc = new KubeConfig();

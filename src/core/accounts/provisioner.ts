@@ -1,5 +1,6 @@
 import { catchError, defer, EMPTY, from, mergeMap, Subject, takeUntil, timer, type Subscription } from "rxjs";
 import type { Logger } from "../../observability/logger.js";
+import { recordProvisioning } from "../../observability/metrics.js";
 import type { Account } from "./account.js";
 import { provisionAccount } from "./provision.js";
 import type { ProvisioningResult } from "./provisioning-result.js";
@@ -103,6 +104,7 @@ export class AccountProvisioner {
     const reachability: Reachability = result.unreachable ? "unreachable" : "reachable";
     const reachabilityError = result.unreachable ? result.namespaces[0]?.error?.message : undefined;
     this.states.set(account.name, { reachability, reachabilityError, lastProvisioning: result });
+    recordProvisioning(account.name, result);
 
     if (reachability !== before) {
       if (reachability === "unreachable") log.warn("account unreachable; provisioning retries until it answers", { error: reachabilityError });

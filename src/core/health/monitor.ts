@@ -22,6 +22,7 @@ import {
   toArray,
 } from "rxjs";
 import type { Logger } from "../../observability/logger.js";
+import { recordProbeRound } from "../../observability/metrics.js";
 import { UnavailableError } from "../../common/errors.js";
 import { ReachabilityLog } from "./reachability-log.js";
 import type { NamespaceProbe, ProbeRound } from "./round.js";
@@ -190,6 +191,7 @@ export class NamespaceMonitor {
       unreachable: round.probes.filter((p) => !p.reachable).length,
     });
     const unreachable = this.reachability.observe(round);
+    recordProbeRound(round);
     this.latest = round;
     this.serving.next(unreachable.length === 0);
     this.rounds.next(round);

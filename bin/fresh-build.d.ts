@@ -1,0 +1,6 @@
+export type BuildOutcome = "built" | "errors" | "missing";
+
+export function ensureFreshBuild(
+  root: string,
+  options?: { build?: (root: string) => BuildOutcome; write?: (line: string) => void },
+): "fresh" | "built" | "stale";
