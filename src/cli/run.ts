@@ -25,6 +25,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
   stopRequested: Promise<string>;
+  /** Registers what to do when the process is asked to re-read its config (SIGHUP). */
+  onReloadRequested?: (reload: () => void) => void;
 }
 
 /** Runs the CLI and resolves to the process exit code. */
@@ -111,7 +113,8 @@ async function serve(args: string[], io: Io): Promise<number> {
     });
   }
 
-  const app = await startKubedriver(config, log, { source: configFile ?? "built-in demo config" });
+  const app = await startKubedriver(config, log, { source: configFile ?? "built-in demo config", configFile, secrets });
+  io.onReloadRequested?.(() => void app.reload("SIGHUP"));
   log.info("serving", { address: app.grpc.address, accounts: config.kubernetes.accounts.map((a) => a.name) });
 
   const signal = await io.stopRequested;
