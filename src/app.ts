@@ -5,6 +5,8 @@ import { TokensFileError, TokenStore } from "./core/auth/tokens.js";
 import { authenticator } from "./grpc/authentication.js";
 import { AccountProvisioner, type ProvisionerOptions } from "./core/accounts/provisioner.js";
 import { AccountRegistry } from "./core/accounts/registry.js";
+import type { AccountChanges } from "./core/accounts/changes.js";
+import { ConfigReloader, type ConfigStatus } from "./core/accounts/reloader.js";
 import { resolveAccounts } from "./core/accounts/resolve.js";
 import type { ExecCredentialOptions } from "./kube/exec-credentials.js";
 import { monitoredAccounts } from "./core/health/accounts.js";
@@ -20,8 +22,8 @@ import { autoscalersHandlers, AutoscalersService } from "./grpc/autoscalers.js";
 import { instancesHandlers, InstancesService } from "./grpc/instances.js";
 import { loadBalancersHandlers, LoadBalancersService } from "./grpc/load-balancers.js";
 import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
-import type { Logger } from "./observability/logger.js";
-import { gaugeSource } from "./observability/metrics.js";
+import type { Logger, SecretRegistry } from "./observability/logger.js";
+import { gaugeSource, type ConfigReloadOutcome } from "./observability/metrics.js";
 import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
 
 export interface Kubedriver {
@@ -32,6 +34,9 @@ export interface Kubedriver {
   namespaceMonitor: NamespaceMonitor;
   /** One watch-fed view per account namespace; shared by every server-group read, stream and wait. */
   liveViews: LiveViews;
+  /** Re-reads the config file now (SIGHUP); "unchanged" without a config file. */
+  reload(trigger?: string): Promise<ConfigReloadOutcome>;
+  configStatus(): ConfigStatus;
   /** Graceful stop: see RunningGrpcServer.shutdown. */
   stop(): Promise<void>;
 }
@@ -51,10 +56,24 @@ export interface KubedriverOptions {
   liveViews?: ReflectorOptions;
   /** Tests shorten the exec credential plugin deadline. */
   execCredentials?: Partial<ExecCredentialOptions>;
+  /** The file `config` was read from: watched, and reloaded on `reload()`. None: the configuration is fixed. */
+  configFile?: string;
+  /** Tests poll watched files more often than once a second. */
+  configPollIntervalMs?: number;
+  /** Where registry passwords of reloaded configurations are registered, so that no log line shows them. */
+  secrets?: SecretRegistry;
 }
 
+/** A client a reload replaced is closed after this long: longer than any call's deadline toward a cluster (30 s by default). */
+const retiredClientGraceMs = 60_000;
+
 export async function startKubedriver(config: KubedriverConfig, log: Logger, options: KubedriverOptions = {}): Promise<Kubedriver> {
-  const registry = new AccountRegistry(resolveAccounts(config, options.source, options));
+  const resolve = (c: KubedriverConfig, previous?: (name: string) => ReturnType<AccountRegistry["get"]> | undefined) => {
+    for (const r of c.dockerRegistry.accounts) options.secrets?.add(r.password);
+    return resolveAccounts(c, options.configFile ?? options.source, { execCredentials: options.execCredentials, previous });
+  };
+  const registry = new AccountRegistry(resolve(config));
+  let shutdownGraceSeconds = config.server.shutdownGraceSeconds;
   const tracker = new CallTracker();
   const tls = config.server.tls;
   const tlsFiles = tls && readTlsFiles(tls, options.source);
@@ -66,9 +85,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   };
   const provisioner = new AccountProvisioner(registry.list(), { log: log.child({ component: "provisioner" }), ...options.provisioning });
   const namespaceMonitor = new NamespaceMonitor(monitoredAccounts(registry.list()), {
-    intervalMs: config.kubernetes.healthCheckIntervalSeconds * 1000,
-    timeoutMs: config.kubernetes.healthCheckTimeoutSeconds * 1000,
-    concurrency: config.kubernetes.healthCheckConcurrency,
+    ...monitorTiming(config),
     log: log.child({ component: "namespace-monitor" }),
   });
 
@@ -87,7 +104,11 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     health: config.server.healthListen,
     tls: tlsFiles,
     services: [
-      { name: "kubedriver.v1.Accounts", definition: AccountsService, implementation: accountsHandlers(registry, provisioner, deps) },
+      {
+        name: "kubedriver.v1.Accounts",
+        definition: AccountsService,
+        implementation: accountsHandlers(registry, provisioner, () => ({ ...configStatus(), watched: reloader !== undefined }), deps),
+      },
       {
         name: "kubedriver.v1.ServerGroups",
         definition: ServerGroupsService,
@@ -116,6 +137,45 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     gaugeSource("admitted_calls", () => tracker.admittedCalls),
     gaugeSource("queued_calls", () => tracker.waitingCalls),
   ];
+  // Every component holding per-account state follows a reload here, in one place.
+  const retiring = new Set<NodeJS.Timeout>();
+  const retire = (changes: AccountChanges) => {
+    const inUse = new Set(registry.list().map((a) => a.kube));
+    const replaced = [...changes.removed, ...changes.changed.map((c) => c.before)].map((a) => a.kube).filter((k) => !inUse.has(k));
+    for (const kube of new Set(replaced)) {
+      // Calls that started on the old client finish on it; its connections go once they are over.
+      const t = setTimeout(() => {
+        retiring.delete(t);
+        kube.close();
+      }, retiredClientGraceMs);
+      t.unref();
+      retiring.add(t);
+    }
+  };
+  const following = registry.changes$.subscribe((changes) => {
+    provisioner.apply(changes);
+    namespaceMonitor.setAccounts(monitoredAccounts(registry.list()));
+    liveViews.start();
+    retire(changes);
+  });
+  const reloader =
+    options.configFile === undefined
+      ? undefined
+      : new ConfigReloader({
+          file: options.configFile,
+          initial: config,
+          registry,
+          resolve,
+          log: log.child({ component: "config" }),
+          pollIntervalMs: options.configPollIntervalMs,
+          applySettings: (next, previous) => {
+            shutdownGraceSeconds = next.server.shutdownGraceSeconds;
+            namespaceMonitor.setTiming(monitorTiming(next));
+            keptSettings(next, previous, log);
+          },
+        });
+  const startedAt = new Date();
+  const configStatus = (): ConfigStatus => reloader?.status() ?? { generation: 1, loadedAt: startedAt, source: options.source ?? "config" };
 
   const healthStatus = namespaceMonitor.serving$.subscribe((serving) =>
     grpc.setHealth("kubedriver.v1.Health", serving ? "SERVING" : "NOT_SERVING"),
@@ -124,26 +184,61 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   provisioner.start();
   trafficChanges.start();
   liveViews.start();
+  reloader?.start();
 
   return {
     grpc,
     metrics,
     namespaceMonitor,
     liveViews,
+    reload: (trigger = "SIGHUP") => reloader?.reload(trigger) ?? Promise.resolve("unchanged"),
+    configStatus,
     stop: async () => {
+      reloader?.close();
+      following.unsubscribe();
+      for (const t of retiring) clearTimeout(t);
       for (const unregister of unregisterGauges) unregister();
       healthStatus.unsubscribe();
       namespaceMonitor.stop();
       provisioner.stop();
       trafficChanges.stop();
       tokens?.close();
-      await grpc.shutdown(config.server.shutdownGraceSeconds * 1000);
+      await grpc.shutdown(shutdownGraceSeconds * 1000);
       // After the streams they feed have ended with UNAVAILABLE.
       await liveViews.stop();
       // Last: a scrape during the drain still sees it.
       await metrics?.close();
     },
   };
+}
+
+function monitorTiming(config: KubedriverConfig) {
+  return {
+    intervalMs: config.kubernetes.healthCheckIntervalSeconds * 1000,
+    timeoutMs: config.kubernetes.healthCheckTimeoutSeconds * 1000,
+    concurrency: config.kubernetes.healthCheckConcurrency,
+  };
+}
+
+/**
+ * Settings read once, when the port opens or the server starts: a change in
+ * the file is said once and waits for a restart. Everything else (accounts,
+ * registries, health checks, shutdown grace) changes live.
+ */
+function keptSettings(next: KubedriverConfig, previous: KubedriverConfig, log: Logger): void {
+  const fixed: [string, (c: KubedriverConfig) => unknown][] = [
+    ["server.listen", (c) => `${c.server.host}:${c.server.port}`],
+    ["server.healthListen", (c) => c.server.healthListen && `${c.server.healthListen.host}:${c.server.healthListen.port}`],
+    ["server.tls", (c) => c.server.tls],
+    ["server.auth.tokensFile", (c) => c.server.auth?.tokensFile],
+  ];
+  for (const [setting, read] of fixed) {
+    if (JSON.stringify(read(next)) === JSON.stringify(read(previous))) continue;
+    log.warn(`${setting} changed in the config file; it takes effect on restart, the running value is kept`, { setting, running: read(previous) ?? null });
+  }
+  // The configuration in force says what runs, so the next reload compares with the running values.
+  const { host, port, healthListen, tls, auth } = previous.server;
+  next.server = { ...next.server, host, port, healthListen, tls, auth };
 }
 
 /** The callers' tokens; a file that cannot be used stops start-up like any config error. */

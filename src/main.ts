@@ -9,6 +9,7 @@ runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   stopRequested,
+  onReloadRequested: (reload) => process.on("SIGHUP", reload),
 }).then(
   (code) => process.exit(code),
   (err: unknown) => {

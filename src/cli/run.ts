@@ -28,6 +28,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
   stopRequested: Promise<string>;
+  /** Registers what to do when the process is asked to re-read its config (SIGHUP). */
+  onReloadRequested?: (reload: () => void) => void;
 }
 
 /** Runs the CLI and resolves to the process exit code. */
@@ -127,7 +129,7 @@ async function serve(args: string[], io: Io): Promise<number> {
   const tracing = await startTracing(io.env, log);
   let app: Kubedriver;
   try {
-    app = await startKubedriver(config, log, { source: configFile ?? "built-in demo config" });
+    app = await startKubedriver(config, log, { source: configFile ?? "built-in demo config", configFile, secrets });
   } catch (err) {
     await tracing?.shutdown();
     await closeDemo();
@@ -135,6 +137,7 @@ async function serve(args: string[], io: Io): Promise<number> {
     log.error(`${err.message}; ${listenAdvice(err)}`, { address: err.address, setting: err.setting });
     return 1;
   }
+  io.onReloadRequested?.(() => void app.reload("SIGHUP"));
   log.info("serving", {
     address: app.grpc.address,
     ...(app.grpc.healthAddress ? { healthAddress: app.grpc.healthAddress } : {}),

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { FieldViolation } from "../common/field-path.js";
 import { FileReadError, readBoundedText } from "../common/files.js";
-import { parseYaml } from "../common/yaml.js";
+import { parseYaml, parseYamlAsync, type YamlResult } from "../common/yaml.js";
 import { ConfigReader } from "./reader.js";
 import type { KubedriverConfig } from "./types.js";
 import { validateConfig, type ValidateOptions } from "./validate.js";
@@ -43,13 +43,33 @@ export function loadConfigFile(file: string, opts: Partial<ValidateOptions> = {}
   return parseConfig(text, { source: file, baseDir: path.dirname(path.resolve(file)), ...opts });
 }
 
+/**
+ * `loadConfigFile` for a running process: the YAML is parsed in slices so
+ * that calls keep being served. Also returns the text, so that a reload can
+ * tell an unchanged file.
+ */
+export async function loadConfigFileAsync(file: string, opts: Partial<ValidateOptions> = {}): Promise<{ config: KubedriverConfig; text: string }> {
+  let text: string;
+  try {
+    text = readBoundedText(file, "config");
+  } catch (err) {
+    const problem = err instanceof FileReadError ? err.problem : "unreadable";
+    throw new ConfigError(file, [{ field: "", description: `cannot read config file "${file}" (${problem})` }]);
+  }
+  const parsed = await parseYamlAsync(text);
+  return { config: validated(parsed, { source: file, baseDir: path.dirname(path.resolve(file)), ...opts }), text };
+}
+
 /** Parses and validates YAML text of the account spec. */
 export function parseConfig(
   text: string,
   opts: Partial<ValidateOptions> & { source?: string } = {},
 ): KubedriverConfig {
+  return validated(parseYaml(text), opts);
+}
+
+function validated(parsed: YamlResult, opts: Partial<ValidateOptions> & { source?: string }): KubedriverConfig {
   const source = opts.source ?? "<inline>";
-  const parsed = parseYaml(text);
   if (!parsed.ok) throw new ConfigError(source, parsed.problems.map((description) => ({ field: "", description })));
   const reader = new ConfigReader();
   const config = validateConfig(parsed.value, {

@@ -63,6 +63,8 @@ export interface DockerRegistryAccountConfig {
   username: string;
   /** Read from `passwordFile` when that is given. */
   password: string;
+  /** Where the password was read from (absolute), watched for a rotation. */
+  passwordFile?: string;
   email: string;
 }
 

@@ -118,7 +118,8 @@ function readDockerRegistry(r: ConfigReader, value: unknown, at: FieldPath, opts
     const password = readPassword(r, a, p, opts);
     const email = r.string(a.email, p.child("email")) ?? "";
     if (name && address && username && password !== undefined) {
-      accounts.push({ name, address, username, password, email });
+      const passwordFile = typeof a.passwordFile === "string" ? expandPath(a.passwordFile, opts) : undefined;
+      accounts.push({ name, address, username, password, email, ...(passwordFile ? { passwordFile } : {}) });
     }
   });
   // Bindings are checked against every name declared, so that a registry account with a bad

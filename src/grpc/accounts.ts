@@ -2,12 +2,14 @@ import type { Account as CoreAccount } from "../core/accounts/account.js";
 import type { AccountProvisioner, Reachability as CoreReachability } from "../core/accounts/provisioner.js";
 import type { ProvisioningAction as CoreAction, ProvisioningFailure, ProvisioningResult as CoreResult } from "../core/accounts/provisioning-result.js";
 import type { AccountRegistry } from "../core/accounts/registry.js";
+import type { ConfigStatus } from "../core/accounts/reloader.js";
 import {
   type Account,
   AccountsService,
   type AccountsServer,
   ProvisioningAction,
   type ProvisioningError,
+  type GetConfigStatusResponse,
   type ProvisioningResult,
   Reachability,
 } from "../../gen/kubedriver/v1/accounts.js";
@@ -18,7 +20,15 @@ import { requireField } from "./validation.js";
 
 export { AccountsService };
 
-export function accountsHandlers(registry: AccountRegistry, provisioner: AccountProvisioner, deps: CallDeps): AccountsServer {
+/** The configuration status, and whether the config file is watched at all. */
+export type ConfigStatusSource = () => ConfigStatus & { watched: boolean };
+
+export function accountsHandlers(
+  registry: AccountRegistry,
+  provisioner: AccountProvisioner,
+  configStatus: ConfigStatusSource,
+  deps: CallDeps,
+): AccountsServer {
   const toProto = (a: CoreAccount): Account => {
     const state = provisioner.state(a.name);
     return {
@@ -55,6 +65,11 @@ export function accountsHandlers(registry: AccountRegistry, provisioner: Account
       const account = registry.access(req.account, ctx.caller, "WRITE");
       return { result: resultToProto(await provisioner.sync(account)) };
     }),
+    getConfigStatus: unary("GetConfigStatus", deps, async (_req, ctx) => {
+      // Problems name accounts: only a caller who may read every account sees them (AIP-211, as for GetAccount).
+      const seesAll = registry.usableBy(ctx.caller, "READ").length === registry.list().length;
+      return statusToProto(configStatus(), seesAll);
+    }),
   };
 }
 
@@ -71,6 +86,21 @@ const actions: Record<CoreAction, ProvisioningAction> = {
   failed: ProvisioningAction.PROVISIONING_ACTION_FAILED,
   skipped: ProvisioningAction.PROVISIONING_ACTION_UNSPECIFIED,
 };
+
+function statusToProto(s: ConfigStatus & { watched: boolean }, withProblems: boolean): GetConfigStatusResponse {
+  return {
+    generation: s.generation,
+    loadTime: s.loadedAt,
+    source: s.source,
+    watched: s.watched,
+    lastAttemptTime: s.lastAttemptAt,
+    lastError: s.lastError && {
+      time: s.lastError.at,
+      message: s.lastError.message,
+      problems: withProblems ? s.lastError.problems.map((p) => ({ field: p.field, description: p.description })) : [],
+    },
+  };
+}
 
 function errorToProto(e: ProvisioningFailure | undefined): ProvisioningError | undefined {
   return e && { code: grpcCodeName(e.kind), message: e.message };

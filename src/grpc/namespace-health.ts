@@ -64,8 +64,12 @@ export function namespaceHealthHandlers(registry: AccountRegistry, monitor: Name
       "WatchNamespaces",
       deps,
       (req, ctx) => {
-        const filter = selection(req, ctx.caller);
-        return monitor.watch().pipe(map((round) => responseFor(round, filter)));
+        selection(req, ctx.caller);
+        // Chosen again each round: a reload adds and removes accounts under a stream that stays open.
+        // An account the caller named and a reload removed ends the stream, saying so.
+        return monitor.watch().pipe(
+          map((round) => responseFor(round, selection(req, ctx.caller))),
+        );
       },
       // A slow reader gets the newest round next and learns how many it missed.
       { conflate: (older, newer) => ({ round: newer.round, skippedRounds: older.skippedRounds + 1 + newer.skippedRounds }) },

@@ -36,4 +36,10 @@ export class AgentPool {
     }
     return agent;
   }
+
+  /** Closes every connection: for a client no call uses any more. */
+  destroy(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
 }

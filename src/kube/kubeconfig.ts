@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { FileReadError, readBoundedText } from "../common/files.js";
@@ -13,6 +14,70 @@ export interface ResolvedKubeconfig {
   server: string;
   /** The context's namespace, when it sets one. */
   namespace?: string;
+}
+
+/**
+ * What an account's connection is made of, read from disk: the kubeconfig's
+ * text and the token files it names (client-node reads a `token-file` once,
+ * when the kubeconfig is loaded; client certificates and CA files it reads
+ * again on every request). Equal fingerprints mean an equal connection, so a
+ * reload keeps the account's client; `files` are what to watch for a change.
+ */
+export interface KubeconfigInputs {
+  fingerprint: string;
+  files: string[];
+}
+
+/** Parsed kubeconfig documents by text digest, shared by the accounts of one reload that use the same file. */
+export type KubeconfigParseCache = Map<string, unknown>;
+
+/** The inputs of `file` for the selected user and cluster; undefined when it cannot be read (resolving says why). */
+export function kubeconfigInputs(file: string, select: { user?: string; cluster?: string }, cache: KubeconfigParseCache = new Map()): KubeconfigInputs | undefined {
+  let text: string;
+  try {
+    text = readBoundedText(file, "kubeconfig");
+  } catch {
+    return undefined;
+  }
+  const hash = createHash("sha256").update(JSON.stringify([file, select.user ?? null, select.cluster ?? null])).update(text);
+  const digest = createHash("sha256").update(text).digest("hex");
+  let doc = cache.get(digest);
+  if (doc === undefined) {
+    const parsed = parseYaml(text, { merge: true });
+    doc = parsed.ok ? (parsed.value ?? {}) : {};
+    cache.set(digest, doc);
+  }
+  const files = [file];
+  for (const tokenFile of tokenFilesOf(doc, path.dirname(file))) {
+    files.push(tokenFile);
+    try {
+      hash.update(`\u0000${tokenFile}\u0000`).update(readBoundedText(tokenFile, "kubeconfig"));
+    } catch {
+      hash.update(`\u0000${tokenFile}\u0000unreadable`);
+    }
+  }
+  return { fingerprint: hash.digest("hex"), files };
+}
+
+/** Every user's `token-file`, absolute (relative ones are relative to the kubeconfig, as for kubectl). */
+function tokenFilesOf(doc: unknown, dir: string): string[] {
+  const users = (doc as { users?: unknown } | null)?.users;
+  if (!Array.isArray(users)) return [];
+  return users
+    .map((u) => (u as { user?: { "token-file"?: unknown } } | null)?.user?.["token-file"])
+    .filter((f): f is string => typeof f === "string" && f !== "")
+    .map((f) => path.resolve(dir, f));
+}
+
+/** client-node reads `token-file` relative to the process's directory; kubectl reads it relative to the kubeconfig. */
+function absoluteTokenFiles(doc: unknown, dir: string): unknown {
+  const users = (doc as { users?: unknown } | null)?.users;
+  if (!Array.isArray(users)) return doc;
+  for (const u of users) {
+    const user = (u as { user?: Record<string, unknown> } | null)?.user;
+    if (user && typeof user["token-file"] === "string" && user["token-file"] !== "") user["token-file"] = path.resolve(dir, user["token-file"]);
+  }
+  return doc;
 }
 
 export type KubeconfigProblem = { field: "kubeconfigFile" | "user" | "cluster"; description: string };
@@ -44,7 +109,7 @@ export function resolveKubeconfig(
   const parsed = parseYaml(text, { merge: true });
   if (!parsed.ok) return cannotLoad(parsed.problems.join("; "));
   try {
-    kc.loadFromString(JSON.stringify(parsed.value ?? {}));
+    kc.loadFromString(JSON.stringify(absoluteTokenFiles(parsed.value ?? {}, path.dirname(file))));
     kc.makePathsAbsolute(path.dirname(file));
   } catch (err) {
     // client-node's own checks name the missing field (`clusters[0].cluster.server is missing`), never a value.

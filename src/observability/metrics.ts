@@ -72,7 +72,7 @@ const provisionedObjects = new Counter({
 
 const configReloads = new Counter({
   name: "kubedriver_config_reloads_total",
-  help: "Changes of the config file seen at runtime: applied, or rejected (the previous config kept).",
+  help: "Reloads of the config file (or a file it names): applied, unchanged, or failed (the previous config kept).",
   labelNames: ["result"],
   registers,
 });
@@ -191,7 +191,10 @@ export function recordProvisioning(account: string, result: RecordedProvisioning
   }
 }
 
-/** For the live reload of the config: call once per change of the file seen, applied or not. */
-export function recordConfigReload(result: "applied" | "rejected"): void {
+/** How a reload of the config file (or of a file it names) ended. */
+export type ConfigReloadOutcome = "applied" | "unchanged" | "failed";
+
+/** Once per reload of the config, whatever its outcome. */
+export function recordConfigReload(result: ConfigReloadOutcome): void {
   configReloads.labels({ result }).inc();
 }

@@ -116,6 +116,73 @@ export function provisioningActionToJSON(object: ProvisioningAction): string {
   }
 }
 
+/** GetConfigStatusRequest asks for the configuration status; it has no fields. */
+export interface GetConfigStatusRequest {
+}
+
+/** GetConfigStatusResponse is the configuration in force and the last reload. */
+export interface GetConfigStatusResponse {
+  /**
+   * Configurations applied since the process started: 1 is the one it
+   * started with; each reload that changed something adds one, a reload that
+   * changed nothing or was refused does not.
+   */
+  generation: number;
+  /** When the configuration in force was applied. */
+  loadTime:
+    | Date
+    | undefined;
+  /**
+   * The config file (or how the configuration was given, e.g. the built-in
+   * demo configuration).
+   */
+  source: string;
+  /**
+   * True when the config file is watched for changes; false when there is no
+   * file to watch (the demo).
+   */
+  watched: boolean;
+  /** When a reload was last attempted; absent before the first. */
+  lastAttemptTime:
+    | Date
+    | undefined;
+  /**
+   * Why the last reload was refused; absent when it succeeded (or none was
+   * attempted yet).
+   */
+  lastError: ConfigReloadError | undefined;
+}
+
+/**
+ * ConfigReloadError is a refused reload: the running configuration stayed in
+ * force.
+ */
+export interface ConfigReloadError {
+  /** When the reload was refused. */
+  time:
+    | Date
+    | undefined;
+  /** What happened, naming the file. */
+  message: string;
+  /**
+   * Every problem found, each with its path in the file (e.g.
+   * `kubernetes.accounts[3].namespaces[0]`), as logged at start-up. Never
+   * holds a secret or an excerpt of a file.
+   */
+  problems: ConfigProblem[];
+}
+
+/** ConfigProblem is one problem of a configuration. */
+export interface ConfigProblem {
+  /**
+   * Path of the field, e.g. `dockerRegistry.accounts[0].password`; empty for
+   * the whole file (e.g. a YAML syntax error).
+   */
+  field: string;
+  /** What is wrong with it. */
+  description: string;
+}
+
 /** ListAccountsRequest pages through the configured accounts. */
 export interface ListAccountsRequest {
   /**
@@ -267,6 +334,416 @@ export interface ProvisioningError {
   /** Human-readable detail naming the account, namespace and object. */
   message: string;
 }
+
+function createBaseGetConfigStatusRequest(): GetConfigStatusRequest {
+  return {};
+}
+
+export const GetConfigStatusRequest: MessageFns<GetConfigStatusRequest> = {
+  encode(_: GetConfigStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConfigStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConfigStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetConfigStatusRequest {
+    return {};
+  },
+
+  toJSON(_: GetConfigStatusRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConfigStatusRequest>): GetConfigStatusRequest {
+    return GetConfigStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetConfigStatusRequest>): GetConfigStatusRequest {
+    const message = createBaseGetConfigStatusRequest();
+    return message;
+  },
+};
+
+function createBaseGetConfigStatusResponse(): GetConfigStatusResponse {
+  return {
+    generation: 0,
+    loadTime: undefined,
+    source: "",
+    watched: false,
+    lastAttemptTime: undefined,
+    lastError: undefined,
+  };
+}
+
+export const GetConfigStatusResponse: MessageFns<GetConfigStatusResponse> = {
+  encode(message: GetConfigStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.generation !== 0) {
+      writer.uint32(8).int64(message.generation);
+    }
+    if (message.loadTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.loadTime), writer.uint32(18).fork()).join();
+    }
+    if (message.source !== "") {
+      writer.uint32(26).string(message.source);
+    }
+    if (message.watched !== false) {
+      writer.uint32(32).bool(message.watched);
+    }
+    if (message.lastAttemptTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastAttemptTime), writer.uint32(42).fork()).join();
+    }
+    if (message.lastError !== undefined) {
+      ConfigReloadError.encode(message.lastError, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConfigStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConfigStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.loadTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.watched = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lastAttemptTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lastError = ConfigReloadError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConfigStatusResponse {
+    return {
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      loadTime: isSet(object.loadTime)
+        ? fromJsonTimestamp(object.loadTime)
+        : isSet(object.load_time)
+        ? fromJsonTimestamp(object.load_time)
+        : undefined,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      watched: isSet(object.watched) ? globalThis.Boolean(object.watched) : false,
+      lastAttemptTime: isSet(object.lastAttemptTime)
+        ? fromJsonTimestamp(object.lastAttemptTime)
+        : isSet(object.last_attempt_time)
+        ? fromJsonTimestamp(object.last_attempt_time)
+        : undefined,
+      lastError: isSet(object.lastError)
+        ? ConfigReloadError.fromJSON(object.lastError)
+        : isSet(object.last_error)
+        ? ConfigReloadError.fromJSON(object.last_error)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetConfigStatusResponse): unknown {
+    const obj: any = {};
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
+    if (message.loadTime !== undefined) {
+      obj.loadTime = message.loadTime.toISOString();
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.watched !== false) {
+      obj.watched = message.watched;
+    }
+    if (message.lastAttemptTime !== undefined) {
+      obj.lastAttemptTime = message.lastAttemptTime.toISOString();
+    }
+    if (message.lastError !== undefined) {
+      obj.lastError = ConfigReloadError.toJSON(message.lastError);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConfigStatusResponse>): GetConfigStatusResponse {
+    return GetConfigStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetConfigStatusResponse>): GetConfigStatusResponse {
+    const message = createBaseGetConfigStatusResponse();
+    message.generation = object.generation ?? 0;
+    message.loadTime = object.loadTime ?? undefined;
+    message.source = object.source ?? "";
+    message.watched = object.watched ?? false;
+    message.lastAttemptTime = object.lastAttemptTime ?? undefined;
+    message.lastError = (object.lastError !== undefined && object.lastError !== null)
+      ? ConfigReloadError.fromPartial(object.lastError)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseConfigReloadError(): ConfigReloadError {
+  return { time: undefined, message: "", problems: [] };
+}
+
+export const ConfigReloadError: MessageFns<ConfigReloadError> = {
+  encode(message: ConfigReloadError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(10).fork()).join();
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    for (const v of message.problems) {
+      ConfigProblem.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigReloadError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigReloadError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.problems.push(ConfigProblem.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigReloadError {
+    return {
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => ConfigProblem.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ConfigReloadError): unknown {
+    const obj: any = {};
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems.map((e) => ConfigProblem.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfigReloadError>): ConfigReloadError {
+    return ConfigReloadError.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfigReloadError>): ConfigReloadError {
+    const message = createBaseConfigReloadError();
+    message.time = object.time ?? undefined;
+    message.message = object.message ?? "";
+    message.problems = object.problems?.map((e) => ConfigProblem.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseConfigProblem(): ConfigProblem {
+  return { field: "", description: "" };
+}
+
+export const ConfigProblem: MessageFns<ConfigProblem> = {
+  encode(message: ConfigProblem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.field !== "") {
+      writer.uint32(10).string(message.field);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigProblem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigProblem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigProblem {
+    return {
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+    };
+  },
+
+  toJSON(message: ConfigProblem): unknown {
+    const obj: any = {};
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfigProblem>): ConfigProblem {
+    return ConfigProblem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfigProblem>): ConfigProblem {
+    const message = createBaseConfigProblem();
+    message.field = object.field ?? "";
+    message.description = object.description ?? "";
+    return message;
+  },
+};
 
 function createBaseListAccountsRequest(): ListAccountsRequest {
   return { pageSize: 0, pageToken: "" };
@@ -1578,6 +2055,26 @@ export const AccountsService = {
     responseSerialize: (value: SyncAccountResponse): Buffer => Buffer.from(SyncAccountResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SyncAccountResponse => SyncAccountResponse.decode(value),
   },
+  /**
+   * GetConfigStatus reports which configuration is in force and how the last
+   * reload of it went. The config file (and every kubeconfig, token file and
+   * registry password file it names) is watched and re-read on SIGHUP; a
+   * valid version is applied as a difference, a broken one changes nothing
+   * and is reported here in `last_error`. With authentication on, any
+   * authenticated caller may ask; a caller who may not read every account
+   * gets `last_error` without its problems (they name accounts).
+   */
+  getConfigStatus: {
+    path: "/kubedriver.v1.Accounts/GetConfigStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConfigStatusRequest): Buffer =>
+      Buffer.from(GetConfigStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConfigStatusRequest => GetConfigStatusRequest.decode(value),
+    responseSerialize: (value: GetConfigStatusResponse): Buffer =>
+      Buffer.from(GetConfigStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetConfigStatusResponse => GetConfigStatusResponse.decode(value),
+  },
 } as const;
 
 export interface AccountsServer extends UntypedServiceImplementation {
@@ -1599,6 +2096,16 @@ export interface AccountsServer extends UntypedServiceImplementation {
    * reached at all.
    */
   syncAccount: handleUnaryCall<SyncAccountRequest, SyncAccountResponse>;
+  /**
+   * GetConfigStatus reports which configuration is in force and how the last
+   * reload of it went. The config file (and every kubeconfig, token file and
+   * registry password file it names) is watched and re-read on SIGHUP; a
+   * valid version is applied as a difference, a broken one changes nothing
+   * and is reported here in `last_error`. With authentication on, any
+   * authenticated caller may ask; a caller who may not read every account
+   * gets `last_error` without its problems (they name accounts).
+   */
+  getConfigStatus: handleUnaryCall<GetConfigStatusRequest, GetConfigStatusResponse>;
 }
 
 export interface AccountsClient extends Client {
@@ -1662,6 +2169,30 @@ export interface AccountsClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SyncAccountResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * GetConfigStatus reports which configuration is in force and how the last
+   * reload of it went. The config file (and every kubeconfig, token file and
+   * registry password file it names) is watched and re-read on SIGHUP; a
+   * valid version is applied as a difference, a broken one changes nothing
+   * and is reported here in `last_error`. With authentication on, any
+   * authenticated caller may ask; a caller who may not read every account
+   * gets `last_error` without its problems (they name accounts).
+   */
+  getConfigStatus(
+    request: GetConfigStatusRequest,
+    callback: (error: ServiceError | null, response: GetConfigStatusResponse) => void,
+  ): ClientUnaryCall;
+  getConfigStatus(
+    request: GetConfigStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetConfigStatusResponse) => void,
+  ): ClientUnaryCall;
+  getConfigStatus(
+    request: GetConfigStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetConfigStatusResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AccountsClient = makeGenericClientConstructor(AccountsService, "kubedriver.v1.Accounts") as unknown as {
@@ -1698,6 +2229,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isSet(value: any): boolean {

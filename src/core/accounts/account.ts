@@ -10,12 +10,18 @@ export interface Account {
   user: string;
   /** API server URL. */
   server: string;
+  /** The kubeconfig context's namespace, the default when the spec names none. */
+  defaultNamespace?: string;
   /** Namespaces the account manages, in spec order. */
   namespaces: string[];
   pullSecrets: PullSecretBinding[];
   kube: KubeClient;
   /** Who may read and change it; undefined: every caller. */
   permissions?: AccountPermissions;
+  /** Digest of what the connection is made of (kubeconfig text, selection, token files): equal means `kube` can be kept. */
+  connection: string;
+  /** The kubeconfig and the token files it names: a change to any of them re-resolves the account. */
+  files: string[];
 }
 
 /** One docker registry whose image pull secret is kept in some namespaces. */

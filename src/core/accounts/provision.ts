@@ -3,6 +3,7 @@ import { createNamespace, readNamespace } from "../../kube/namespaces.js";
 import { createSecret, readSecret, replaceSecret } from "../../kube/secrets.js";
 import { FailedPreconditionError, findKubedriverError, isAlreadyExists, isConflict, isNotFound } from "../../common/errors.js";
 import type { Account } from "./account.js";
+import type { ProvisioningScope } from "./changes.js";
 import { isManagedByUs, pullSecretFor, sameContent } from "./pull-secret.js";
 import type { NamespaceOutcome, ProvisioningAction, ProvisioningFailure, ProvisioningResult, PullSecretOutcome } from "./provisioning-result.js";
 
@@ -12,10 +13,18 @@ import type { NamespaceOutcome, ProvisioningAction, ProvisioningFailure, Provisi
  * pull secret is created, updated when its content changed, and left alone
  * when it is the same or not ours. Namespaces are provisioned independently,
  * so one that fails (forbidden, terminating, quota) does not stop the others.
+ * A partial `scope` (an account changed by a reload) provisions only the
+ * namespaces and pull secrets it names; the result lists only those.
  */
-export async function provisionAccount(account: Account): Promise<ProvisioningResult> {
+export async function provisionAccount(account: Account, scope: ProvisioningScope = "all"): Promise<ProvisioningResult> {
   const startTime = new Date();
-  const namespaces = await Promise.all(account.namespaces.map((ns) => provisionNamespace(account, ns)));
+  const namespaces = await Promise.all(
+    account.namespaces.flatMap((ns) => {
+      if (scope === "all" || scope.namespaces.has(ns)) return [provisionNamespace(account, ns)];
+      const only = scope.pullSecrets.get(ns);
+      return only ? [provisionPullSecrets(account, ns, only)] : [];
+    }),
+  );
   const failures = namespaces.flatMap((n) => [n.error, ...n.pullSecrets.map((s) => s.error)]).filter((e) => e !== undefined);
   return {
     startTime,
@@ -41,6 +50,13 @@ async function provisionNamespace(account: Account, namespace: string): Promise<
   }
   const pullSecrets = await Promise.all(secrets.map((b) => ensurePullSecret(account, namespace, b.registry)));
   return { namespace, action, pullSecrets };
+}
+
+/** The namespace was provisioned before: only the named secrets are reconciled. */
+async function provisionPullSecrets(account: Account, namespace: string, names: ReadonlySet<string>): Promise<NamespaceOutcome> {
+  const secrets = account.pullSecrets.filter((b) => names.has(b.secretName) && b.namespaces.includes(namespace));
+  const pullSecrets = await Promise.all(secrets.map((b) => ensurePullSecret(account, namespace, b.registry)));
+  return { namespace, action: "unchanged", pullSecrets };
 }
 
 async function ensureNamespace(account: Account, name: string): Promise<ProvisioningAction> {

@@ -1,9 +1,10 @@
-import { catchError, defer, EMPTY, from, mergeMap, Subject, takeUntil, timer, type Subscription } from "rxjs";
+import { catchError, defer, EMPTY, mergeMap, Subject, takeUntil, timer, type Subscription } from "rxjs";
 import type { Logger } from "../../observability/logger.js";
 import { recordProvisioning } from "../../observability/metrics.js";
 import type { Account } from "./account.js";
+import { type AccountChanges, isEmptyScope, type ProvisioningScope } from "./changes.js";
 import { provisionAccount } from "./provision.js";
-import type { ProvisioningResult } from "./provisioning-result.js";
+import type { NamespaceOutcome, ProvisioningResult } from "./provisioning-result.js";
 
 export type Reachability = "unknown" | "reachable" | "unreachable";
 
@@ -26,9 +27,14 @@ export interface ProvisionerOptions {
  * Provisions every account in the background, never before the port opens,
  * and keeps retrying an account whose cluster is unreachable until it
  * answers. One run per account at a time: a sync that arrives during a run
- * waits for it, then runs on the state it left.
+ * waits for it, then runs on the state it left. After a reload (`apply`),
+ * accounts added are provisioned, accounts changed provisioned in what
+ * changed only, and accounts removed forgotten: nothing in their cluster is
+ * touched, and a run already on its way is not recorded.
  */
 export class AccountProvisioner {
+  private readonly current = new Map<string, Account>();
+  private readonly jobs = new Subject<{ account: Account; scope: ProvisioningScope }>();
   private readonly states = new Map<string, AccountState>();
   private readonly running = new Map<string, Promise<ProvisioningResult>>();
   private readonly stop$ = new Subject<void>();
@@ -41,27 +47,60 @@ export class AccountProvisioner {
     private readonly options: ProvisionerOptions,
   ) {
     this.retryDelaysMs = options.retryDelaysMs ?? [1_000, 2_000, 5_000, 10_000, 30_000];
-    for (const a of accounts) this.states.set(a.name, { reachability: "unknown" });
+    for (const a of accounts) {
+      this.current.set(a.name, a);
+      this.states.set(a.name, { reachability: "unknown" });
+    }
   }
 
   /** Starts provisioning every account; returns at once. */
   start(): void {
-    from(this.accounts)
+    this.jobs
       .pipe(
         mergeMap(
           // One account's failure must not end the stream, or the accounts after it would never be provisioned.
-          (account) => defer(() => this.run(account)).pipe(catchError((err: unknown) => this.unexpected(account, err))),
+          ({ account, scope }) => defer(() => this.run(account, scope)).pipe(catchError((err: unknown) => this.unexpected(account, err))),
           this.options.concurrency ?? 32,
         ),
         takeUntil(this.stop$),
       )
       .subscribe();
+    for (const account of this.accounts) this.jobs.next({ account, scope: "all" });
+  }
+
+  /** Follows a reload: see the class comment. */
+  apply(changes: AccountChanges): void {
+    for (const account of changes.removed) {
+      this.current.delete(account.name);
+      this.states.delete(account.name);
+      this.cancelRetry(account.name);
+    }
+    for (const account of changes.added) {
+      this.current.set(account.name, account);
+      this.states.set(account.name, { reachability: "unknown" });
+      this.jobs.next({ account, scope: "all" });
+    }
+    for (const { after, scope } of changes.changed) {
+      this.current.set(after.name, after);
+      if (scope === "all") this.states.set(after.name, { reachability: "unknown" });
+      // A retry pending for the old credentials would run on them.
+      const retrying = this.retries.has(after.name);
+      this.cancelRetry(after.name);
+      if (retrying) this.jobs.next({ account: after, scope: "all" });
+      else if (!isEmptyScope(scope)) this.jobs.next({ account: after, scope });
+    }
   }
 
   stop(): void {
     this.stop$.next();
     for (const r of this.retries.values()) r.unsubscribe();
     this.retries.clear();
+  }
+
+  private cancelRetry(name: string): void {
+    this.retries.get(name)?.unsubscribe();
+    this.retries.delete(name);
+    this.retryAttempts.delete(name);
   }
 
   state(account: string): AccountState {
@@ -73,13 +112,14 @@ export class AccountProvisioner {
     return this.run(account);
   }
 
-  private run(account: Account): Promise<ProvisioningResult> {
+  private run(account: Account, scope: ProvisioningScope = "all"): Promise<ProvisioningResult> {
     const previous = this.running.get(account.name) ?? Promise.resolve(undefined);
     const next = previous
       .catch(() => undefined)
-      .then(() => provisionAccount(account))
+      .then(() => provisionAccount(account, scope))
       .then((result) => {
-        this.record(account, result);
+        // A reload removed or replaced the account meanwhile: its state is the new account's.
+        if (this.current.get(account.name) === account) this.record(account, scope === "all" ? result : this.merged(account, result));
         return result;
       });
     this.running.set(account.name, next);
@@ -90,6 +130,21 @@ export class AccountProvisioner {
     };
     next.then(forget, forget);
     return next;
+  }
+
+  /** A partial run's outcomes over the last full one's, so the state still has one entry per namespace. */
+  private merged(account: Account, partial: ProvisioningResult): ProvisioningResult {
+    const last = this.state(account.name).lastProvisioning;
+    const namespaces = account.namespaces.flatMap((ns): NamespaceOutcome[] => {
+      const fresh = partial.namespaces.find((n) => n.namespace === ns);
+      const old = last?.namespaces.find((n) => n.namespace === ns);
+      if (!fresh) return old ? [old] : [];
+      if (!old || fresh.action !== "unchanged") return [fresh];
+      const names = new Set(fresh.pullSecrets.map((s) => s.name));
+      return [{ ...old, pullSecrets: [...old.pullSecrets.filter((s) => !names.has(s.name)), ...fresh.pullSecrets] }];
+    });
+    const failed = namespaces.some((n) => n.error || n.pullSecrets.some((s) => s.error));
+    return { ...partial, namespaces, succeeded: !failed, unreachable: partial.unreachable };
   }
 
   /** A failure provisioning did not turn into a per-namespace outcome: a bug, logged, never fatal. */
@@ -119,11 +174,7 @@ export class AccountProvisioner {
       }
     }
     if (result.unreachable) this.scheduleRetry(account);
-    else {
-      this.retries.get(account.name)?.unsubscribe();
-      this.retries.delete(account.name);
-      this.retryAttempts.delete(account.name);
-    }
+    else this.cancelRetry(account.name);
   }
 
   private scheduleRetry(account: Account): void {

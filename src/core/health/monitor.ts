@@ -77,8 +77,8 @@ export class NamespaceMonitor {
   private lastFreshStart?: number;
 
   constructor(
-    private readonly accounts: readonly MonitoredAccount[],
-    private readonly options: MonitorOptions,
+    private accounts: readonly MonitoredAccount[],
+    private options: MonitorOptions,
   ) {
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.reachability = new ReachabilityLog(options.log);
@@ -97,6 +97,25 @@ export class NamespaceMonitor {
     this.ticking ??= interval(this.options.intervalMs, this.scheduler)
       .pipe(startWith(0))
       .subscribe(() => void this.runRound().catch(() => {}));
+  }
+
+  /**
+   * The accounts to probe from the next round on (after a reload). The round
+   * in flight finishes on the accounts it started with, so every round is
+   * one consistent picture, and streams see added and removed namespaces in
+   * the next one.
+   */
+  setAccounts(accounts: readonly MonitoredAccount[]): void {
+    this.accounts = accounts;
+  }
+
+  /** New interval, timeout or concurrency (after a reload); a new interval restarts the ticks from now. */
+  setTiming(timing: Pick<MonitorOptions, "intervalMs" | "timeoutMs" | "concurrency">): void {
+    const restart = this.ticking !== undefined && !this.ticking.closed && timing.intervalMs !== this.options.intervalMs;
+    this.options = { ...this.options, ...timing };
+    if (!restart) return;
+    this.ticking!.unsubscribe();
+    this.ticking = interval(this.options.intervalMs, this.scheduler).subscribe(() => void this.runRound().catch(() => {}));
   }
 
   /** Stops ticking and abandons the round in flight (its probes are aborted). */
@@ -198,8 +217,9 @@ export class NamespaceMonitor {
     return round;
   }
 
-  private *targets(): Iterable<[MonitoredAccount, string]> {
-    for (const account of this.accounts) for (const namespace of account.namespaces) yield [account, namespace];
+  private targets(): [MonitoredAccount, string][] {
+    // Taken whole when the round starts: a reload during the round applies to the next one.
+    return this.accounts.flatMap((account) => account.namespaces.map((namespace) => [account, namespace] as [MonitoredAccount, string]));
   }
 
   /** One GET under the per-probe timeout; never fails, the failure is the result. */

@@ -15,11 +15,16 @@ export class LiveViews {
     private readonly options: ReflectorOptions = {},
   ) {}
 
-  /** Starts a view for every namespace of every account (and stops views of namespaces no longer managed). */
+  /**
+   * Starts a view for every namespace of every account, and stops views of
+   * namespaces no longer managed. Called again after a reload: a view whose
+   * account kept its client (only its namespaces, registries or permissions
+   * changed) is kept, since it reads nothing else of the account.
+   */
   start(): void {
     const wanted = new Map(this.accounts().flatMap((a) => a.namespaces.map((ns) => [keyOf(a.name, ns), [a, ns] as const])));
     for (const [key, view] of this.views) {
-      if (wanted.get(key)?.[0] !== view.account) {
+      if (wanted.get(key)?.[0].kube !== view.account.kube) {
         this.views.delete(key);
         void view.close();
       }

@@ -181,6 +181,8 @@ export class TrafficChanges {
       key,
       timer(wait).subscribe(() => {
         this.due.delete(key);
+        // Removed by a reload (nothing in its cluster is touched), or reconnected: the next sweep finds it on the new client.
+        if (!this.accounts().some((a) => a.kube === account.kube)) return;
         void this.complete(account, ref).catch((err: unknown) => {
           this.options.log.warn("interrupted traffic change not completed yet; retrying on the next sweep", { ...ref, error: err });
         });
