@@ -159,6 +159,10 @@ describe(`live configuration on the ${onRealCluster ? "real cluster" : "emulator
     const stream = clients.health.watchNamespaces({ accounts: ["added"], namespaces: [] });
     const ended = new Promise<ServiceError>((resolve) => stream.on("error", resolve));
     stream.on("data", () => {});
+    const groups = clients.serverGroups.watchServerGroups({ account: "added", namespaces: [], application: "", cluster: "", name: "" });
+    const groupsEnded = new Promise<ServiceError>((resolve) => groups.on("error", resolve));
+    const snapshot = new Promise((resolve) => groups.on("data", resolve));
+    await snapshot;
     accounts = accounts.filter((a) => a !== gone);
     writeConfig();
 
@@ -170,6 +174,10 @@ describe(`live configuration on the ${onRealCluster ? "real cluster" : "emulator
     const streamErr = await ended;
     expect(streamErr.code).toBe(Code.NOT_FOUND);
     expect(streamErr.details).toContain("removed from the configuration");
+    // A server-group stream on it cannot go on quietly either.
+    const groupsErr = await groupsEnded;
+    expect(groupsErr.code).toBe(Code.UNAVAILABLE);
+    expect(detailsOf(groupsErr)?.errorInfo?.reason).toBe("VIEW_CLOSED");
     for (const [i, ns] of gone.namespaces.entries()) {
       await cluster.core.readNamespace({ name: ns });
       expect(await secretVersion(ns, "quay")).toBe(versions[i]);

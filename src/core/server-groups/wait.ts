@@ -1,4 +1,4 @@
-import { DeadlineExceededError, FailedPreconditionError } from "../../common/errors.js";
+import { DeadlineExceededError, FailedPreconditionError, UnavailableError } from "../../common/errors.js";
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { LiveViews } from "./live-views.js";
 import { serverGroupNotFound } from "./ownership.js";
@@ -64,18 +64,33 @@ export async function waitForServerGroup(
   if (!now && condition !== "destroyed") throw serverGroupNotFound(ref);
   return new Promise((resolve, reject) => {
     let last = now;
+    let done = false;
+    let subscription: { unsubscribe(): void } | undefined;
     const finish = (outcome: () => void) => {
-      subscription.unsubscribe();
+      if (done) return;
+      done = true;
+      subscription?.unsubscribe();
       giveUp.removeEventListener("abort", onAbort);
       outcome();
     };
     const onAbort = () => finish(() => reject(timedOut(last)));
-    const subscription = view.changes.subscribe((change) => {
-      if (change.group.name !== ref.name) return;
-      last = change.type === "DELETED" ? undefined : change.group;
-      if (holds(condition, last, opts.upPercent)) finish(() => resolve(last));
+    subscription = view.changes.subscribe({
+      next: (change) => {
+        if (change.group.name !== ref.name) return;
+        last = change.type === "DELETED" ? undefined : change.group;
+        if (holds(condition, last, opts.upPercent)) finish(() => resolve(last));
+      },
+      complete: () =>
+        finish(() =>
+          reject(
+            new UnavailableError(`the view of namespace "${ref.namespace}" of account "${ref.account}" was closed (the configuration changed); wait again`, {
+              reason: "VIEW_CLOSED",
+            }),
+          ),
+        ),
     });
-    if (giveUp.aborted) onAbort();
+    if (done) subscription.unsubscribe();
+    else if (giveUp.aborted) onAbort();
     else giveUp.addEventListener("abort", onAbort, { once: true });
   });
 }

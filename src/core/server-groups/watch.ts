@@ -1,4 +1,5 @@
-import { defer, filter as where, map, merge, Observable } from "rxjs";
+import { concat, defer, filter as where, map, merge, Observable, throwError } from "rxjs";
+import { UnavailableError } from "../../common/errors.js";
 import type { GroupChange } from "./live-view.js";
 import type { LiveViews } from "./live-views.js";
 import { matches } from "./list.js";
@@ -29,7 +30,20 @@ export function watchServerGroups(views: LiveViews, filter: WatchFilter): Observ
   return defer(() => {
     const selected = filter.scopes.flatMap((s) => views.view(s.account, s.namespace) ?? []);
     const wanted = (g: ServerGroup) => matches(g, filter) && (!filter.name || g.name === filter.name);
-    const changes = merge(...selected.map((v) => v.changes)).pipe(
+    // A view closes when its account is removed or reconnected by a reload: the stream cannot go on unseen.
+    const untilClosed = selected.map((v) =>
+      concat(
+        v.changes,
+        throwError(
+          () =>
+            new UnavailableError(
+              `the view of namespace "${v.namespace}" of account "${v.account.name}" was closed (the configuration changed); watch again for a new snapshot`,
+              { reason: "VIEW_CLOSED" },
+            ),
+        ),
+      ),
+    );
+    const changes = merge(...untilClosed).pipe(
       where((c) => wanted(c.group)),
       map((c): GroupBatch => ({ snapshot: false, changes: [c] })),
     );
