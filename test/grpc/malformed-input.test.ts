@@ -510,7 +510,8 @@ const wireCases: Case[] = [
     const valid = () => rpcs[rpc]!.encode(bases()[rpc]);
     const broken = (title: string, bytes: () => Buffer): Case => ({ rpc, title: `${title} → INVALID_ARGUMENT`, bytes, code: INVALID, names: type });
     return [
-      broken("truncated by one byte", () => valid().subarray(0, valid().length - 1)),
+      // A request with no fields is empty: there is nothing to cut.
+      ...(rpcs[rpc]!.input.fields.length ? [broken("truncated by one byte", () => valid().subarray(0, valid().length - 1))] : []),
       broken("a length prefix past the end", () => appended(valid(), (w) => w.tag(1, WireType.LengthDelimited).uint32(1000).raw(new Uint8Array([1, 2, 3])))),
       broken("wire type 7", () => Buffer.concat([valid(), Buffer.from([(1 << 3) | 7])])),
       broken("field number 0 (ts-proto stops reading there)", () => Buffer.concat([valid(), Buffer.from([0x00, 0x08, 0x01])])),
