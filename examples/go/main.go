@@ -1,6 +1,7 @@
 // Command kubedriver-client walks through kubedriver's gRPC API from Go: it
-// deploys a server group, lists it, reads namespace health rounds, then
-// destroys the group and checks that it is gone.
+// creates a load balancer, deploys a server group behind it and waits until
+// it is up, lists it, reads namespace health rounds, then destroys the group,
+// waits until it is gone and deletes the load balancer.
 //
 // Stubs come from ./generate.sh (buf with protoc-gen-go and protoc-gen-go-grpc).
 package main
@@ -18,9 +19,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/status"
 
 	kubedriverv1 "example.com/kubedriver-client/gen/kubedriver/v1"
 )
@@ -64,18 +63,43 @@ func run(conn *grpc.ClientConn, account, namespace string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
+	lbs := kubedriverv1.NewLoadBalancersClient(conn)
+	if _, err := lbs.UpsertLoadBalancer(ctx, &kubedriverv1.UpsertLoadBalancerRequest{
+		Account: account, Namespace: namespace, Name: "example",
+		Ports: []*kubedriverv1.ServicePort{{Name: "http", Port: 80, TargetPort: 80}},
+	}); err != nil {
+		return fmt.Errorf("UpsertLoadBalancer: %w", err)
+	}
+	log.Printf("load balancer example (a Service) in %s/%s", account, namespace)
+
 	created, err := groups.CreateServerGroup(ctx, &kubedriverv1.CreateServerGroupRequest{
-		Account:     account,
-		Namespace:   namespace,
-		Application: "example",
-		TargetSize:  1,
-		Containers:  []*kubedriverv1.Container{{Name: "web", Image: "nginx:1.27"}},
+		Account:       account,
+		Namespace:     namespace,
+		Application:   "example",
+		TargetSize:    1,
+		LoadBalancers: []string{"example"},
+		Containers:    []*kubedriverv1.Container{{Name: "web", Image: "nginx:1.27"}},
 	})
 	if err != nil {
 		return fmt.Errorf("CreateServerGroup: %w", err)
 	}
 	name := created.GetServerGroup().GetName()
 	log.Printf("created server group %s in %s/%s", name, account, namespace)
+
+	// No polling: kubedriver answers once its watch of the namespace sees the group up.
+	up, err := groups.WaitForServerGroup(ctx, &kubedriverv1.WaitForServerGroupRequest{
+		Account: account, Namespace: namespace, Name: name, Condition: kubedriverv1.WaitCondition_WAIT_CONDITION_UP,
+	})
+	if err != nil {
+		return fmt.Errorf("WaitForServerGroup UP: %w", err)
+	}
+	serving := 0
+	for _, i := range up.GetServerGroup().GetInstances() {
+		if i.GetServing() {
+			serving++
+		}
+	}
+	log.Printf("server group %s is up: %d instance(s) serving", name, serving)
 
 	list, err := groups.ListServerGroups(ctx, &kubedriverv1.ListServerGroupsRequest{
 		Account: account, Namespaces: []string{namespace}, Application: "example",
@@ -104,23 +128,19 @@ func run(conn *grpc.ClientConn, account, namespace string) error {
 	log.Printf("destroyed server group %s", name)
 
 	// Deletion cascades to the pods first; on a real cluster that takes a moment.
-	for {
-		_, err := groups.GetServerGroup(ctx, &kubedriverv1.GetServerGroupRequest{
-			Account: account, Namespace: namespace, Name: name,
-		})
-		switch {
-		case status.Code(err) == codes.NotFound:
-			log.Printf("server group %s is gone (GetServerGroup: NOT_FOUND)", name)
-			return nil
-		case err != nil:
-			return fmt.Errorf("GetServerGroup: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("server group %s still exists after DestroyServerGroup", name)
-		case <-time.After(500 * time.Millisecond):
-		}
+	if _, err := groups.WaitForServerGroup(ctx, &kubedriverv1.WaitForServerGroupRequest{
+		Account: account, Namespace: namespace, Name: name, Condition: kubedriverv1.WaitCondition_WAIT_CONDITION_DESTROYED,
+	}); err != nil {
+		return fmt.Errorf("WaitForServerGroup DESTROYED: %w", err)
 	}
+	log.Printf("server group %s is gone", name)
+	if _, err := lbs.DeleteLoadBalancer(ctx, &kubedriverv1.DeleteLoadBalancerRequest{
+		Account: account, Namespace: namespace, Name: "example",
+	}); err != nil {
+		return fmt.Errorf("DeleteLoadBalancer: %w", err)
+	}
+	log.Printf("deleted load balancer example")
+	return nil
 }
 
 // watchRounds reads n namespace-health rounds of one account, then cancels the stream.

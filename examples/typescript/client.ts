@@ -1,17 +1,20 @@
 // Walks through kubedriver's gRPC API from TypeScript (Node 20, @grpc/grpc-js,
-// the repository's ts-proto stubs in gen/): deploys a server group, lists it,
-// reads namespace health rounds, then destroys the group and checks that it is gone.
+// the repository's ts-proto stubs in gen/): creates a load balancer, deploys a
+// server group behind it and waits until it is up, lists it, reads namespace
+// health rounds, then destroys the group, waits until it is gone and deletes
+// the load balancer.
 import { readFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { credentials, Metadata, status, type CallOptions, type Client, type ServiceError } from "@grpc/grpc-js";
+import { credentials, Metadata, type CallOptions, type Client, type ServiceError } from "@grpc/grpc-js";
 import { HealthClient, WatchNamespacesRequest, type WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
+import { DeleteLoadBalancerRequest, LoadBalancersClient, UpsertLoadBalancerRequest } from "../../gen/kubedriver/v1/load_balancers.js";
 import {
   CreateServerGroupRequest,
   DestroyServerGroupRequest,
-  GetServerGroupRequest,
   ListServerGroupsRequest,
   ServerGroupsClient,
+  WaitCondition,
+  WaitForServerGroupRequest,
 } from "../../gen/kubedriver/v1/server_groups.js";
 
 const { values: flags } = parseArgs({
@@ -42,10 +45,18 @@ const creds = token
     )
   : tls;
 const serverGroups = new ServerGroupsClient(addr, creds);
+const loadBalancers = new LoadBalancersClient(addr, creds);
 const health = new HealthClient(addr, creds);
 const deadline = new Date(Date.now() + 60_000);
 
 try {
+  await call(
+    loadBalancers,
+    loadBalancers.upsertLoadBalancer,
+    UpsertLoadBalancerRequest.fromPartial({ account, namespace, name: "example", ports: [{ name: "http", port: 80, targetPort: 80 }] }),
+  );
+  log(`load balancer example (a Service) in ${account}/${namespace}`);
+
   const created = await call(
     serverGroups,
     serverGroups.createServerGroup,
@@ -54,11 +65,20 @@ try {
       namespace,
       application: "example",
       targetSize: 1,
+      loadBalancers: ["example"],
       containers: [{ name: "web", image: "nginx:1.27" }],
     }),
   );
   const name = created.serverGroup!.name;
   log(`created server group ${name} in ${account}/${namespace}`);
+
+  // No polling: kubedriver answers once its watch of the namespace sees the group up.
+  const up = await call(
+    serverGroups,
+    serverGroups.waitForServerGroup,
+    WaitForServerGroupRequest.fromPartial({ account, namespace, name, condition: WaitCondition.WAIT_CONDITION_UP }),
+  );
+  log(`server group ${name} is up: ${up.serverGroup!.instances.filter((i) => i.serving).length} instance(s) serving`);
 
   const listed = await call(
     serverGroups,
@@ -73,24 +93,21 @@ try {
 
   await call(serverGroups, serverGroups.destroyServerGroup, DestroyServerGroupRequest.fromPartial({ account, namespace, name }));
   log(`destroyed server group ${name}`);
-
   // Deletion cascades to the pods first; on a real cluster that takes a moment.
-  for (;;) {
-    const err = await call(serverGroups, serverGroups.getServerGroup, GetServerGroupRequest.fromPartial({ account, namespace, name })).then(
-      () => undefined,
-      (e: ServiceError) => e,
-    );
-    if (err?.code === status.NOT_FOUND) break;
-    if (err) throw err;
-    if (Date.now() > deadline.getTime()) throw new Error(`server group ${name} still exists after DestroyServerGroup`);
-    await sleep(500);
-  }
-  log(`server group ${name} is gone (GetServerGroup: NOT_FOUND)`);
+  await call(
+    serverGroups,
+    serverGroups.waitForServerGroup,
+    WaitForServerGroupRequest.fromPartial({ account, namespace, name, condition: WaitCondition.WAIT_CONDITION_DESTROYED }),
+  );
+  log(`server group ${name} is gone`);
+  await call(loadBalancers, loadBalancers.deleteLoadBalancer, DeleteLoadBalancerRequest.fromPartial({ account, namespace, name: "example" }));
+  log("deleted load balancer example");
 } catch (err) {
   console.error(`typescript client: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 } finally {
   serverGroups.close();
+  loadBalancers.close();
   health.close();
 }
 
