@@ -51,6 +51,8 @@ describe("FileWatcher", () => {
     const watcher = new FileWatcher((f) => seen.push(f), { pollIntervalMs: 10 });
     cleanups.push(() => watcher.close());
     watcher.set([file]);
+    // Once the first poll has found it absent: a file that is there at the first poll did not appear later.
+    await new Promise((r) => setTimeout(r, 50));
     fs.writeFileSync(file, "x");
     await eventually(() => expect(seen).toEqual([file]));
     watcher.set([]);

@@ -149,7 +149,8 @@ describe("Kubernetes calls through KubeClient", () => {
     const err = await client
       .call({ verb: "get", kind: "namespace", name: "late" }, (o) => client.core.readNamespace({ name: "late" }, o), { timeoutMs: 300 })
       .catch((e: unknown) => e);
-    expect(errors.isUnavailable(err)).toBe(true);
+    // The last attempt's failure, or the deadline cutting it short on a loaded machine: either way, no retry after it.
+    expect(errors.isUnavailable(err) || errors.isDeadlineExceeded(err)).toBe(true);
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
