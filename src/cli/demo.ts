@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { parseConfig } from "../config/load.js";
 import type { KubedriverConfig } from "../config/types.js";
 import { startEmulator, type Emulator } from "../emulator/index.js";
-import { seedDemo } from "../kube/demo-seed.js";
+import { loadBalancerLabel } from "../core/server-groups/ownership.js";
 
 export const demoNamespace = "demo";
 export const demoLoadBalancer = "demo-frontend";
@@ -51,4 +51,21 @@ dockerRegistry:
     { source: "built-in demo config" },
   );
   return { config, emulator, kubeconfigFile };
+}
+
+/**
+ * Puts what the demo talks about into the fresh emulator, as a person would
+ * with kubectl (not through kubedriver): the demo namespace and a Service for
+ * server groups to load-balance behind.
+ */
+async function seedDemo(kubeConfig: KubeConfig, namespace: string, service: string): Promise<void> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespacedService({
+    namespace,
+    body: {
+      metadata: { name: service },
+      spec: { selector: { [loadBalancerLabel(service)]: "true" }, ports: [{ port: 80, targetPort: 8080 }] },
+    },
+  });
 }

@@ -36,7 +36,8 @@ export interface GrpcServerOptions {
   maxConcurrentStreamsPerConnection?: number;
 }
 
-export const defaultMaxConcurrentStreamsPerConnection = 256;
+// grpc-js clients of one address share one connection, so a service holding a thousand watch streams needs room beside them for its calls.
+export const defaultMaxConcurrentStreamsPerConnection = 4_096;
 
 export interface RunningGrpcServer {
   /** The bound port (useful when 0 was asked for). */

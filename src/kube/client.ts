@@ -4,7 +4,7 @@ import { Limiter } from "../common/limiter.js";
 import { sleep } from "../common/sleep.js";
 import { observeKubeRequest, type KubeRequestObservation } from "../observability/kube-requests.js";
 import { AgentPool } from "./agent-pool.js";
-import { describeTarget, toCoreError, type CallTarget } from "./errors.js";
+import { describeTarget, isTlsFailure, toCoreError, type CallTarget } from "./errors.js";
 import { checkedResponse } from "./response-check.js";
 
 export interface KubeCallOptions {
@@ -216,7 +216,7 @@ function gaveUpWaiting(target: CallTarget, lane: Limiter, reason: unknown): Erro
 
 /** The API server could not serve it now (5xx, 429, a refused or reset connection); a TLS failure will not pass by itself. */
 function worthRetrying(err: unknown): boolean {
-  return isUnavailable(err) && !/CERT|SSL|TLS|SELF_SIGNED/.test(findKubedriverError(err)?.reason ?? "");
+  return isUnavailable(err) && !isTlsFailure(findKubedriverError(err)?.reason ?? "");
 }
 
 /**

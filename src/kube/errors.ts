@@ -34,17 +34,23 @@ interface KubeStatus {
   details?: { causes?: { field?: string; message?: string; reason?: string }[] };
 }
 
-const unreachableCodes = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EAI_AGAIN",
-  "UND_ERR_SOCKET",
-]);
+/** Socket failures that mean the API server cannot be reached, with the short reason health probes report. */
+export const networkFailures: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  EPIPE: "connection reset",
+  UND_ERR_SOCKET: "connection reset",
+  ENOTFOUND: "dns lookup failed",
+  EAI_AGAIN: "dns lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "host unreachable",
+  ETIMEDOUT: "timeout",
+};
+
+/** Whether a socket error code (a core error's reason) is a failed TLS handshake, which retrying will not mend. */
+export function isTlsFailure(code: string): boolean {
+  return /CERT|SSL|TLS|SELF_SIGNED/.test(code);
+}
 
 /**
  * Converts what client-node throws into a core error, once, here: so that no
@@ -103,10 +109,10 @@ export function toCoreError(err: unknown, target: CallTarget, abortReason?: unkn
     return new DeadlineExceededError(`${where}: the API server did not answer in time`, { cause: err, resource });
   }
   const code = networkCode(err);
-  if (code && unreachableCodes.has(code)) {
+  if (code && Object.hasOwn(networkFailures, code)) {
     return new UnavailableError(`${where}: the API server is unreachable (${code})`, { cause: err, resource, reason: code });
   }
-  if (code && /CERT|SSL|TLS|SELF_SIGNED/.test(code)) {
+  if (code && isTlsFailure(code)) {
     return new UnavailableError(`${where}: TLS handshake with the API server failed (${code})`, { cause: err, resource, reason: code });
   }
   const unreadable = unreadableCredentialFile(err);

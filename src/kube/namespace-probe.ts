@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import { ApiException } from "@kubernetes/client-node";
 import { findKubedriverError, type KubedriverError } from "../common/errors.js";
 import type { KubeCallOptions, KubeClient } from "./client.js";
+import { isTlsFailure, networkFailures } from "./errors.js";
 
 /** What one namespace GET told us: reachable, or why not in a short stable reason. */
 export type NamespaceProbeOutcome = { reachable: true } | { reachable: false; reason: string; detail: string };
@@ -33,18 +34,6 @@ export async function probeNamespace(
   }
 }
 
-const networkReasons: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  EPIPE: "connection reset",
-  UND_ERR_SOCKET: "connection reset",
-  ENOTFOUND: "dns lookup failed",
-  EAI_AGAIN: "dns lookup failed",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "host unreachable",
-  ETIMEDOUT: "timeout",
-};
-
 /** Failures before or after the request itself: the account's credentials, or an answer that is not Kubernetes. */
 const accountReasons: Record<string, string> = {
   CREDENTIAL_PLUGIN_FAILED: "credential plugin failed",
@@ -63,8 +52,8 @@ function probeReason(core: KubedriverError): string {
     return `${core.cause.code} ${(STATUS_CODES[core.cause.code] ?? "error").toLowerCase()}`;
   }
   if (core.kind === "DeadlineExceeded") return "timeout";
-  const network = networkReasons[core.reason] ?? accountReasons[core.reason];
-  if (network) return network;
-  if (/CERT|SSL|TLS|SELF_SIGNED/.test(core.reason)) return "tls error";
+  const known = (Object.hasOwn(networkFailures, core.reason) ? networkFailures[core.reason] : undefined) ?? accountReasons[core.reason];
+  if (known) return known;
+  if (isTlsFailure(core.reason)) return "tls error";
   return "unreachable";
 }

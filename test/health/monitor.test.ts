@@ -296,3 +296,40 @@ describe("the namespace monitor", () => {
     expect(cluster.probeCount()).toBe(1);
   });
 });
+
+describe("a stalled event loop", () => {
+  it("is not taken for a slow API server: an answer waiting when the late timer fires still counts", async () => {
+    let answer: (outcome: { reachable: true }) => void = () => {};
+    const monitor = new NamespaceMonitor(
+      [{ name: "prod", namespaces: ["web"], probe: () => new Promise((resolve) => (answer = resolve)) }],
+      { intervalMs: 30_000, timeoutMs: 1_000, concurrency: 1, log },
+    );
+    monitors.push(monitor);
+    const rounds = watcher(monitor);
+    monitor.start();
+    await vi.advanceTimersByTimeAsync(10);
+    // The loop is blocked for 2 s (a burst of callers): the clock moves on, no timer runs.
+    vi.setSystemTime(Date.now() + 2_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toEqual([]);
+    // What arrived in the socket meanwhile is read once the loop turns.
+    answer({ reachable: true });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(rounds.map((r) => r.probes.map((p) => p.reachable))).toEqual([[true]]);
+  });
+
+  it("still times out a probe that gets no answer", async () => {
+    const monitor = new NamespaceMonitor([{ name: "prod", namespaces: ["web"], probe: () => new Promise(() => {}) }], {
+      intervalMs: 30_000,
+      timeoutMs: 1_000,
+      concurrency: 1,
+      log,
+    });
+    monitors.push(monitor);
+    const rounds = watcher(monitor);
+    monitor.start();
+    vi.setSystemTime(Date.now() + 2_000);
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(rounds.map((r) => r.probes.map((p) => p.error?.reason))).toEqual([["timeout"]]);
+  });
+});

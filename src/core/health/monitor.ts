@@ -21,14 +21,18 @@ import {
   timer,
   toArray,
 } from "rxjs";
+import type { NamespaceProbeOutcome } from "../../kube/namespace-probe.js";
 import type { Logger } from "../../observability/logger.js";
 import { recordProbeRound } from "../../observability/metrics.js";
 import { UnavailableError } from "../../common/errors.js";
 import { ReachabilityLog } from "./reachability-log.js";
 import type { NamespaceProbe, ProbeRound } from "./round.js";
 
-/** What probing one namespace told us. */
-export type ProbeOutcome = { reachable: true } | { reachable: false; reason: string; detail: string };
+/** What probing one namespace told us (the probe's own type: a failure is an answer, not an error). */
+export type ProbeOutcome = NamespaceProbeOutcome;
+
+/** How late a probe's timer may fire before the lateness is taken for a stalled event loop. */
+const stallMs = 250;
 
 /** GETs one namespace of an account; resolves with the failure rather than throwing it. */
 export type NamespaceProber = (namespace: string, opts: { timeoutMs: number; signal: AbortSignal }) => Promise<ProbeOutcome>;
@@ -237,7 +241,9 @@ export class NamespaceMonitor {
         checkedAt: new Date(this.scheduler.now()),
         round,
       });
-      const answered = defer(() => account.probe(namespace, { timeoutMs, signal: abort.signal })).pipe(
+      const firstTick = this.scheduler.now();
+      // The request may outlive one window by another (see below); the race decides what is a timeout.
+      const answered = defer(() => account.probe(namespace, { timeoutMs: 2 * timeoutMs, signal: abort.signal })).pipe(
         catchError((err: unknown) => {
           log.error("namespace probe failed unexpectedly", { account: account.name, namespace, error: err });
           return of<ProbeOutcome>({ reachable: false, reason: "unexpected error", detail: "the probe failed unexpectedly; see the server log" });
@@ -245,6 +251,9 @@ export class NamespaceMonitor {
         map((outcome) => result(outcome, performance.now() - started)),
       );
       const timedOut = timer(timeoutMs, this.scheduler).pipe(
+        // A timer that fires late means the event loop was stalled (a burst of callers), not that the
+        // API server was slow: the answer may be waiting in a socket, so it gets one more window.
+        mergeMap(() => (this.scheduler.now() - firstTick > timeoutMs + stallMs ? timer(timeoutMs, this.scheduler) : of(0))),
         map(() =>
           result(
             {
