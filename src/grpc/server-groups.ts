@@ -1,6 +1,6 @@
 import type { AccountRegistry } from "../core/accounts/registry.js";
 import { mayUse, type Permission } from "../core/auth/permissions.js";
-import { InvalidArgumentError, isInvalidArgument } from "../common/errors.js";
+import { InvalidArgumentError } from "../common/errors.js";
 import { FieldErrors, FieldPath } from "../common/field-path.js";
 import { cloneServerGroup } from "../core/server-groups/clone.js";
 import { createServerGroup } from "../core/server-groups/create.js";
@@ -12,7 +12,7 @@ import { getServerGroup } from "../core/server-groups/read.js";
 import { resizeServerGroup } from "../core/server-groups/resize.js";
 import type { ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
 import type { TrafficChanges } from "../core/server-groups/traffic.js";
-import { validateSpec } from "../core/server-groups/validate.js";
+import { checkSpec, throwInvalid } from "../core/server-groups/validate.js";
 import {
   Consistency,
   ServerGroupsService,
@@ -30,7 +30,7 @@ import { map } from "rxjs";
 import { serverStream, unary, type CallContext, type CallDeps } from "./calls.js";
 import { pageOf } from "./paging.js";
 import { batchOf, batchToProto, durationMs, serverGroupToProto, SpecReader } from "./server-group-convert.js";
-import { requireField, requireServerGroupName } from "./validation.js";
+import { checkField, requireField, requireServerGroupName } from "./validation.js";
 
 export { ServerGroupsService };
 
@@ -73,10 +73,13 @@ export function serverGroupsHandlers(
   const allow = (account: string, ctx: CallContext, permission: Permission) => registry.access(account, ctx.caller, permission);
   return {
     createServerGroup: unary("CreateServerGroup", deps, async (req, ctx) => {
-      requireFields({ account: req.account, namespace: req.namespace });
-      allow(req.account, ctx, "WRITE");
+      // One pass: the wire's problems, the names, the request id and the spec's, in one answer.
       const reader = new SpecReader();
-      const spec: ServerGroupSpec = {
+      const errors = reader.errors;
+      checkField(errors, "account", req.account);
+      checkField(errors, "namespace", req.namespace);
+      withRequestId(errors, req.requestId);
+      const spec = checkSpec({
         application: req.application,
         stack: req.stack,
         detail: req.detail,
@@ -87,8 +90,9 @@ export function serverGroupsHandlers(
         labels: req.labels,
         annotations: req.annotations,
         nodeSelector: req.nodeSelector,
-      };
-      reportTogether(reader.errors, spec, req.requestId);
+      }, errors);
+      throwInvalid(errors, "invalid server group");
+      allow(req.account, ctx, "WRITE");
       const created = await createServerGroup(
         registry,
         { account: req.account, namespace: req.namespace, spec, requestId: req.requestId || undefined },
@@ -244,20 +248,4 @@ function withRequestId(errors: FieldErrors, requestId: string): FieldErrors {
     errors.add(FieldPath.root("request_id"), `must be at most ${maxRequestIdLength} characters, got ${requestId.length}`);
   }
   return errors;
-}
-
-/**
- * Reports wire-level problems (enums, durations) together with the spec's
- * own, so one answer names every problem.
- */
-function reportTogether(errors: FieldErrors, spec: ServerGroupSpec, requestId: string): void {
-  withRequestId(errors, requestId);
-  if (errors.empty) return;
-  try {
-    validateSpec(spec);
-  } catch (err) {
-    if (!isInvalidArgument(err)) throw err;
-    for (const v of (err as InvalidArgumentError).violations) errors.add(v.field, v.description);
-  }
-  InvalidArgumentError.throwIfAny(errors, "invalid server group");
 }

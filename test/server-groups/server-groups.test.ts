@@ -221,6 +221,12 @@ describe("CreateServerGroup", () => {
     expect(stored.items).toEqual([]);
   });
 
+  it("names every missing field of an empty request in one answer, the account and namespace too", async () => {
+    const err = await grpcError(call(sg().createServerGroup, sg(), aCreateRequest({ account: "", namespace: "", application: "", containers: [] })));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(detailsOf(err)!.fieldViolations.map((v) => v.field)).toEqual(expect.arrayContaining(["account", "namespace", "application", "containers"]));
+  });
+
   it("answers FAILED_PRECONDITION for a namespace the account does not manage and for a missing load balancer", async () => {
     const unmanaged = await grpcError(create({ namespace: "kube-system" }));
     expect(unmanaged.code).toBe(Code.FAILED_PRECONDITION);

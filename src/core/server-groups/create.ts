@@ -23,14 +23,15 @@ import { clusterName, parseServerGroupName } from "./naming.js";
 import { readServerGroup, viewWithPods } from "./read.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupSpec } from "./spec.js";
-import { validateSpec } from "./validate.js";
+import type { ValidatedSpec } from "./validate.js";
 import { nextVersion } from "./versions.js";
 import { serverGroupView } from "./view.js";
 
+/** A create, validated in one pass at the edge (`checkSpec`): core does not check it again. */
 export interface CreateRequest {
   account: string;
   namespace: string;
-  spec: ServerGroupSpec;
+  spec: ValidatedSpec;
   requestId?: string;
 }
 
@@ -39,7 +40,7 @@ const maxAttempts = 50;
 
 /** Creates the next version of the spec's cluster; with a request id, exactly once (see `once`). */
 export async function createServerGroup(registry: AccountRegistry, req: CreateRequest, opts?: KubeCallOptions): Promise<ServerGroup> {
-  const spec = validateSpec(req.spec);
+  const spec = req.spec;
   const account = managedNamespace(registry, req.account, req.namespace);
   return createdOnce(
     { account, namespace: req.namespace, requestId: req.requestId, operation: "CreateServerGroup", request: spec },

@@ -29,13 +29,32 @@ const maxAnnotationBytes = 256 * 1024 - 1024;
 /** Enough to fix a request by; a longer list would not fit a status's trailers. */
 const maxViolations = 50;
 
+declare const validated: unique symbol;
+
+/** A spec that passed `checkSpec`: what core's create takes, so that it never validates again. */
+export type ValidatedSpec = ServerGroupSpec & { readonly [validated]: true };
+
+/** Checks a spec, throwing every problem at once (see `checkSpec`). */
+export function validateSpec(spec: ServerGroupSpec): ValidatedSpec {
+  const errors = new FieldErrors();
+  const checked = checkSpec(spec, errors);
+  throwInvalid(errors, "invalid server group");
+  return checked;
+}
+
+/** Throws the collected problems, the first 50 of them, as one INVALID_ARGUMENT; nothing when there are none. */
+export function throwInvalid(errors: FieldErrors, what: string): void {
+  const unlisted = errors.violations.length - maxViolations;
+  InvalidArgumentError.throwIfAny(unlisted > 0 ? firstOf(errors, maxViolations) : errors, unlisted > 0 ? `${what} (${unlisted} more problems not listed)` : what);
+}
+
 /**
  * Checks a spec against everything the API server would reject and our own
- * conventions, reporting every problem at once with the request's field
- * names, and returns it with images normalised.
+ * conventions, adding every problem to `errors` with the request's field
+ * names (beside the caller's own, so that one answer names them all), and
+ * returns it with images normalised. Only valid when `errors` stays empty.
  */
-export function validateSpec(spec: ServerGroupSpec): ServerGroupSpec {
-  const errors = new FieldErrors();
+export function checkSpec(spec: ServerGroupSpec, errors: FieldErrors): ValidatedSpec {
   checkNameParts(spec, errors);
   checkSize(spec, errors);
   if (!Number.isInteger(spec.targetSize) || spec.targetSize < 0 || spec.targetSize > maxTargetSize) {
@@ -134,12 +153,7 @@ export function validateSpec(spec: ServerGroupSpec): ServerGroupSpec {
     }
   }
 
-  const unlisted = errors.violations.length - maxViolations;
-  InvalidArgumentError.throwIfAny(
-    unlisted > 0 ? firstOf(errors, maxViolations) : errors,
-    unlisted > 0 ? `invalid server group (${unlisted} more problems not listed)` : "invalid server group",
-  );
-  return { ...spec, containers };
+  return { ...spec, containers } as ValidatedSpec;
 }
 
 function firstOf(errors: FieldErrors, n: number): FieldErrors {
