@@ -131,12 +131,18 @@ const changeTypes: Record<GroupChange["type"], ChangeType> = {
 /** The core batch each message was made from, so that a slow reader's pending messages merge as core batches. */
 const batches = new WeakMap<WatchServerGroupsResponse, GroupBatch>();
 
+const messages = new WeakMap<GroupBatch, WatchServerGroupsResponse>();
+
+/** The message of a batch; a batch shared by every subscriber gets one message, so it is encoded once. */
 export function batchToProto(batch: GroupBatch): WatchServerGroupsResponse {
-  const message = {
+  let message = messages.get(batch);
+  if (message) return message;
+  message = {
     snapshot: batch.snapshot,
     changes: batch.changes.map((c) => ({ type: changeTypes[c.type], serverGroup: serverGroupToProto(c.group) })),
   };
   batches.set(message, batch);
+  messages.set(batch, message);
   return message;
 }
 

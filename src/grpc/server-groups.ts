@@ -15,7 +15,6 @@ import type { TrafficChanges } from "../core/server-groups/traffic.js";
 import { checkSpec, throwInvalid } from "../core/server-groups/validate.js";
 import {
   Consistency,
-  ServerGroupsService,
   type ServerGroupsServer,
   WaitCondition,
   type WatchServerGroupsRequest,
@@ -32,7 +31,7 @@ import { pageOf } from "./paging.js";
 import { batchOf, batchToProto, durationMs, serverGroupToProto, SpecReader } from "./server-group-convert.js";
 import { checkField, requireField, requireServerGroupName } from "./validation.js";
 
-export { ServerGroupsService };
+export { ServerGroupsService } from "./server-groups-wire.js";
 
 const maxRequestIdLength = 128;
 /** Before the deadline, so that the answer (and its details) is ours, not grpc-js's bare DEADLINE_EXCEEDED. */

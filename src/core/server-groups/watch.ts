@@ -45,7 +45,7 @@ export function watchServerGroups(views: LiveViews, filter: WatchFilter): Observ
     );
     const changes = merge(...untilClosed).pipe(
       where((c) => wanted(c.group)),
-      map((c): GroupBatch => ({ snapshot: false, changes: [c] })),
+      map(batchOf),
     );
     return new Observable<GroupBatch>((subscriber) => {
       const snapshot = selected.flatMap((v) => v.list()).filter(wanted);
@@ -53,6 +53,14 @@ export function watchServerGroups(views: LiveViews, filter: WatchFilter): Observ
       return changes.subscribe(subscriber);
     });
   });
+}
+
+/** One change as a batch, the same object for every subscriber, so that it is converted and encoded once. */
+const single = new WeakMap<GroupChange, GroupBatch>();
+function batchOf(change: GroupChange): GroupBatch {
+  let batch = single.get(change);
+  if (!batch) single.set(change, (batch = { snapshot: false, changes: [change] }));
+  return batch;
 }
 
 /**
