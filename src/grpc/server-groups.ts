@@ -117,6 +117,8 @@ export function serverGroupsHandlers(
         annotations: req.annotations?.entries,
         nodeSelector: req.nodeSelector?.entries,
       };
+      // Unset means the source's namespace; an empty one names none.
+      if (req.targetNamespace === "") reader.errors.add("target_namespace", "must not be empty when given; leave it unset to clone into the source's namespace");
       InvalidArgumentError.throwIfAny(withRequestId(reader.errors, req.requestId), "invalid clone request");
       const created = await cloneServerGroup(
         registry,

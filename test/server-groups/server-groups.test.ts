@@ -221,6 +221,13 @@ describe("CreateServerGroup", () => {
     expect(stored.items).toEqual([]);
   });
 
+  it("refuses a clone into an empty target namespace as a bad request, naming the field", async () => {
+    await create({ application: "clempty", targetSize: 0 });
+    const err = await grpcError(call(sg().cloneServerGroup, sg(), { account: "main", namespace: ns, source: "clempty-v000", targetNamespace: "", requestId: "" } as never));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(detailsOf(err)!.fieldViolations.map((v) => v.field)).toEqual(["target_namespace"]);
+  });
+
   it("names every missing field of an empty request in one answer, the account and namespace too", async () => {
     const err = await grpcError(call(sg().createServerGroup, sg(), aCreateRequest({ account: "", namespace: "", application: "", containers: [] })));
     expect(err.code).toBe(Code.INVALID_ARGUMENT);

@@ -239,7 +239,10 @@ export interface CloneServerGroupRequest {
   namespace: string;
   /** Name of the source server group. Required. */
   source: string;
-  /** Namespace for the clone; default the source's. */
+  /**
+   * Namespace for the clone; unset: the source's. Given empty:
+   * INVALID_ARGUMENT.
+   */
   targetNamespace?:
     | string
     | undefined;
