@@ -61,7 +61,10 @@ export async function once<T>(req: OnceRequest<T>, opts: KubeCallOptions = {}): 
       if (isAlreadyExists(err)) return undefined;
       throw err;
     });
-    if (claimed) return carryOut(req, claimed, mine, false, opts);
+    if (claimed) {
+      sweepNowAndThen(req.account, req.namespace);
+      return carryOut(req, claimed, mine, false, opts);
+    }
     const found = await readRecord(req, name, opts);
     if (!found) continue;
     const [secret, record] = found;
@@ -184,8 +187,22 @@ function parseRecord(secret: V1Secret): Record {
   }
 }
 
+/** Records claimed by this process per account namespace, so that expired ones are swept now and then. */
+const claimedSince = new Map<string, number>();
+const sweepEvery = 100;
+
+/** On the first claim in a namespace, and every 100th after, in the background: a sweep costs one LIST. */
+function sweepNowAndThen(account: Account, namespace: string): void {
+  const key = `${account.name}\u0000${namespace}`;
+  const claimed = (claimedSince.get(key) ?? 0) + 1;
+  claimedSince.set(key, claimed % sweepEvery);
+  if (claimed !== 1) return;
+  // The mutation's answer never waits for this, and a failed sweep is retried a hundred claims later.
+  void removeExpiredRecords(account, namespace, { timeoutMs: 10_000 }).catch(() => {});
+}
+
 /** Best effort: a record left behind only costs a small object until the next sweep. */
-export async function removeExpiredRecords(account: Account, namespace: string, opts?: KubeCallOptions): Promise<number> {
+async function removeExpiredRecords(account: Account, namespace: string, opts?: KubeCallOptions): Promise<number> {
   const records = await listSecrets(account.kube, namespace, `${managedByLabel.key}=${managedByLabel.value},${recordLabel}=true`, opts);
   const expired = records.filter((s) => Date.now() - new Date(s.metadata?.creationTimestamp ?? Date.now()).getTime() > recordLifetimeMs);
   await Promise.all(expired.map((s) => deleteSecret(account.kube, namespace, s.metadata!.name!, opts).catch(() => {})));
