@@ -31,15 +31,19 @@ export function formatProblems(problems: readonly FieldViolation[]): string[] {
   return shown;
 }
 
-/** Reads, parses and validates the YAML account spec at `file`. */
-export function loadConfigFile(file: string, opts: Partial<ValidateOptions> = {}): KubedriverConfig {
-  let text: string;
+/** The config file's text, within its bound; a ConfigError naming the file otherwise. */
+function readConfigText(file: string): string {
   try {
-    text = readBoundedText(file, "config");
+    return readBoundedText(file, "config");
   } catch (err) {
     const problem = err instanceof FileReadError ? err.problem : "unreadable";
     throw new ConfigError(file, [{ field: "", description: `cannot read config file "${file}" (${problem})` }]);
   }
+}
+
+/** Reads, parses and validates the YAML account spec at `file`. */
+export function loadConfigFile(file: string, opts: Partial<ValidateOptions> = {}): KubedriverConfig {
+  const text = readConfigText(file);
   return parseConfig(text, { source: file, baseDir: path.dirname(path.resolve(file)), ...opts });
 }
 
@@ -49,13 +53,7 @@ export function loadConfigFile(file: string, opts: Partial<ValidateOptions> = {}
  * tell an unchanged file.
  */
 export async function loadConfigFileAsync(file: string, opts: Partial<ValidateOptions> = {}): Promise<{ config: KubedriverConfig; text: string }> {
-  let text: string;
-  try {
-    text = readBoundedText(file, "config");
-  } catch (err) {
-    const problem = err instanceof FileReadError ? err.problem : "unreadable";
-    throw new ConfigError(file, [{ field: "", description: `cannot read config file "${file}" (${problem})` }]);
-  }
+  const text = readConfigText(file);
   const parsed = await parseYamlAsync(text);
   return { config: validated(parsed, { source: file, baseDir: path.dirname(path.resolve(file)), ...opts }), text };
 }

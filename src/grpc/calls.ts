@@ -179,12 +179,8 @@ export function unary<Req, Res>(
     const done = observed.run(async () => {
       let release: (() => void) | undefined;
       try {
-        // A call reset as soon as it was sent (a burst of them) must cost nothing more.
-        ctx.throwIfEnded();
-        await identify(ctx.context, call, deps);
-        const request = wellFormed(call.request);
-        observed.describe(request);
-        release = await deps.tracker.admit(ctx.context);
+        let request: Req;
+        ({ request, release } = await admitted(ctx, call, deps, observed));
         const response = await handle(request, ctx.context);
         ctx.throwIfEnded();
         callback(null, response);
@@ -292,11 +288,8 @@ export function serverStream<Req, Res>(
     void observed.run(async () => {
       let release: (() => void) | undefined;
       try {
-        ctx.throwIfEnded();
-        await identify(ctx.context, call, deps);
-        const request = wellFormed(call.request);
-        observed.describe(request);
-        release = await deps.tracker.admit(ctx.context);
+        let request: Req;
+        ({ request, release } = await admitted(ctx, call, deps, observed));
         const messages = await open(request, ctx.context);
         if (finished) return;
         subscription = messages.subscribe({
@@ -374,6 +367,24 @@ export function peerHost(peer: string): string {
 
 /** Timers and clocks disagree by a millisecond or so; a cancel this close to the deadline is the deadline. */
 const deadlineSlackMs = 5;
+
+/**
+ * What both adapters do before the handler: nothing at all for a call that
+ * already ended (a reset burst must cost nothing more), then the caller, the
+ * well-formed request, and the caller's turn; `release` gives the turn back.
+ */
+async function admitted<Req>(
+  ctx: CallScope,
+  call: CallCredentials & { request: Req },
+  deps: CallDeps,
+  observed: ReturnType<typeof observeRpc>,
+): Promise<{ request: Req; release: () => void }> {
+  ctx.throwIfEnded();
+  await identify(ctx.context, call, deps);
+  const request = wellFormed(call.request);
+  observed.describe(request);
+  return { request, release: await deps.tracker.admit(ctx.context) };
+}
 
 /** The request, unless strict decoding refused it: then its INVALID_ARGUMENT. */
 function wellFormed<Req>(request: Req): Req {
