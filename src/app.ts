@@ -94,6 +94,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     intervalMs: config.kubernetes.healthCheckIntervalSeconds * 1000,
     leaseMs: options.trafficLeaseMs,
     log: log.child({ component: "traffic-changes" }),
+    views: liveViews,
   });
 
   const grpc = await startGrpcServer({

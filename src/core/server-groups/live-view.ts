@@ -135,6 +135,11 @@ export class NamespaceView {
     return group;
   }
 
+  /** The RCs as the watch last saw them, for readers that need more than a view (TrafficChanges' sweep). */
+  replicationControllers(): V1ReplicationController[] {
+    return [...this.rcs.values()];
+  }
+
   list(): ServerGroup[] {
     return [...this.rcs.keys()].map((name) => this.get(name)!);
   }

@@ -8,6 +8,7 @@ import { listReplicationControllers, patchReplicationController } from "../../ku
 import type { Logger } from "../../observability/logger.js";
 import type { Account } from "../accounts/account.js";
 import { annotationKeys, deregisteredFrom, labelKeys, loadBalancerLabel, loadBalancersIn, readServerGroupRc, selectors } from "./ownership.js";
+import type { LiveViews } from "./live-views.js";
 import type { ServerGroupRef } from "./spec.js";
 
 /**
@@ -136,13 +137,16 @@ export interface TrafficChangesOptions {
   /** How long an enable/disable may take; its mark's lease. */
   leaseMs?: number;
   log: Logger;
+  /** Where the sweep finds marked RCs without a Kubernetes request, once a namespace's view is ready. */
+  views?: LiveViews;
 }
 
 /**
  * Completes interrupted enable/disable changes without a caller's retry:
  * those this process gave up on, at their lease's end; and those any replica
- * left behind (a crash, a kill -9), found by a sweep of marked RCs (one
- * labelled LIST per namespace) at start and on every interval.
+ * left behind (a crash, a kill -9), found by a sweep of marked RCs at start
+ * and on every interval: from the namespace's live view once it is ready,
+ * until then by one labelled LIST per namespace.
  */
 export class TrafficChanges {
   readonly leaseMs: number;
@@ -191,7 +195,11 @@ export class TrafficChanges {
   }
 
   private async sweep(account: Account, namespace: string): Promise<void> {
-    const marked = await listReplicationControllers(account.kube, namespace, selectors.trafficPending(), { timeoutMs: this.options.intervalMs });
+    // The namespace's view already watches every RC: a LIST only until it has synced.
+    const view = this.options.views?.view(account.name, namespace);
+    const marked = view?.ready
+      ? view.replicationControllers().filter((rc) => rc.metadata?.labels?.[labelKeys.trafficPending] === "true")
+      : await listReplicationControllers(account.kube, namespace, selectors.trafficPending(), { timeoutMs: this.options.intervalMs });
     for (const rc of marked) {
       const mark = markOf(rc);
       const ref = { account: account.name, namespace, name: rc.metadata!.name! };
