@@ -180,13 +180,17 @@ export function serverGroupsHandlers(
       deps,
       (req, ctx) => {
         InvalidArgumentError.throwIfAny(watchFilterProblems(req), "invalid filter");
-        const accounts = req.account ? [allow(req.account, ctx, "READ")] : registry.usableBy(ctx.caller, "READ");
-        const scopes = accounts.flatMap((account) =>
-          (req.namespaces.length ? req.namespaces : account.namespaces).map((namespace) => {
-            managedNamespace(registry, account.name, namespace);
-            return { account: account.name, namespace };
-          }),
-        );
+        // Resolved now, so that a bad request fails before the stream starts, and again after every reload.
+        const scopes = () => {
+          const accounts = req.account ? [allow(req.account, ctx, "READ")] : registry.usableBy(ctx.caller, "READ");
+          return accounts.flatMap((account) =>
+            (req.namespaces.length ? req.namespaces : account.namespaces).map((namespace) => {
+              managedNamespace(registry, account.name, namespace);
+              return { account: account.name, namespace };
+            }),
+          );
+        };
+        scopes();
         return watchServerGroups(views, { scopes, application: req.application, cluster: req.cluster, name: req.name }).pipe(map(batchToProto));
       },
       { conflate: (older, newer) => batchToProto(mergeBatches(batchOf(older), batchOf(newer))) },

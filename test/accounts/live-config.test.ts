@@ -7,9 +7,12 @@ import { startKubedriver, type Kubedriver } from "../../src/app.js";
 import { loadConfigFile } from "../../src/config/load.js";
 import { Logger } from "../../src/observability/logger.js";
 import type { WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
+import type { ServerGroup } from "../../gen/kubedriver/v1/server_group.js";
+import { ChangeType, WaitCondition, type WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
 import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { call, clientsFor, detailsOf, grpcError } from "../support/grpc.js";
 import { tempDir } from "../support/kubeconfig.js";
+import { aCreateRequest } from "../support/server-groups.js";
 
 // Through the real gRPC server, on the emulator and unchanged on a real
 // cluster: the config file is edited under a running kubedriver (polled every
@@ -163,6 +166,18 @@ describe(`live configuration on the ${onRealCluster ? "real cluster" : "emulator
     const groupsEnded = new Promise<ServiceError>((resolve) => groups.on("error", resolve));
     const snapshot = new Promise((resolve) => groups.on("data", resolve));
     await snapshot;
+    const sgs = clients.serverGroups;
+    const group = (await call(sgs.createServerGroup, sgs, aCreateRequest({ account: "added", namespace: gone.namespaces[0]! }))).serverGroup!.name;
+    const waiting = grpcError(
+      call(sgs.waitForServerGroup, sgs, {
+        account: "added",
+        namespace: gone.namespaces[0]!,
+        name: group,
+        condition: WaitCondition.WAIT_CONDITION_DESTROYED,
+        upPercent: 0,
+        timeout: { seconds: 60, nanos: 0 },
+      }),
+    );
     accounts = accounts.filter((a) => a !== gone);
     writeConfig();
 
@@ -176,8 +191,13 @@ describe(`live configuration on the ${onRealCluster ? "real cluster" : "emulator
     expect(streamErr.details).toContain("removed from the configuration");
     // A server-group stream on it cannot go on quietly either.
     const groupsErr = await groupsEnded;
-    expect(groupsErr.code).toBe(Code.UNAVAILABLE);
-    expect(detailsOf(groupsErr)?.errorInfo?.reason).toBe("VIEW_CLOSED");
+    expect(groupsErr.code).toBe(Code.NOT_FOUND);
+    expect(groupsErr.details).toContain("removed from the configuration");
+    expect(detailsOf(groupsErr)?.errorInfo?.reason).toBe("ACCOUNT_REMOVED");
+    // And a wait on one of its groups.
+    const waitErr = await waiting;
+    expect(waitErr.code).toBe(Code.NOT_FOUND);
+    expect(waitErr.details).toContain("removed from the configuration");
     for (const [i, ns] of gone.namespaces.entries()) {
       await cluster.core.readNamespace({ name: ns });
       expect(await secretVersion(ns, "quay")).toBe(versions[i]);
@@ -230,6 +250,60 @@ describe(`live configuration on the ${onRealCluster ? "real cluster" : "emulator
     await secretVersion(namespace, "hub");
   });
 
+  it("a server-group stream and a wait go on across reloads: namespaces coming into scope and leaving it, and views replaced by a new client", async () => {
+    const owner = accounts.find((a) => a.name === "main")!;
+    const extra = cluster.uniqueNamespace("live-sg");
+    const sgs = clients.serverGroups;
+    const create = async (namespace: string) =>
+      (await call(sgs.createServerGroup, sgs, aCreateRequest({ account: "main", namespace, application: "follow" }))).serverGroup!.name;
+    const first = await create(main);
+    const stream = sgs.watchServerGroups({ account: "main", namespaces: [], application: "follow", cluster: "", name: "" });
+    const messages: WatchServerGroupsResponse[] = [];
+    let ended: ServiceError | undefined;
+    stream.on("data", (m: WatchServerGroupsResponse) => messages.push(m));
+    stream.on("error", (e: ServiceError) => (ended = e));
+    const groups = () => replayGroups(messages);
+    await eventually(() => expect([...groups().keys()]).toEqual([`${main}/${first}`]));
+    const destroyed = call(sgs.waitForServerGroup, sgs, {
+      account: "main",
+      namespace: main,
+      name: first,
+      condition: WaitCondition.WAIT_CONDITION_DESTROYED,
+      upPercent: 0,
+      timeout: { seconds: 60, nanos: 0 },
+    });
+
+    // A namespace comes into the account's scope: its groups join the stream.
+    owner.namespaces.push(extra);
+    writeConfig();
+    await eventually(async () => expect((await listAccounts()).find((a) => a.name === "main")!.namespaces).toContain(extra), { timeoutMs: 2_000 });
+    const second = await create(extra);
+    await eventually(() => expect([...groups().keys()].sort()).toEqual([`${extra}/${second}`, `${main}/${first}`].sort()));
+
+    // The account moves to a new kubeconfig file: a new client, so new views, followed without the groups going away.
+    const replacedView = app.liveViews.view("main", main);
+    const copy = path.join(tmp.dir, "kubeconfig-copy");
+    fs.copyFileSync(cluster.kubeconfigPath, copy);
+    owner.kubeconfig = copy;
+    writeConfig();
+    await eventually(() => expect(app.liveViews.view("main", main)).not.toBe(replacedView), { timeoutMs: 2_000 });
+    await call(sgs.resizeServerGroup, sgs, { account: "main", namespace: main, name: first, targetSize: 2, requestId: "" });
+    await eventually(() => expect(groups().get(`${main}/${first}`)?.targetSize).toBe(2));
+
+    // The namespace leaves the scope again: its groups leave the stream, which goes on.
+    owner.namespaces = owner.namespaces.filter((ns) => ns !== extra);
+    writeConfig();
+    await eventually(() => expect([...groups().keys()]).toEqual([`${main}/${first}`]), { timeoutMs: 2_000 });
+    expect(ended).toBeUndefined();
+
+    // The wait started before both reloads still answers, from the replacement view.
+    await call(sgs.destroyServerGroup, sgs, { account: "main", namespace: main, name: first, requestId: "" });
+    await destroyed;
+    await eventually(() => expect(groups().size).toBe(0));
+    expect(ended).toBeUndefined();
+    stream.cancel();
+  });
+
   it("keeps the running configuration on a broken edit and logs each problem with its path", async () => {
     const before = await call(clients.accounts.getConfigStatus, clients.accounts, {});
     const names = (await listAccounts()).map((a) => a.name);
@@ -259,6 +333,25 @@ describe(`live configuration on the ${onRealCluster ? "real cluster" : "emulator
     expect(logLines.join("\n")).not.toMatch(/hub-password-1|quay-password-[12]/);
   });
 });
+
+/**
+ * The groups a stream describes, by namespace and name, failing on a change
+ * that contradicts what came before (an ADDED twice, a MODIFIED or DELETED
+ * of a group not there): what a lost or repeated change looks like.
+ */
+function replayGroups(messages: WatchServerGroupsResponse[]): Map<string, ServerGroup> {
+  const groups = new Map<string, ServerGroup>();
+  for (const [i, m] of messages.entries()) {
+    expect(m.snapshot).toBe(i === 0);
+    for (const c of m.changes) {
+      const key = `${c.serverGroup!.namespace}/${c.serverGroup!.name}`;
+      expect(groups.has(key), `${ChangeType[c.type]} ${key}`).toBe(c.type !== ChangeType.CHANGE_TYPE_ADDED);
+      if (c.type === ChangeType.CHANGE_TYPE_DELETED) groups.delete(key);
+      else groups.set(key, c.serverGroup!);
+    }
+  }
+  return groups;
+}
 
 /** A kubeconfig for the test cluster whose user is a `token-file` (relative, as kubectl allows). */
 function tokenKubeconfig(file: string, tokenFile: string): string {

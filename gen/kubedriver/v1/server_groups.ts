@@ -4080,8 +4080,15 @@ export const ServerGroupsService = {
    * any message: NOT_FOUND for an unknown account (PERMISSION_DENIED with
    * authentication on), FAILED_PRECONDITION for a namespace the account does
    * not manage, INVALID_ARGUMENT for a malformed filter. Accounts the caller
-   * may not read are left out. The stream ends with UNAVAILABLE when the
-   * server shuts down.
+   * may not read are left out. The stream goes on across configuration
+   * reloads: groups of namespaces (or accounts) that come into the filter's
+   * scope arrive as ADDED, those of namespaces that leave it as DELETED (as a
+   * Kubernetes watch does for objects that stop matching its selector), and
+   * an account moved to a new client is followed once its new view has
+   * listed, with only the difference sent. A namespace or account the filter
+   * names explicitly and a reload removes ends the stream (FAILED_PRECONDITION,
+   * or NOT_FOUND saying it was removed from the configuration). The stream
+   * ends with UNAVAILABLE when the server shuts down.
    */
   watchServerGroups: {
     path: "/kubedriver.v1.ServerGroups/WatchServerGroups" as const,
@@ -4102,7 +4109,10 @@ export const ServerGroupsService = {
    * then DEADLINE_EXCEEDED, with the group's last state as a
    * kubedriver.v1.ServerGroup in the status details (absent when the group
    * does not exist). NOT_FOUND when the group does not exist and the
-   * condition is not DESTROYED.
+   * condition is not DESTROYED. A wait goes on across a reload that gives
+   * the account a new client; one that removes the account or the namespace
+   * ends it with NOT_FOUND (removed from the configuration) or
+   * FAILED_PRECONDITION.
    */
   waitForServerGroup: {
     path: "/kubedriver.v1.ServerGroups/WaitForServerGroup" as const,
@@ -4180,8 +4190,15 @@ export interface ServerGroupsServer extends UntypedServiceImplementation {
    * any message: NOT_FOUND for an unknown account (PERMISSION_DENIED with
    * authentication on), FAILED_PRECONDITION for a namespace the account does
    * not manage, INVALID_ARGUMENT for a malformed filter. Accounts the caller
-   * may not read are left out. The stream ends with UNAVAILABLE when the
-   * server shuts down.
+   * may not read are left out. The stream goes on across configuration
+   * reloads: groups of namespaces (or accounts) that come into the filter's
+   * scope arrive as ADDED, those of namespaces that leave it as DELETED (as a
+   * Kubernetes watch does for objects that stop matching its selector), and
+   * an account moved to a new client is followed once its new view has
+   * listed, with only the difference sent. A namespace or account the filter
+   * names explicitly and a reload removes ends the stream (FAILED_PRECONDITION,
+   * or NOT_FOUND saying it was removed from the configuration). The stream
+   * ends with UNAVAILABLE when the server shuts down.
    */
   watchServerGroups: handleServerStreamingCall<WatchServerGroupsRequest, WatchServerGroupsResponse>;
   /**
@@ -4192,7 +4209,10 @@ export interface ServerGroupsServer extends UntypedServiceImplementation {
    * then DEADLINE_EXCEEDED, with the group's last state as a
    * kubedriver.v1.ServerGroup in the status details (absent when the group
    * does not exist). NOT_FOUND when the group does not exist and the
-   * condition is not DESTROYED.
+   * condition is not DESTROYED. A wait goes on across a reload that gives
+   * the account a new client; one that removes the account or the namespace
+   * ends it with NOT_FOUND (removed from the configuration) or
+   * FAILED_PRECONDITION.
    */
   waitForServerGroup: handleUnaryCall<WaitForServerGroupRequest, WaitForServerGroupResponse>;
 }
@@ -4372,8 +4392,15 @@ export interface ServerGroupsClient extends Client {
    * any message: NOT_FOUND for an unknown account (PERMISSION_DENIED with
    * authentication on), FAILED_PRECONDITION for a namespace the account does
    * not manage, INVALID_ARGUMENT for a malformed filter. Accounts the caller
-   * may not read are left out. The stream ends with UNAVAILABLE when the
-   * server shuts down.
+   * may not read are left out. The stream goes on across configuration
+   * reloads: groups of namespaces (or accounts) that come into the filter's
+   * scope arrive as ADDED, those of namespaces that leave it as DELETED (as a
+   * Kubernetes watch does for objects that stop matching its selector), and
+   * an account moved to a new client is followed once its new view has
+   * listed, with only the difference sent. A namespace or account the filter
+   * names explicitly and a reload removes ends the stream (FAILED_PRECONDITION,
+   * or NOT_FOUND saying it was removed from the configuration). The stream
+   * ends with UNAVAILABLE when the server shuts down.
    */
   watchServerGroups(
     request: WatchServerGroupsRequest,
@@ -4392,7 +4419,10 @@ export interface ServerGroupsClient extends Client {
    * then DEADLINE_EXCEEDED, with the group's last state as a
    * kubedriver.v1.ServerGroup in the status details (absent when the group
    * does not exist). NOT_FOUND when the group does not exist and the
-   * condition is not DESTROYED.
+   * condition is not DESTROYED. A wait goes on across a reload that gives
+   * the account a new client; one that removes the account or the namespace
+   * ends it with NOT_FOUND (removed from the configuration) or
+   * FAILED_PRECONDITION.
    */
   waitForServerGroup(
     request: WaitForServerGroupRequest,

@@ -44,6 +44,7 @@ export class NamespaceView {
   };
   /** Woken on every version change, sync or connection change. */
   private readonly progressed = new Set<() => void>();
+  private closing = false;
 
   constructor(
     readonly account: Account,
@@ -113,7 +114,14 @@ export class NamespaceView {
     for (const r of Object.values(this.reflectors)) r.start();
   }
 
+  /** Set as soon as close begins: a closed view neither lists nor changes again. */
+  get closed(): boolean {
+    return this.closing;
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
+    this.wake();
     await Promise.all(Object.values(this.reflectors).map((r) => r.close()));
     this.changes.complete();
     this.wake();

@@ -1,3 +1,4 @@
+import { Subject } from "rxjs";
 import type { ReflectorOptions } from "../../kube/reflector.js";
 import type { Account } from "../accounts/account.js";
 import { NamespaceView } from "./live-view.js";
@@ -9,6 +10,8 @@ import { NamespaceView } from "./live-view.js";
  */
 export class LiveViews {
   private readonly views = new Map<string, NamespaceView>();
+  /** After each start: views may have been added, replaced or closed, for streams and waits to follow. */
+  readonly changed = new Subject<void>();
 
   constructor(
     private readonly accounts: () => readonly Account[],
@@ -35,6 +38,7 @@ export class LiveViews {
       this.views.set(key, view);
       view.start();
     }
+    this.changed.next();
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
-import { DeadlineExceededError, FailedPreconditionError, UnavailableError } from "../../common/errors.js";
+import { DeadlineExceededError, UnavailableError } from "../../common/errors.js";
 import type { AccountRegistry } from "../accounts/registry.js";
+import type { NamespaceView } from "./live-view.js";
 import type { LiveViews } from "./live-views.js";
 import { serverGroupNotFound } from "./ownership.js";
 import { managedNamespace } from "./scope.js";
@@ -35,8 +36,11 @@ export function holds(condition: WaitCondition, group: ServerGroup | undefined, 
 /**
  * Resolves with the group as soon as `condition` holds, deciding on each
  * change of the namespace's view: no polling, and no Kubernetes request once
- * the view is synced. Past `timeoutMs`: WaitTimedOutError with the last
- * state seen.
+ * the view is synced. A reload that replaces the view (a new client) moves
+ * the wait to the new one; one that removes the account or namespace ends it
+ * with the registry's answer (the account was removed, or the namespace is
+ * no longer managed). Past `timeoutMs`: WaitTimedOutError with the last state
+ * seen.
  */
 export async function waitForServerGroup(
   registry: AccountRegistry,
@@ -45,49 +49,67 @@ export async function waitForServerGroup(
   condition: WaitCondition,
   opts: { upPercent?: number; timeoutMs: number; signal: AbortSignal },
 ): Promise<ServerGroup | undefined> {
-  managedNamespace(registry, ref.account, ref.namespace);
-  const view = views.view(ref.account, ref.namespace);
-  if (!view) throw new FailedPreconditionError(`namespace "${ref.namespace}" of account "${ref.account}" has no live view`);
   const giveUp = AbortSignal.any([opts.signal, AbortSignal.timeout(Math.max(opts.timeoutMs, 0))]);
-  const timedOut = (last: ServerGroup | undefined) =>
+  let last: ServerGroup | undefined;
+  const timedOut = () =>
     new WaitTimedOutError(
       `server group "${ref.name}" in namespace "${ref.namespace}" of account "${ref.account}" was not ${describe(condition, opts.upPercent)} within ${opts.timeoutMs} ms`,
       last,
     );
-  // Read-your-writes first: a wait right after this replica's create must find the group.
-  while (!(await view.caughtUp({ signal: giveUp }))) {
-    if (giveUp.aborted) throw timedOut(undefined);
-    await view.nextProgress(1_000, giveUp);
+  for (let first = true; ; first = false) {
+    managedNamespace(registry, ref.account, ref.namespace);
+    const view = views.view(ref.account, ref.namespace);
+    if (!view) {
+      throw new UnavailableError(`the view of namespace "${ref.namespace}" of account "${ref.account}" was closed (kubedriver is shutting down); wait again`, {
+        reason: "VIEW_CLOSED",
+      });
+    }
+    // Read-your-writes first: a wait right after this replica's create must find the group.
+    while (!(await view.caughtUp({ signal: giveUp }))) {
+      if (giveUp.aborted) throw timedOut();
+      if (view.closed) break;
+      await view.nextProgress(1_000, giveUp);
+    }
+    if (view.closed) continue;
+    const now = view.get(ref.name);
+    if (holds(condition, now, opts.upPercent)) return now;
+    if (!now && condition !== "destroyed" && first) throw serverGroupNotFound(ref);
+    last = now;
+    const outcome = await untilHolds(view, ref.name, condition, opts.upPercent, giveUp, (group) => (last = group));
+    if (outcome === "closed") continue;
+    if (outcome === "timeout") throw timedOut();
+    return last;
   }
-  const now = view.get(ref.name);
-  if (holds(condition, now, opts.upPercent)) return now;
-  if (!now && condition !== "destroyed") throw serverGroupNotFound(ref);
-  return new Promise((resolve, reject) => {
-    let last = now;
+}
+
+/** Follows one view's changes of the group until `condition` holds, the view closes, or `giveUp` aborts. */
+function untilHolds(
+  view: NamespaceView,
+  name: string,
+  condition: WaitCondition,
+  upPercent: number | undefined,
+  giveUp: AbortSignal,
+  seen: (group: ServerGroup | undefined) => void,
+): Promise<"held" | "closed" | "timeout"> {
+  return new Promise((resolve) => {
     let done = false;
     let subscription: { unsubscribe(): void } | undefined;
-    const finish = (outcome: () => void) => {
+    const finish = (outcome: "held" | "closed" | "timeout") => {
       if (done) return;
       done = true;
       subscription?.unsubscribe();
       giveUp.removeEventListener("abort", onAbort);
-      outcome();
+      resolve(outcome);
     };
-    const onAbort = () => finish(() => reject(timedOut(last)));
+    const onAbort = () => finish("timeout");
     subscription = view.changes.subscribe({
       next: (change) => {
-        if (change.group.name !== ref.name) return;
-        last = change.type === "DELETED" ? undefined : change.group;
-        if (holds(condition, last, opts.upPercent)) finish(() => resolve(last));
+        if (change.group.name !== name) return;
+        const group = change.type === "DELETED" ? undefined : change.group;
+        seen(group);
+        if (holds(condition, group, upPercent)) finish("held");
       },
-      complete: () =>
-        finish(() =>
-          reject(
-            new UnavailableError(`the view of namespace "${ref.namespace}" of account "${ref.account}" was closed (the configuration changed); wait again`, {
-              reason: "VIEW_CLOSED",
-            }),
-          ),
-        ),
+      complete: () => finish("closed"),
     });
     if (done) subscription.unsubscribe();
     else if (giveUp.aborted) onAbort();
