@@ -6,6 +6,7 @@ import { initializeRpcMetrics } from "../observability/metrics.js";
 import { rpcLabelsOf } from "../observability/rpc.js";
 import { CallTracker } from "./calls.js";
 import { addReflection } from "./reflection.js";
+import { startHealthThread, type HealthThread } from "./health-thread.js";
 import { decodingStrictly } from "./strict-decoding.js";
 
 export interface ServiceBinding {
@@ -25,9 +26,11 @@ export interface GrpcServerOptions {
   tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
   /**
    * A second, plaintext port serving only grpc.health.v1: kubelet's gRPC
-   * probes cannot speak TLS, and this port must not carry the API.
+   * probes cannot speak TLS, and this port must not carry the API. It is
+   * served from its own thread (see health-thread.ts), NOT_SERVING once the
+   * main event loop has not run for `stallLimitMs`.
    */
-  health?: { host: string; port: number };
+  health?: { host: string; port: number; stallLimitMs?: number };
   /**
    * HTTP/2 streams one connection may have open at once
    * (`grpc.max_concurrent_streams`); a client past it waits for one to end,
@@ -66,33 +69,40 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     for (const m of Object.values(s.definition)) initializeRpcMetrics(rpcLabelsOf(m.path, m.responseStream ? "server_stream" : "unary"));
   }
 
-  const health = new HealthImplementation({
+  const statuses: Record<string, ServingStatus> = {
     "": "SERVING",
     ...Object.fromEntries(opts.services.map((s) => [s.name, "SERVING" as const])),
-  });
-  health.addToServer(server);
+  };
+  const mainHealth = new HealthImplementation(statuses);
+  mainHealth.addToServer(server);
   addReflection(server);
 
   const address = await bind(server, opts.host, opts.port, credentialsFor(opts.tls), "server.listen");
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
-  let healthServer: Server | undefined;
-  let healthAddress: string | undefined;
+  let healthThread: HealthThread | undefined;
   if (opts.health) {
-    healthServer = new Server();
-    health.addToServer(healthServer);
     try {
-      healthAddress = await bind(healthServer, opts.health.host, opts.health.port, ServerCredentials.createInsecure(), "server.healthListen");
+      healthThread = await startHealthThread(opts.health.host, opts.health.port, statuses, {
+        stallLimitMs: opts.health.stallLimitMs,
+        onError: (err) => opts.log.error("the health port's thread failed; probes will fail", { error: err.message }),
+      });
     } catch (err) {
       server.forceShutdown();
       throw err;
     }
   }
+  const health = {
+    setStatus(service: string, status: ServingStatus) {
+      mainHealth.setStatus(service, status);
+      healthThread?.setStatus(service, status);
+    },
+  };
 
   let stopping: Promise<void> | undefined;
   return {
     port,
     address,
-    healthAddress,
+    healthAddress: healthThread?.address,
     get activeUnaryCalls() {
       return opts.tracker.activeUnaryCalls;
     },
@@ -114,7 +124,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
         await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
         server.forceShutdown();
         // Last to go, so that probes see NOT_SERVING while calls drain.
-        healthServer?.forceShutdown();
+        await healthThread?.close();
       })();
       return stopping;
     },

@@ -1,6 +1,6 @@
 import type { Subscription } from "rxjs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { NamespaceMonitor, type MonitorOptions } from "../../src/core/health/monitor.js";
+import { NamespaceMonitor, type LoopUtilization, type MonitorOptions } from "../../src/core/health/monitor.js";
 import type { ProbeRound } from "../../src/core/health/round.js";
 import { Logger } from "../../src/observability/logger.js";
 import { aFakeCluster, namespacesNamed } from "./fake-cluster.js";
@@ -10,8 +10,15 @@ const log = new Logger({ write: (line) => logLines.push(JSON.parse(line) as Reco
 const monitors: NamespaceMonitor[] = [];
 const subscriptions: Subscription[] = [];
 
+/**
+ * Fake timers fake `performance` too, so the loop's measured utilization would
+ * count virtual time as busy: these monitors see an idle loop unless a test
+ * says otherwise.
+ */
+const idleLoop: LoopUtilization = () => ({ idle: 1_000, active: 0, utilization: 0 });
+
 function aMonitor(cluster: ReturnType<typeof aFakeCluster>, options: Partial<MonitorOptions> = {}): NamespaceMonitor {
-  const monitor = new NamespaceMonitor(cluster.accounts, { intervalMs: 30_000, timeoutMs: 5_000, concurrency: 16, log, ...options });
+  const monitor = new NamespaceMonitor(cluster.accounts, { intervalMs: 30_000, timeoutMs: 5_000, concurrency: 16, log, loopUtilization: idleLoop, ...options });
   monitors.push(monitor);
   return monitor;
 }
@@ -302,7 +309,7 @@ describe("a stalled event loop", () => {
     let answer: (outcome: { reachable: true }) => void = () => {};
     const monitor = new NamespaceMonitor(
       [{ name: "prod", namespaces: ["web"], probe: () => new Promise((resolve) => (answer = resolve)) }],
-      { intervalMs: 30_000, timeoutMs: 1_000, concurrency: 1, log },
+      { intervalMs: 30_000, timeoutMs: 1_000, concurrency: 1, log, loopUtilization: idleLoop },
     );
     monitors.push(monitor);
     const rounds = watcher(monitor);
@@ -318,12 +325,81 @@ describe("a stalled event loop", () => {
     expect(rounds.map((r) => r.probes.map((p) => p.reachable))).toEqual([[true]]);
   });
 
+  it("survives a burst that stalls the loop in bouts: each window whose timer fires late gives the answer another", async () => {
+    let answer: (outcome: { reachable: true }) => void = () => {};
+    let requestTimeoutMs = 0;
+    const monitor = new NamespaceMonitor(
+      [
+        {
+          name: "prod",
+          namespaces: ["web"],
+          probe: (_ns, opts) => {
+            requestTimeoutMs = opts.timeoutMs;
+            return new Promise((resolve) => (answer = resolve));
+          },
+        },
+      ],
+      { intervalMs: 30_000, timeoutMs: 1_000, concurrency: 1, log, loopUtilization: idleLoop },
+    );
+    monitors.push(monitor);
+    const rounds = watcher(monitor);
+    monitor.start();
+    await vi.advanceTimersByTimeAsync(10);
+    for (let bout = 0; bout < 3; bout++) {
+      vi.setSystemTime(Date.now() + 2_000);
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    expect(rounds).toEqual([]);
+    // The request's own timer must not end it first: a stall fires it before its socket is read.
+    expect(requestTimeoutMs).toBeGreaterThan(3 * 3_000);
+    answer({ reachable: true });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(rounds.map((r) => r.probes.map((p) => p.reachable))).toEqual([[true]]);
+  });
+
+  it("gives an answer more windows while the loop is busy running (not stalled), and times out after the last", async () => {
+    let busy = 0.95;
+    const monitor = new NamespaceMonitor([{ name: "prod", namespaces: ["web"], probe: () => new Promise(() => {}) }], {
+      intervalMs: 30_000,
+      timeoutMs: 1_000,
+      concurrency: 1,
+      log,
+      loopUtilization: () => ({ idle: (1 - busy) * 1_000, active: busy * 1_000, utilization: busy }),
+    });
+    monitors.push(monitor);
+    const rounds = watcher(monitor);
+    monitor.start();
+    await vi.advanceTimersByTimeAsync(3_100);
+    expect(rounds).toEqual([]);
+    busy = 0.2;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds.map((r) => r.probes.map((p) => p.error?.reason))).toEqual([["timeout"]]);
+  });
+
+  it("bounds the windows a busy loop gives: five, then a timeout", async () => {
+    const monitor = new NamespaceMonitor([{ name: "prod", namespaces: ["web"], probe: () => new Promise(() => {}) }], {
+      intervalMs: 30_000,
+      timeoutMs: 1_000,
+      concurrency: 1,
+      log,
+      loopUtilization: () => ({ idle: 0, active: 1_000, utilization: 1 }),
+    });
+    monitors.push(monitor);
+    const rounds = watcher(monitor);
+    monitor.start();
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(rounds).toEqual([]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(rounds.map((r) => r.probes.map((p) => p.error?.reason))).toEqual([["timeout"]]);
+  });
+
   it("still times out a probe that gets no answer", async () => {
     const monitor = new NamespaceMonitor([{ name: "prod", namespaces: ["web"], probe: () => new Promise(() => {}) }], {
       intervalMs: 30_000,
       timeoutMs: 1_000,
       concurrency: 1,
       log,
+      loopUtilization: idleLoop,
     });
     monitors.push(monitor);
     const rounds = watcher(monitor);

@@ -185,7 +185,7 @@ describe("overload at the issue's figures", () => {
     await app.stop();
     app = await startKubedriver(
       parseConfig(`
-server: {listen: "127.0.0.1:0"}
+server: {listen: "127.0.0.1:0", healthListen: "127.0.0.1:0"}
 kubernetes:
   healthCheckIntervalSeconds: 1
   healthCheckTimeoutSeconds: 1
@@ -199,41 +199,55 @@ dockerRegistry:
     await seedServerGroups(app, busy, 100, 230);
   }, 120_000);
 
-  it("1,000 concurrent Lists over 100 groups: grpc.health.v1 p99 < 100 ms (real control plane: < 1 s), no namespace falsely unreachable", async () => {
-    const health = sampleGrpcHealth(app.grpc.address);
+  // grpc.health.v1 is sampled where kubelet probes it, on the health-only port (its own thread), and,
+  // for the record, on the API port (the main event loop, which the attack keeps busy).
+  it("1,000 concurrent Lists over 100 groups: grpc.health.v1 p99 < 100 ms on the probe port, no namespace falsely unreachable", async () => {
+    const health = sampleGrpcHealth(app.grpc.healthAddress!);
+    const api = sampleGrpcHealth(app.grpc.address);
     const monitor = recordUnreachable(app);
     const lists = await concurrentLists(app.grpc.address, busy, 1_000, { deadlineMs: 30_000 });
     const unreachable = await monitor.stop();
     const samples = await health.stop();
-    console.log(JSON.stringify({ scenario: "1000 Lists", target: cluster.kind, lists, health: { samples: samples.latenciesMs.length, p50: samples.p50, p99: samples.p99 }, unreachable: unreachable.length }));
+    const onApiPort = await api.stop();
+    console.log(
+      JSON.stringify({
+        scenario: "1000 Lists",
+        target: cluster.kind,
+        lists,
+        health: { samples: samples.latenciesMs.length, p50: samples.p50, p99: samples.p99 },
+        apiPortHealth: { p50: onApiPort.p50, p99: onApiPort.p99 },
+        unreachable: unreachable.length,
+      }),
+    );
     expect(Object.keys(lists.codes).filter((c) => !["OK", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"].includes(c))).toEqual([]);
     expect(lists.refusedWithoutRetryInfo).toBe(0);
     expect(samples.failures).toEqual([]);
-    // The issue's 100 ms holds on the emulator. On the real control plane kube-apiserver, etcd and
-    // the controllers share the 2 cores with kubedriver and the attacker: measured p99 ~600 ms there
-    // (one stall among ~50 samples), so only a kubelet probe's 1 s is asserted; the figure is logged.
-    expect(samples.p99).toBeLessThan(cluster.kind === "real" ? 1_000 : 100);
+    expect(samples.p99).toBeLessThan(100);
     expect(unreachable).toEqual([]);
   }, 60_000);
 
-  // grpc-js takes in the 20,000 HTTP/2 streams on the one event loop: the issue's 100 ms p99 and "no
-  // namespace falsely unreachable" are not met yet (measured: p99 1.4–2.7 s at the burst's peak, some
-  // checks past their 2 s deadline, 0–3 probes with a 1 s timeout timed out, on 2 cores shared with
-  // the attacker); the figures are logged. What holds and is asserted: health never answers anything
-  // but SERVING (a late answer is a missed deadline, not NOT_SERVING), and it answers at once once the
-  // burst is over; no stream's handler reaches Kubernetes (test/load/overload.test.ts).
-  it("20,000 streams reset at once, 1,000 per connection: grpc.health.v1 never reports anything but SERVING", async () => {
-    const health = sampleGrpcHealth(app.grpc.address);
+  // grpc-js takes in the 20,000 HTTP/2 streams on the one main event loop, stalling it for seconds
+  // (logged as apiPortHealth); the probe port answers from its own thread meanwhile.
+  it("20,000 streams reset at once, 1,000 per connection: grpc.health.v1 p99 < 100 ms on the probe port, no namespace falsely unreachable", async () => {
+    const health = sampleGrpcHealth(app.grpc.healthAddress!);
+    const api = sampleGrpcHealth(app.grpc.address);
     const monitor = recordUnreachable(app);
     await resetBurst(app.grpc.address, busy, 20, 1_000);
     const unreachable = await monitor.stop();
     const samples = await health.stop();
-    console.log(JSON.stringify({ scenario: "20000-stream reset burst", target: cluster.kind, health: { samples: samples.latenciesMs.length, p50: samples.p50, p99: samples.p99, missedDeadline: samples.failures.length }, unreachable: unreachable.length }));
-    expect(samples.failures.filter((f) => f !== "DEADLINE_EXCEEDED")).toEqual([]);
-    const after = sampleGrpcHealth(app.grpc.address);
-    await new Promise((r) => setTimeout(r, 500));
-    const settled = await after.stop();
-    expect(settled.failures).toEqual([]);
-    expect(settled.max).toBeLessThan(100);
+    const onApiPort = await api.stop();
+    console.log(
+      JSON.stringify({
+        scenario: "20000-stream reset burst",
+        target: cluster.kind,
+        health: { samples: samples.latenciesMs.length, p50: samples.p50, p99: samples.p99, missedDeadline: samples.failures.length },
+        apiPortHealth: { p50: onApiPort.p50, p99: onApiPort.p99, missedDeadline: onApiPort.failures.length },
+        unreachable: unreachable.map((p) => ({ latencyMs: p.latencyMs, error: p.error })),
+      }),
+    );
+    expect(samples.failures).toEqual([]);
+    expect(samples.p99).toBeLessThan(100);
+    expect(unreachable).toEqual([]);
+    expect(onApiPort.failures.filter((f) => f !== "DEADLINE_EXCEEDED")).toEqual([]);
   }, 60_000);
 });

@@ -1,8 +1,7 @@
 import { Worker } from "node:worker_threads";
-import { status as Code, type ServiceError } from "@grpc/grpc-js";
+import type { ServiceError } from "@grpc/grpc-js";
 import type { Kubedriver } from "../../src/app.js";
 import type { NamespaceProbe } from "../../src/core/health/round.js";
-import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
 import { ListServerGroupsRequest } from "../../gen/kubedriver/v1/server_groups.js";
 import { RetryInfo } from "../../gen/google/rpc/error_details.js";
 import { call, clientsFor, detailsOf } from "./grpc.js";
@@ -33,39 +32,35 @@ export async function seedServerGroups(app: Kubedriver, namespace: string, group
 
 export interface HealthSamples {
   latenciesMs: number[];
+  /** Each check's outcome in order: "SERVING", "status 2" (NOT_SERVING), or a gRPC code such as "DEADLINE_EXCEEDED". */
+  outcomes: string[];
   failures: string[];
   p50: number;
   p99: number;
   max: number;
 }
 
-/** Checks grpc.health.v1 on a connection of its own, one check every `everyMs`, until stopped. */
-export function sampleGrpcHealth(address: string, everyMs = 10) {
-  const clients = clientsFor(address);
-  const latenciesMs: number[] = [];
-  const failures: string[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      try {
-        const res = await call(clients.grpcHealth.check, clients.grpcHealth, { service: "" }, { deadline: new Date(Date.now() + 2_000) });
-        latenciesMs.push(performance.now() - started);
-        if (res.status !== HealthCheckResponse_ServingStatus.SERVING) failures.push(`status ${res.status}`);
-      } catch (err) {
-        latenciesMs.push(performance.now() - started);
-        failures.push(Code[(err as ServiceError).code] ?? String(err));
-      }
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
+/**
+ * Checks grpc.health.v1 on a connection and a thread of its own (see
+ * health-prober.mjs), one check every `everyMs`, until stopped: as kubelet
+ * would, whatever the server's event loop is doing.
+ */
+export function sampleGrpcHealth(address: string, everyMs = 10, deadlineMs = 2_000) {
+  const worker = new Worker(new URL("./health-prober.mjs", import.meta.url), { workerData: { address, everyMs, deadlineMs } });
+  const seen = new Promise<{ ms: number; outcome: string }[]>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
   return {
     async stop(): Promise<HealthSamples> {
-      running = false;
-      await loop;
-      clients.close();
+      worker.postMessage("stop");
+      const samples = await seen;
+      await worker.terminate();
+      const latenciesMs = samples.map((s) => s.ms);
+      const outcomes = samples.map((s) => s.outcome);
+      const failures = outcomes.filter((o) => o !== "SERVING");
       const sorted = [...latenciesMs].sort((a, b) => a - b);
-      return { latenciesMs, failures, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
+      return { latenciesMs, outcomes, failures, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { performance } from "node:perf_hooks";
+import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import {
   asyncScheduler,
   BehaviorSubject,
@@ -33,6 +33,10 @@ export type ProbeOutcome = NamespaceProbeOutcome;
 
 /** How late a probe's timer may fire before the lateness is taken for a stalled event loop. */
 const stallMs = 250;
+/** Windows a probe gets while each one's timer fires late (a burst stalls the loop for seconds, in bouts). */
+const maxWindows = 5;
+/** Past this share of a window spent running (not waiting for I/O), the loop was too busy to read an answer in time. */
+const busyUtilization = 0.9;
 
 /** GETs one namespace of an account; resolves with the failure rather than throwing it. */
 export type NamespaceProber = (namespace: string, opts: { timeoutMs: number; signal: AbortSignal }) => Promise<ProbeOutcome>;
@@ -57,7 +61,12 @@ export interface MonitorOptions {
   freshIntervalMs?: number;
   /** Time source for ticks and timeouts; tests pass a virtual one. */
   scheduler?: SchedulerLike;
+  /** The event loop's utilization since a mark (performance.eventLoopUtilization); tests pass their own. */
+  loopUtilization?: LoopUtilization;
 }
+
+/** Called with no mark, returns one; with a mark, the utilization since it. */
+export type LoopUtilization = (since?: EventLoopUtilization) => EventLoopUtilization;
 
 const defaultFreshIntervalMs = 5_000;
 
@@ -241,19 +250,33 @@ export class NamespaceMonitor {
         checkedAt: new Date(this.scheduler.now()),
         round,
       });
-      const firstTick = this.scheduler.now();
-      // The request may outlive one window by another (see below); the race decides what is a timeout.
-      const answered = defer(() => account.probe(namespace, { timeoutMs: 2 * timeoutMs, signal: abort.signal })).pipe(
+      // The race below decides what is a timeout (and aborts the request), not the request's own timer:
+      // a stall would fire that before the answer waiting in its socket is read. Its timer is a backstop.
+      const answered = defer(() => account.probe(namespace, { timeoutMs: 2 * maxWindows * timeoutMs, signal: abort.signal })).pipe(
         catchError((err: unknown) => {
           log.error("namespace probe failed unexpectedly", { account: account.name, namespace, error: err });
           return of<ProbeOutcome>({ reachable: false, reason: "unexpected error", detail: "the probe failed unexpectedly; see the server log" });
         }),
         map((outcome) => result(outcome, performance.now() - started)),
       );
-      const timedOut = timer(timeoutMs, this.scheduler).pipe(
-        // A timer that fires late means the event loop was stalled (a burst of callers), not that the
-        // API server was slow: the answer may be waiting in a socket, so it gets one more window.
-        mergeMap(() => (this.scheduler.now() - firstTick > timeoutMs + stallMs ? timer(timeoutMs, this.scheduler) : of(0))),
+      // A timer that fires late, or a window the event loop spent almost all running, means kubedriver
+      // was too busy (a burst of callers) to read an answer, not that the API server was slow: the
+      // answer may be waiting in a socket, so it gets another window.
+      const utilization = this.options.loopUtilization ?? ((since) => performance.eventLoopUtilization(since));
+      const window = (n: number): Observable<unknown> => {
+        const opened = this.scheduler.now();
+        const mark = utilization();
+        return timer(timeoutMs, this.scheduler).pipe(
+          mergeMap(() => {
+            const used = utilization(mark);
+            // Measured over the window's real time only (a virtual clock's window has none).
+            const busy = used.idle + used.active >= timeoutMs / 2 && used.utilization > busyUtilization;
+            const stalled = this.scheduler.now() - opened > timeoutMs + stallMs || busy;
+            return stalled && n < maxWindows ? window(n + 1) : of(0);
+          }),
+        );
+      };
+      const timedOut = window(1).pipe(
         map(() =>
           result(
             {
