@@ -12,7 +12,7 @@ import { getServerGroup } from "../core/server-groups/read.js";
 import { resizeServerGroup } from "../core/server-groups/resize.js";
 import type { ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
 import type { TrafficChanges } from "../core/server-groups/traffic.js";
-import { checkSpec, throwInvalid } from "../core/server-groups/validate.js";
+import { checkSpec, checkTargetSize, throwInvalid } from "../core/server-groups/validate.js";
 import {
   Consistency,
   type ServerGroupsServer,
@@ -48,6 +48,27 @@ const conditions: Partial<Record<WaitCondition, CoreWaitCondition>> = {
 
 function consistencyOf(c: Consistency): CoreConsistency {
   return c === Consistency.CONSISTENCY_STRONG ? "strong" : "view";
+}
+
+/**
+ * The clone request wraps its repeated and map overrides in messages (so that
+ * "unset" differs from "empty"): a problem the merged spec has at
+ * `containers[0]` is at `containers.items[0]` on the wire.
+ */
+const cloneWrapped: [RegExp, string][] = [
+  [/^containers(?=\[)/, "containers.items"],
+  [/^volumes(?=\[)/, "volumes.items"],
+  [/^load_balancers(?=\[|$)/, "load_balancers.items"],
+  [/^labels(?=\[)/, "labels.entries"],
+  [/^annotations(?=\[)/, "annotations.entries"],
+  [/^node_selector(?=\[)/, "node_selector.entries"],
+];
+
+function onCloneWire(err: InvalidArgumentError): InvalidArgumentError {
+  const errors = new FieldErrors();
+  for (const v of err.violations) errors.add(cloneWrapped.reduce((field, [from, to]) => field.replace(from, to), v.field), v.description);
+  const what = err.message.slice(0, Math.max(0, err.message.indexOf(": "))) || "invalid clone request";
+  return new InvalidArgumentError(`${what}: ${errors.violations.map((v) => `${v.field}: ${v.description}`).join("; ")}`, errors.violations);
 }
 
 function watchFilterProblems(req: WatchServerGroupsRequest): FieldErrors {
@@ -101,25 +122,31 @@ export function serverGroupsHandlers(
     }),
 
     cloneServerGroup: unary("CloneServerGroup", deps, async (req, ctx) => {
-      requireFields({ account: req.account, namespace: req.namespace, source: req.source });
-      requireServerGroupName("source", req.source);
-      allow(req.account, ctx, "WRITE");
+      // One pass: the wire's problems, the names, the request id and the merged spec's, in one answer.
       const reader = new SpecReader();
+      const errors = reader.errors;
+      checkField(errors, "account", req.account);
+      checkField(errors, "namespace", req.namespace);
+      const sourceProblem = req.source ? serverGroupNameProblem(req.source) : "is required";
+      if (sourceProblem) errors.add("source", sourceProblem);
+      // Unset means the source's namespace; an empty one names none.
+      if (req.targetNamespace === "") errors.add("target_namespace", "must not be empty when given; leave it unset to clone into the source's namespace");
+      withRequestId(errors, req.requestId);
       const overrides: Partial<ServerGroupSpec> = {
         application: req.application,
         stack: req.stack,
         detail: req.detail,
         targetSize: req.targetSize,
-        containers: req.containers && reader.containers(req.containers.items),
+        containers: req.containers && reader.containers(req.containers.items, FieldPath.root("containers").child("items")),
         loadBalancers: req.loadBalancers?.items,
         volumes: req.volumes && reader.volumes(req.volumes.items),
         labels: req.labels?.entries,
         annotations: req.annotations?.entries,
         nodeSelector: req.nodeSelector?.entries,
       };
-      // Unset means the source's namespace; an empty one names none.
-      if (req.targetNamespace === "") reader.errors.add("target_namespace", "must not be empty when given; leave it unset to clone into the source's namespace");
-      InvalidArgumentError.throwIfAny(withRequestId(reader.errors, req.requestId), "invalid clone request");
+      // Without a source to read, there is no merged spec to check: these problems are the answer.
+      if (errors.violations.some((v) => ["account", "namespace", "source"].includes(v.field))) throwInvalid(errors, "invalid clone request");
+      allow(req.account, ctx, "WRITE");
       const created = await cloneServerGroup(
         registry,
         {
@@ -127,9 +154,12 @@ export function serverGroupsHandlers(
           targetNamespace: req.targetNamespace,
           overrides,
           requestId: req.requestId || undefined,
+          problems: errors,
         },
         { signal: ctx.signal },
-      );
+      ).catch((err: unknown) => {
+        throw err instanceof InvalidArgumentError ? onCloneWire(err) : err;
+      });
       return { serverGroup: serverGroupToProto(created) };
     }),
 
@@ -159,9 +189,11 @@ export function serverGroupsHandlers(
     }),
 
     resizeServerGroup: unary("ResizeServerGroup", deps, async (req, ctx) => {
-      const ref = refOf(req);
+      const errors = new FieldErrors();
+      const ref = refFrom(errors, req);
+      checkTargetSize(req.targetSize, errors);
+      InvalidArgumentError.throwIfAny(withRequestId(errors, req.requestId), "invalid resize");
       allow(ref.account, ctx, "WRITE");
-      InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
       const resized = await resizeServerGroup(registry, ref, req.targetSize, req.requestId || undefined, { signal: ctx.signal });
       return { serverGroup: serverGroupToProto(resized) };
     }),
@@ -197,8 +229,8 @@ export function serverGroupsHandlers(
     ),
 
     waitForServerGroup: unary("WaitForServerGroup", deps, async (req, ctx) => {
-      const ref = refOf(req);
       const errors = new FieldErrors();
+      const ref = refFrom(errors, req);
       const condition = conditions[req.condition];
       if (!condition) errors.add("condition", "is required: UP, DOWN, CAPACITY_MATCH or DESTROYED");
       if (req.upPercent < 0 || req.upPercent > 100) errors.add("up_percent", `must be between 1 and 100 (0: 100), got ${req.upPercent}`);
@@ -216,9 +248,10 @@ export function serverGroupsHandlers(
     }),
 
     destroyServerGroup: unary("DestroyServerGroup", deps, async (req, ctx) => {
-      const ref = refOf(req);
+      const errors = new FieldErrors();
+      const ref = refFrom(errors, req);
+      InvalidArgumentError.throwIfAny(withRequestId(errors, req.requestId), "invalid destroy");
       allow(ref.account, ctx, "WRITE");
-      InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
       await destroyServerGroup(registry, ref, req.requestId || undefined, { signal: ctx.signal });
       return { name: ref.name };
     }),
@@ -236,6 +269,15 @@ async function traffic(
   InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
   const result = await setTraffic(registry, changes, ref, enabled, req.requestId || undefined, { signal });
   return { serverGroup: serverGroupToProto(result.serverGroup), changedInstances: result.changedInstances };
+}
+
+/** The server group a request names, its problems collected with the request's others. */
+function refFrom(errors: FieldErrors, req: { account: string; namespace: string; name: string }): ServerGroupRef {
+  checkField(errors, "account", req.account);
+  checkField(errors, "namespace", req.namespace);
+  const problem = req.name ? serverGroupNameProblem(req.name) : "is required";
+  if (problem) errors.add("name", problem);
+  return { account: req.account, namespace: req.namespace, name: req.name };
 }
 
 function refOf(req: { account: string; namespace: string; name: string }): ServerGroupRef {

@@ -280,6 +280,37 @@ describe("CloneServerGroup", () => {
   });
 });
 
+describe("CloneServerGroup validation", () => {
+  it("names every problem of a clone in one answer, the request id's and the merged spec's too, at their wire paths", async () => {
+    await create({ application: "clbad", targetSize: 1 });
+    const err = await grpcError(
+      call(sg().cloneServerGroup, sg(), {
+        account: "main",
+        namespace: ns,
+        source: "clbad-v000",
+        stack: "Not_Valid",
+        targetSize: -1,
+        containers: { items: [aContainer({ image: "UPPER CASE:tag" })] },
+        labels: { entries: { "bad key!": "x" } },
+        requestId: "x".repeat(200),
+      } as never),
+    );
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    const fields = detailsOf(err)!.fieldViolations.map((v) => v.field);
+    expect(fields).toEqual(expect.arrayContaining(["stack", "target_size", "containers.items[0].image", "request_id"]));
+    expect(fields.some((f) => f.startsWith("labels.entries["))).toBe(true);
+    expect(fields.filter((f) => /^(containers|labels)\[/.test(f))).toEqual([]);
+    const clones = await cluster.core.listNamespacedReplicationController({ namespace: ns, labelSelector: "kubedriver.io/application=clbad" });
+    expect(clones.items.map((rc) => rc.metadata!.name)).toEqual(["clbad-v000"]);
+  });
+
+  it("names a missing source with the other missing fields", async () => {
+    const err = await grpcError(call(sg().cloneServerGroup, sg(), { account: "", namespace: "", source: "", requestId: "" } as never));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(detailsOf(err)!.fieldViolations.map((v) => v.field)).toEqual(expect.arrayContaining(["account", "namespace", "source"]));
+  });
+});
+
 describe("ResizeServerGroup", () => {
   it("scales up and down, reporting generation for callers to wait on", async () => {
     await create({ application: "rs", targetSize: 1 });

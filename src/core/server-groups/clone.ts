@@ -1,3 +1,4 @@
+import type { FieldErrors } from "../../common/field-path.js";
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { ensureAutoscaler } from "../autoscalers/ownership.js";
@@ -5,7 +6,7 @@ import { claimNextVersion, createdOnce } from "./create.js";
 import { readServerGroup } from "./read.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupRef, ServerGroupSpec } from "./spec.js";
-import { validateSpec } from "./validate.js";
+import { checkSpec, throwInvalid, validateSpec } from "./validate.js";
 
 export interface CloneRequest {
   source: ServerGroupRef;
@@ -14,6 +15,12 @@ export interface CloneRequest {
   /** Fields to change; absent ones keep the source's value (target size: its current size). */
   overrides: Partial<ServerGroupSpec>;
   requestId?: string;
+  /**
+   * Problems the caller already found in the request (wire fields, request
+   * id): answered together with the merged spec's, so that one answer names
+   * them all; nothing is written.
+   */
+  problems?: FieldErrors;
 }
 
 /**
@@ -24,9 +31,15 @@ export interface CloneRequest {
  */
 export async function cloneServerGroup(registry: AccountRegistry, req: CloneRequest, opts?: KubeCallOptions): Promise<ServerGroup> {
   const sourceAccount = managedNamespace(registry, req.source.account, req.source.namespace);
+  const defined = Object.fromEntries(Object.entries(req.overrides).filter(([, v]) => v !== undefined)) as Partial<ServerGroupSpec>;
+  if (req.problems && !req.problems.empty) {
+    // Only a read, to name the merged spec's problems too; a source that cannot be read adds none.
+    const source = await readServerGroup(sourceAccount, req.source, opts).catch(() => undefined);
+    if (source) checkSpec({ ...source.spec, ...defined }, req.problems);
+    throwInvalid(req.problems, "invalid clone request");
+  }
   const namespace = req.targetNamespace ?? req.source.namespace;
   const account = managedNamespace(registry, req.source.account, namespace);
-  const defined = Object.fromEntries(Object.entries(req.overrides).filter(([, v]) => v !== undefined)) as Partial<ServerGroupSpec>;
   return createdOnce(
     { account, namespace, requestId: req.requestId, operation: "CloneServerGroup", request: { source: req.source, overrides: defined } },
     async (o) => {

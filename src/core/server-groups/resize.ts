@@ -1,7 +1,7 @@
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { scaleReplicationController } from "../../kube/replication-controllers.js";
-import { InvalidArgumentError, isNotFound } from "../../common/errors.js";
+import { isNotFound } from "../../common/errors.js";
 import { ensureAutoscaler } from "../autoscalers/ownership.js";
 import { once } from "../requests/once.js";
 import { serverGroupNotFound } from "./ownership.js";
@@ -9,13 +9,12 @@ import { readServerGroup } from "./read.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
 
-const maxTargetSize = 10_000;
-
 /**
  * Sets the number of pods through the scale subresource and returns once the
  * API server accepted it; an autoscaled group's autoscaler gets the size as
  * its minimum (and maximum, when larger). Resizing to a size is idempotent by nature; with a
  * request id it is also refused when the id was used for another request.
+ * `targetSize` is checked by the caller (checkTargetSize).
  */
 export async function resizeServerGroup(
   registry: AccountRegistry,
@@ -24,11 +23,6 @@ export async function resizeServerGroup(
   requestId: string | undefined,
   opts?: KubeCallOptions,
 ): Promise<ServerGroup> {
-  if (!Number.isInteger(targetSize) || targetSize < 0 || targetSize > maxTargetSize) {
-    throw new InvalidArgumentError(`target_size must be between 0 and ${maxTargetSize}, got ${targetSize}`, [
-      { field: "target_size", description: `must be between 0 and ${maxTargetSize}, got ${targetSize}` },
-    ]);
-  }
   const account = managedNamespace(registry, ref.account, ref.namespace);
   const resize = async (o?: KubeCallOptions) => {
     const current = await readServerGroup(account, ref, o);

@@ -42,6 +42,11 @@ export function validateSpec(spec: ServerGroupSpec): ValidatedSpec {
   return checked;
 }
 
+/** A server group's size, as create, clone and resize take it. */
+export function checkTargetSize(size: number, errors: FieldErrors): void {
+  if (!Number.isInteger(size) || size < 0 || size > maxTargetSize) errors.add("target_size", `must be between 0 and ${maxTargetSize}, got ${size}`);
+}
+
 /** Throws the collected problems, the first 50 of them, as one INVALID_ARGUMENT; nothing when there are none. */
 export function throwInvalid(errors: FieldErrors, what: string): void {
   const unlisted = errors.violations.length - maxViolations;
@@ -57,9 +62,7 @@ export function throwInvalid(errors: FieldErrors, what: string): void {
 export function checkSpec(spec: ServerGroupSpec, errors: FieldErrors): ValidatedSpec {
   checkNameParts(spec, errors);
   checkSize(spec, errors);
-  if (!Number.isInteger(spec.targetSize) || spec.targetSize < 0 || spec.targetSize > maxTargetSize) {
-    errors.add("target_size", `must be between 0 and ${maxTargetSize}, got ${spec.targetSize}`);
-  }
+  checkTargetSize(spec.targetSize, errors);
   if (spec.containers.length === 0) errors.add("containers", "at least one container is required");
 
   const volumeNames = new Set<string>();
