@@ -359,7 +359,12 @@ export interface GetServerGroupResponse {
 export interface ListServerGroupsRequest {
   /** Only this account; empty means every account. */
   account: string;
-  /** Only these namespaces; empty means every namespace of the account(s). */
+  /**
+   * Only these namespaces; empty means every namespace of the account(s).
+   * Each must be managed by `account` (when `account` is empty, by an account
+   * the caller may read): otherwise FAILED_PRECONDITION, reason
+   * NAMESPACE_NOT_MANAGED, naming `namespaces[i]` and its value.
+   */
   namespaces: string[];
   /** Only this application. */
   application: string;

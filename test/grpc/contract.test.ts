@@ -1,0 +1,103 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestCluster, type TestCluster } from "../support/cluster.js";
+import { bearer, call, detailsOf, grpcError } from "../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
+
+// What the protos promise a caller, checked through the real gRPC server: filter
+// values that match nothing are errors, not empty answers.
+let cluster: TestCluster;
+let open: KubedriverOn;
+let secured: KubedriverOn;
+let dir: string;
+let mainNs: string;
+let sideNs: string;
+let guardedNs: string;
+const tokens = { rita: "rita-token-0123456789abcdef", otto: "otto-token-0123456789abcdef" };
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  [mainNs, sideNs, guardedNs] = await Promise.all([cluster.createNamespace("main"), cluster.createNamespace("side"), cluster.createNamespace("guarded")]);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubedriver-contract-"));
+  const tokensFile = path.join(dir, "tokens.yaml");
+  fs.writeFileSync(tokensFile, `- {token: ${tokens.rita}, name: rita, groups: [viewers]}\n- {token: ${tokens.otto}, name: otto, groups: [elsewhere]}\n`, { mode: 0o600 });
+  const quiet = "healthCheckIntervalSeconds: 3600";
+  [open, secured] = await Promise.all([
+    startKubedriverOn(cluster, { accounts: [{ name: "main", namespaces: [mainNs] }, { name: "side", namespaces: [sideNs] }], kubernetes: quiet }),
+    startKubedriverOn(cluster, {
+      accounts: [{ name: "main", namespaces: [mainNs] }, { name: "guarded", namespaces: [guardedNs], permissions: { READ: ["viewers"] } }],
+      kubernetes: quiet,
+      server: `auth: {tokensFile: ${tokensFile}}`,
+    }),
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([open?.close(), secured?.close()]);
+  await cluster?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const list = (kd: KubedriverOn, account: string, namespaces: string[], metadata?: Metadata) =>
+  call(kd.clients.serverGroups.listServerGroups, kd.clients.serverGroups, { account, namespaces, application: "", cluster: "", pageSize: 0, pageToken: "", consistency: 0 }, { metadata });
+const check = (kd: KubedriverOn, accounts: string[], namespaces: string[], metadata?: Metadata) =>
+  call(kd.clients.health.checkNamespaces, kd.clients.health, { accounts, namespaces, fresh: false }, { metadata });
+const watchError = (kd: KubedriverOn, accounts: string[], namespaces: string[], metadata = new Metadata()) =>
+  new Promise<ServiceError>((resolve, reject) => {
+    const stream = kd.clients.health.watchNamespaces({ accounts, namespaces }, metadata);
+    stream.on("data", () => {
+      stream.cancel();
+      reject(new Error("the stream answered a filter that matches nothing"));
+    });
+    stream.on("error", resolve);
+  });
+
+function expectUnmanaged(err: ServiceError, field: string, namespace: string) {
+  expect(err.code).toBe(Code.FAILED_PRECONDITION);
+  expect(detailsOf(err)!.errorInfo!.reason).toBe("NAMESPACE_NOT_MANAGED");
+  expect(err.details).toContain(`${field}: namespace "${namespace}"`);
+}
+
+describe("a namespace filter naming a namespace no selected account manages", () => {
+  it("fails ListServerGroups naming the field and value, with or without an account", async () => {
+    expectUnmanaged(await grpcError(list(open, "main", [mainNs, "nope"])), "namespaces[1]", "nope");
+    expectUnmanaged(await grpcError(list(open, "", ["nope"])), "namespaces[0]", "nope");
+    expectUnmanaged(await grpcError(list(open, "main", [sideNs])), "namespaces[0]", sideNs);
+    // Across accounts, a namespace one of them manages is a good filter.
+    await expect(list(open, "", [sideNs])).resolves.toMatchObject({ serverGroups: [] });
+  });
+
+  it("fails CheckNamespaces and WatchNamespaces the same way", async () => {
+    expectUnmanaged(await grpcError(check(open, [], ["nope"])), "namespaces[0]", "nope");
+    expectUnmanaged(await grpcError(check(open, ["main"], [mainNs, sideNs])), "namespaces[1]", sideNs);
+    expect((await check(open, [], [sideNs])).round!.probes.map((p) => p.namespace)).toEqual([sideNs]);
+    expectUnmanaged(await watchError(open, [], ["nope"]), "namespaces[0]", "nope");
+  });
+
+  it("still answers NOT_FOUND for an unknown account before looking at namespaces", async () => {
+    expect((await grpcError(list(open, "ghost", ["nope"]))).code).toBe(Code.NOT_FOUND);
+    expect((await grpcError(check(open, ["ghost"], ["nope"]))).code).toBe(Code.NOT_FOUND);
+  });
+
+  it("tells a caller nothing about the namespaces of accounts it may not read", async () => {
+    const otto = bearer(tokens.otto);
+    // A forbidden account answers exactly like an unknown one, whatever the namespaces.
+    const forbidden = await grpcError(list(secured, "guarded", ["nope"], otto));
+    const unknown = await grpcError(list(secured, "ghost", ["nope"], otto));
+    expect([forbidden.code, unknown.code]).toEqual([Code.PERMISSION_DENIED, Code.PERMISSION_DENIED]);
+    expect(forbidden.details.replace("guarded", "ghost")).toBe(unknown.details);
+    // The forbidden account's namespace is refused as one nobody manages, and not listed.
+    for (const err of [await grpcError(list(secured, "", [guardedNs], otto)), await grpcError(check(secured, [], [guardedNs], otto))]) {
+      expectUnmanaged(err, "namespaces[0]", guardedNs);
+      expect(err.details).not.toContain("guarded\"");
+      expect(err.details).toMatch(/not managed by any account$/);
+    }
+    // A reader of the account gets its namespace.
+    const rita = bearer(tokens.rita);
+    await expect(list(secured, "", [guardedNs], rita)).resolves.toMatchObject({ serverGroups: [] });
+    expect((await check(secured, [], [guardedNs], rita)).round!.probes.map((p) => p.namespace)).toEqual([guardedNs]);
+  });
+});
