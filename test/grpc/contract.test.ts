@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { replicationControllerFor } from "../../src/core/server-groups/manifest.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
 import { bearer, call, detailsOf, grpcError } from "../support/grpc.js";
 import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
@@ -16,17 +17,18 @@ let dir: string;
 let mainNs: string;
 let sideNs: string;
 let guardedNs: string;
+let pagedNs: string;
 const tokens = { rita: "rita-token-0123456789abcdef", otto: "otto-token-0123456789abcdef" };
 
 beforeAll(async () => {
   cluster = await startTestCluster();
-  [mainNs, sideNs, guardedNs] = await Promise.all([cluster.createNamespace("main"), cluster.createNamespace("side"), cluster.createNamespace("guarded")]);
+  [mainNs, sideNs, guardedNs, pagedNs] = await Promise.all(["main", "side", "guarded", "paged"].map((prefix) => cluster.createNamespace(prefix)));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubedriver-contract-"));
   const tokensFile = path.join(dir, "tokens.yaml");
   fs.writeFileSync(tokensFile, `- {token: ${tokens.rita}, name: rita, groups: [viewers]}\n- {token: ${tokens.otto}, name: otto, groups: [elsewhere]}\n`, { mode: 0o600 });
   const quiet = "healthCheckIntervalSeconds: 3600";
   [open, secured] = await Promise.all([
-    startKubedriverOn(cluster, { accounts: [{ name: "main", namespaces: [mainNs] }, { name: "side", namespaces: [sideNs] }], kubernetes: quiet }),
+    startKubedriverOn(cluster, { accounts: [{ name: "main", namespaces: [mainNs, pagedNs] }, { name: "side", namespaces: [sideNs] }], kubernetes: quiet }),
     startKubedriverOn(cluster, {
       accounts: [{ name: "main", namespaces: [mainNs] }, { name: "guarded", namespaces: [guardedNs], permissions: { READ: ["viewers"] } }],
       kubernetes: quiet,
@@ -99,5 +101,43 @@ describe("a namespace filter naming a namespace no selected account manages", ()
     const rita = bearer(tokens.rita);
     await expect(list(secured, "", [guardedNs], rita)).resolves.toMatchObject({ serverGroups: [] });
     expect((await check(secured, [], [guardedNs], rita)).round!.probes.map((p) => p.namespace)).toEqual([guardedNs]);
+  });
+});
+
+/** Creates `n` objects in batches, as a busy namespace would hold them. */
+async function createMany(n: number, create: (i: number) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < n; i += 25) await Promise.all(Array.from({ length: Math.min(25, n - i) }, (_, j) => create(i + j)));
+}
+
+describe("a page_size above the maximum", () => {
+  it("serves the maximum and a token for the rest on ListServerGroups (500) and ListLoadBalancers (500)", async () => {
+    const spec = { application: "paged", stack: "", detail: "", targetSize: 0, containers: [{ name: "web", image: "web:1", command: [], args: [], env: [], ports: [], resources: { requests: {}, limits: {} }, volumeMounts: [] }], loadBalancers: [], volumes: [], labels: {}, annotations: {}, nodeSelector: {} };
+    await createMany(501, (v) =>
+      Promise.all([
+        cluster.core.createNamespacedReplicationController({ namespace: pagedNs, body: replicationControllerFor(spec as never, v, []) }),
+        cluster.core.createNamespacedService({ namespace: pagedNs, body: { metadata: { name: `lb${v}` }, spec: { selector: { app: "x" }, ports: [{ port: 80 }] } } }),
+      ]),
+    );
+    const sg = open.clients.serverGroups;
+    const groups = (pageSize: number, pageToken = "") =>
+      call(sg.listServerGroups, sg, { account: "main", namespaces: [pagedNs], application: "paged", cluster: "", pageSize, pageToken, consistency: 0 });
+    const first = await groups(1_000_000);
+    expect(first.serverGroups).toHaveLength(500);
+    expect(first.nextPageToken).not.toBe("");
+    const rest = await groups(1_000_000, first.nextPageToken);
+    expect([rest.serverGroups.length, rest.nextPageToken]).toEqual([1, ""]);
+
+    const lb = open.clients.loadBalancers;
+    const balancers = (pageSize: number, pageToken = "") => call(lb.listLoadBalancers, lb, { account: "main", namespaces: [pagedNs], managedOnly: false, pageSize, pageToken });
+    const lbFirst = await balancers(501);
+    expect(lbFirst.loadBalancers).toHaveLength(500);
+    expect(lbFirst.nextPageToken).not.toBe("");
+    expect((await balancers(501, lbFirst.nextPageToken)).loadBalancers).toHaveLength(1);
+  }, 120_000);
+
+  it("is refused when negative, naming page_size", async () => {
+    const err = await grpcError(call(open.clients.serverGroups.listServerGroups, open.clients.serverGroups, { account: "main", namespaces: [], application: "", cluster: "", pageSize: -1, pageToken: "", consistency: 0 }));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(detailsOf(err)!.fieldViolations.map((v) => v.field)).toEqual(["page_size"]);
   });
 });

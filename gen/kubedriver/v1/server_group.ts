@@ -423,7 +423,8 @@ export interface Container {
   /**
    * Image reference `[registry/]repository[:tag|@digest]`. Required. Without a
    * tag or digest, `:latest` is used. The first path part is a registry only
-   * if it contains `.` or `:` or is `localhost`.
+   * if it contains `.` or `:` or is `localhost`. The name before the tag or
+   * digest is at most 255 characters.
    */
   image: string;
   /** Entrypoint; empty keeps the image's. */
