@@ -5,6 +5,9 @@ import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replicationControllerFor } from "../../src/core/server-groups/manifest.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
+import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
+import { retryDelayMs } from "../support/overload.js";
+import { aCreateRequest } from "../support/server-groups.js";
 import { bearer, call, detailsOf, grpcError } from "../support/grpc.js";
 import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
 
@@ -18,17 +21,27 @@ let mainNs: string;
 let sideNs: string;
 let guardedNs: string;
 let pagedNs: string;
+let flakyNs: string;
+let faulty: FaultyCluster;
 const tokens = { rita: "rita-token-0123456789abcdef", otto: "otto-token-0123456789abcdef" };
 
 beforeAll(async () => {
   cluster = await startTestCluster();
-  [mainNs, sideNs, guardedNs, pagedNs] = await Promise.all(["main", "side", "guarded", "paged"].map((prefix) => cluster.createNamespace(prefix)));
+  [mainNs, sideNs, guardedNs, pagedNs, flakyNs] = await Promise.all(["main", "side", "guarded", "paged", "flaky"].map((prefix) => cluster.createNamespace(prefix)));
+  faulty = await startFaultyCluster(cluster);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubedriver-contract-"));
   const tokensFile = path.join(dir, "tokens.yaml");
   fs.writeFileSync(tokensFile, `- {token: ${tokens.rita}, name: rita, groups: [viewers]}\n- {token: ${tokens.otto}, name: otto, groups: [elsewhere]}\n`, { mode: 0o600 });
   const quiet = "healthCheckIntervalSeconds: 3600";
   [open, secured] = await Promise.all([
-    startKubedriverOn(cluster, { accounts: [{ name: "main", namespaces: [mainNs, pagedNs] }, { name: "side", namespaces: [sideNs] }], kubernetes: quiet }),
+    startKubedriverOn(cluster, {
+      accounts: [
+        { name: "main", namespaces: [mainNs, pagedNs] },
+        { name: "side", namespaces: [sideNs] },
+        { name: "flaky", namespaces: [flakyNs], kubeconfigFile: faulty.kubeconfigPath },
+      ],
+      kubernetes: quiet,
+    }),
     startKubedriverOn(cluster, {
       accounts: [{ name: "main", namespaces: [mainNs] }, { name: "guarded", namespaces: [guardedNs], permissions: { READ: ["viewers"] } }],
       kubernetes: quiet,
@@ -39,6 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([open?.close(), secured?.close()]);
+  await faulty?.close();
   await cluster?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -139,5 +153,48 @@ describe("a page_size above the maximum", () => {
     const err = await grpcError(call(open.clients.serverGroups.listServerGroups, open.clients.serverGroups, { account: "main", namespaces: [], application: "", cluster: "", pageSize: -1, pageToken: "", consistency: 0 }));
     expect(err.code).toBe(Code.INVALID_ARGUMENT);
     expect(detailsOf(err)!.fieldViolations.map((v) => v.field)).toEqual(["page_size"]);
+  });
+});
+
+describe("an error about a given account, namespace or object", () => {
+  const sg = () => open.clients.serverGroups;
+  const errorInfoOf = async (p: Promise<unknown>) => {
+    const err = await grpcError(p);
+    return { code: err.code, ...detailsOf(err)!.errorInfo! };
+  };
+
+  it("says which in google.rpc.ErrorInfo metadata, for programs", async () => {
+    expect(await errorInfoOf(call(sg().getServerGroup, sg(), { account: "main", namespace: mainNs, name: "ghost-v000", consistency: 0 }))).toMatchObject({
+      code: Code.NOT_FOUND,
+      reason: "SERVER_GROUP_NOT_FOUND",
+      metadata: { account: "main", namespace: mainNs, name: "ghost-v000" },
+    });
+    expect(await errorInfoOf(call(sg().createServerGroup, sg(), aCreateRequest({ namespace: "kube-system" })))).toMatchObject({
+      code: Code.FAILED_PRECONDITION,
+      reason: "NAMESPACE_NOT_MANAGED",
+      metadata: { account: "main", namespace: "kube-system" },
+    });
+    expect(await errorInfoOf(list(open, "main", [mainNs, "nope"]))).toMatchObject({ metadata: { account: "main", namespace: "nope", field: "namespaces[1]" } });
+    expect(await errorInfoOf(list(open, "ghost", []))).toMatchObject({ code: Code.NOT_FOUND, reason: "ACCOUNT_NOT_FOUND", metadata: { account: "ghost" } });
+  });
+
+  it("names only the account the caller gave when it is refused, forbidden or unknown alike", async () => {
+    const otto = bearer(tokens.otto);
+    const forbidden = await errorInfoOf(list(secured, "guarded", [], otto));
+    const unknown = await errorInfoOf(list(secured, "ghost", [], otto));
+    expect(forbidden).toEqual({ ...unknown, metadata: { account: "guarded" } });
+    expect(unknown).toMatchObject({ code: Code.PERMISSION_DENIED, metadata: { account: "ghost" } });
+  });
+
+  it("says when to retry an UNAVAILABLE answer (google.rpc.RetryInfo), and where the cluster failed", async () => {
+    const remove = faulty.faults.add({ namespace: flakyNs, verbs: ["POST"], resources: ["replicationcontrollers"], errorRate: 1, errorCode: 503 });
+    try {
+      const err = await grpcError(call(sg().createServerGroup, sg(), aCreateRequest({ account: "flaky", namespace: flakyNs, targetSize: 0 })));
+      expect(err.code).toBe(Code.UNAVAILABLE);
+      expect(retryDelayMs(err)).toBe(1_000);
+      expect(detailsOf(err)!.errorInfo).toMatchObject({ metadata: { account: "flaky", namespace: flakyNs } });
+    } finally {
+      remove();
+    }
   });
 });

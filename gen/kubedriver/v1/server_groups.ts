@@ -3959,7 +3959,13 @@ export const WaitForServerGroupResponse: MessageFns<WaitForServerGroupResponse> 
  * account does not manage or a missing load balancer; ABORTED on a
  * concurrent-modification conflict; PERMISSION_DENIED when the cluster
  * forbids the call; UNAVAILABLE or DEADLINE_EXCEEDED when the cluster cannot
- * be reached in time.
+ * be reached in time. Status details: google.rpc.ErrorInfo (domain
+ * `kubedriver.io`) with a stable `reason` and, when the error is about a
+ * given account, namespace or object, `metadata` keys `account`,
+ * `namespace`, `name` and `field` (the request field); a PERMISSION_DENIED
+ * account refusal carries only the `account` the caller named.
+ * google.rpc.RetryInfo on UNAVAILABLE (1 s), ABORTED (100 ms) and
+ * RESOURCE_EXHAUSTED; google.rpc.ResourceInfo naming the resource.
  *
  * Limits the server enforces (INVALID_ARGUMENT naming the field beyond them):
  * `account`, `namespace` and object names at most 253 characters; a server

@@ -128,6 +128,7 @@ export function serverGroupNotFound(ref: ServerGroupRef, cause?: unknown, why = 
     cause,
     reason: "SERVER_GROUP_NOT_FOUND",
     resource: { type: "server group", name: ref.name, owner: `account ${ref.account}, namespace ${ref.namespace}` },
+    metadata: { account: ref.account, namespace: ref.namespace, name: ref.name },
   });
 }
 

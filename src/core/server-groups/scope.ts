@@ -9,7 +9,11 @@ export function managedNamespace(registry: AccountRegistry, account: string, nam
   if (!a.namespaces.includes(namespace)) {
     throw new FailedPreconditionError(
       `namespace "${namespace}" is not managed by account "${account}" (its namespaces: ${a.namespaces.join(", ")})`,
-      { reason: "NAMESPACE_NOT_MANAGED", resource: { type: "namespace", name: namespace, owner: `account ${account}` } },
+      {
+        reason: "NAMESPACE_NOT_MANAGED",
+        resource: { type: "namespace", name: namespace, owner: `account ${account}` },
+        metadata: { account, namespace },
+      },
     );
   }
   return a;
@@ -42,5 +46,6 @@ export function checkNamespaceFilter(
   throw new FailedPreconditionError(`${unmanaged.map((u) => `${u.field}: namespace ${quoted(u.namespace)}`).join("; ")}: not managed by ${by}`, {
     reason: "NAMESPACE_NOT_MANAGED",
     resource: { type: "namespace", name: first.namespace, ...(only ? { owner: `account ${only.name}` } : {}) },
+    metadata: { account: only?.name, namespace: first.namespace, field: first.field },
   });
 }
