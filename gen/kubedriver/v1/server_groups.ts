@@ -207,7 +207,9 @@ export interface CreateServerGroupRequest {
   volumes: Volume[];
   /**
    * Extra labels for the pods: Kubernetes label keys and values (values at
-   * most 63 characters); keys may not use kubedriver's own labels.
+   * most 63 characters); keys may not use kubedriver's own labels
+   * (`kubedriver.io/*`, `load-balancer-*`, and `app.kubernetes.io/managed-by`,
+   * `name`, `instance` and `version`, which kubedriver sets; see ServerGroup).
    */
   labels: { [key: string]: string };
   /**
