@@ -872,7 +872,9 @@ export const ProbeError: MessageFns<ProbeError> = {
  * monitor probes each namespace (a GET of the namespace object) on every tick
  * of a fixed interval (`kubernetes.healthCheckIntervalSeconds`, default 30 s);
  * every caller shares the same probe rounds, so callers never add Kubernetes
- * traffic. The standard grpc.health.v1 status of the service name
+ * traffic. A probe waits (up to one probe timeout) while its account is
+ * being provisioned, so a namespace provisioning is creating is not reported
+ * unreachable, on a fresh start's first round included. The standard grpc.health.v1 status of the service name
  * `kubedriver.v1.Health` is NOT_SERVING while any account is entirely
  * unreachable.
  */
