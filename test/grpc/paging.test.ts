@@ -4,7 +4,11 @@ import { pageOf } from "../../src/grpc/paging.js";
 
 const names = Array.from({ length: 25 }, (_, i) => `n${String(i).padStart(2, "0")}`);
 const limits = { defaultSize: 5, maxSize: 10 };
-const page = (pageSize: number, pageToken = "", filter = "") => pageOf(names, (n) => n, { filter, pageSize, pageToken } as { pageSize: number; pageToken: string }, limits);
+/** A request with one filter beside the paging fields, as the list RPCs' requests have. */
+const page = (pageSize: number, pageToken = "", filter = "") => {
+  const request = { filter, pageSize, pageToken };
+  return pageOf(names, (n) => n, request, limits);
+};
 
 describe("pageOf", () => {
   it("serves the default for 0 and the maximum for anything above it, with a token for the rest (AIP-158)", () => {
