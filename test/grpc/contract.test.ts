@@ -125,11 +125,12 @@ async function createMany(n: number, create: (i: number) => Promise<unknown>): P
 
 describe("a page_size above the maximum", () => {
   it("serves the maximum and a token for the rest on ListServerGroups (500) and ListLoadBalancers (500)", async () => {
+    // Headless Services: a real cluster's service IP range would not hold 501 more.
     const spec = { application: "paged", stack: "", detail: "", targetSize: 0, containers: [{ name: "web", image: "web:1", command: [], args: [], env: [], ports: [], resources: { requests: {}, limits: {} }, volumeMounts: [] }], loadBalancers: [], volumes: [], labels: {}, annotations: {}, nodeSelector: {} };
     await createMany(501, (v) =>
       Promise.all([
         cluster.core.createNamespacedReplicationController({ namespace: pagedNs, body: replicationControllerFor(spec as never, v, []) }),
-        cluster.core.createNamespacedService({ namespace: pagedNs, body: { metadata: { name: `lb${v}` }, spec: { selector: { app: "x" }, ports: [{ port: 80 }] } } }),
+        cluster.core.createNamespacedService({ namespace: pagedNs, body: { metadata: { name: `lb${v}` }, spec: { clusterIP: "None", selector: { app: "x" }, ports: [{ port: 80 }] } } }),
       ]),
     );
     const sg = open.clients.serverGroups;
