@@ -84,7 +84,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     authenticate: authenticator({ tokens, clientCertificates: Boolean(tls?.clientCaFile), log }),
   };
   const provisioner = new AccountProvisioner(registry.list(), { log: log.child({ component: "provisioner" }), ...options.provisioning });
-  const namespaceMonitor = new NamespaceMonitor(monitoredAccounts(registry.list()), {
+  const namespaceMonitor = new NamespaceMonitor(monitoredAccounts(registry.list(), (name) => provisioner.idle(name)), {
     ...monitorTiming(config),
     log: log.child({ component: "namespace-monitor" }),
   });
@@ -155,7 +155,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   };
   const following = registry.changes$.subscribe((changes) => {
     provisioner.apply(changes);
-    namespaceMonitor.setAccounts(monitoredAccounts(registry.list()));
+    namespaceMonitor.setAccounts(monitoredAccounts(registry.list(), (name) => provisioner.idle(name)));
     liveViews.start();
     retire(changes);
   });
@@ -181,8 +181,9 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   const healthStatus = namespaceMonitor.serving$.subscribe((serving) =>
     grpc.setHealth("kubedriver.v1.Health", serving ? "SERVING" : "NOT_SERVING"),
   );
-  namespaceMonitor.start();
+  // Provisioning first, so that the first probe round waits for the namespaces it creates.
   provisioner.start();
+  namespaceMonitor.start();
   trafficChanges.start();
   liveViews.start();
   reloader?.start();

@@ -6,6 +6,7 @@ import { ConfigError, formatProblem, formatProblems, loadConfigFile } from "../c
 import type { KubedriverConfig } from "../config/types.js";
 import { parseListen } from "../config/validate.js";
 import { startKubedriver, type Kubedriver } from "../app.js";
+import { kubeconfigProblems } from "../core/accounts/resolve.js";
 import { routeGrpcLogs } from "../grpc/server.js";
 import { Logger, SecretRegistry, type LogLevel } from "../observability/logger.js";
 import { startTracing } from "../observability/tracing.js";
@@ -104,7 +105,7 @@ async function serve(args: string[], io: Io): Promise<number> {
   let config: KubedriverConfig;
   let closeDemo = async () => {};
   if (configFile) {
-    config = loadConfigFile(configFile);
+    config = loadConfigFile(configFile, { checkAccount: kubeconfigProblems });
     log.info("starting kubedriver", { config: configFile });
   } else {
     // Loaded only here: a served config never pays for the emulator's modules at start-up.

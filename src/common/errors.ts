@@ -11,13 +11,31 @@ export abstract class KubedriverError extends Error {
   readonly reason: string;
   /** The resource concerned, for google.rpc.ResourceInfo. */
   readonly resource?: ResourceRef;
+  /** What the error is about, for google.rpc.ErrorInfo.metadata. */
+  readonly metadata?: ErrorMetadata;
 
-  constructor(message: string, options: ErrorOptions & { reason?: string; resource?: ResourceRef } = {}) {
+  constructor(message: string, options: Options = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.reason = options.reason ?? "";
     this.resource = options.resource;
+    this.metadata = options.metadata;
   }
+}
+
+/**
+ * The account, namespace and object an error is about, so that a program can
+ * act on an error without parsing its message. Only what the caller named or
+ * may read: an account the caller may not read is answered exactly as an
+ * unknown one, so such an error carries nothing but the name the caller gave.
+ */
+export interface ErrorMetadata {
+  account?: string;
+  namespace?: string;
+  /** The object's name: a server group, Service, pod … */
+  name?: string;
+  /** The request field the error is about, e.g. `namespaces[1]`. */
+  field?: string;
 }
 
 export type ErrorKind =
@@ -42,7 +60,7 @@ export interface ResourceRef {
   owner?: string;
 }
 
-type Options = ErrorOptions & { reason?: string; resource?: ResourceRef };
+type Options = ErrorOptions & { reason?: string; resource?: ResourceRef; metadata?: ErrorMetadata };
 
 export class InvalidArgumentError extends KubedriverError {
   readonly kind = "InvalidArgument";

@@ -74,6 +74,7 @@ function validated(parsed: YamlResult, opts: Partial<ValidateOptions> & { source
     baseDir: opts.baseDir ?? process.cwd(),
     readFile: opts.readFile ?? readBoundedText,
     homeDir: opts.homeDir,
+    checkAccount: opts.checkAccount,
   }, reader);
   if (!config) throw new ConfigError(source, reader.errors.violations);
   return config;

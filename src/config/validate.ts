@@ -1,6 +1,6 @@
 import os from "node:os";
 import path from "node:path";
-import { FieldPath } from "../common/field-path.js";
+import { FieldPath, type FieldViolation } from "../common/field-path.js";
 import { type FileKind, FileReadError } from "../common/files.js";
 import { dns1123LabelProblem } from "../common/kubernetes-names.js";
 import { ConfigReader } from "./reader.js";
@@ -22,6 +22,14 @@ export interface ValidateOptions {
   baseDir: string;
   readFile: ReadFile;
   homeDir?: string;
+  /**
+   * What else is wrong with an account that only reading its kubeconfig
+   * tells (a missing file, a user not in it), fields relative to the
+   * account. Asked only when the file has problems of its own, so that one
+   * report names them all; a file without any is checked by resolving its
+   * accounts, once.
+   */
+  checkAccount?: (account: KubernetesAccountConfig) => readonly FieldViolation[];
 }
 
 const accountName = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -32,8 +40,14 @@ export function validateConfig(raw: unknown, opts: ValidateOptions, r = new Conf
   const top = r.object(raw ?? {}, root, ["server", "kubernetes", "dockerRegistry"]) ?? {};
 
   const server = readServer(r, top.server, root.child("server"), opts);
-  const { declared, ...dockerRegistry } = readDockerRegistry(r, top.dockerRegistry, root.child("dockerRegistry"), opts);
-  const kubernetes = readKubernetes(r, top.kubernetes, root.child("kubernetes"), opts, { enabled: dockerRegistry.enabled, declared });
+  const { declared, complete, ...dockerRegistry } = readDockerRegistry(r, top.dockerRegistry, root.child("dockerRegistry"), opts);
+  const { read, ...kubernetes } = readKubernetes(r, top.kubernetes, root.child("kubernetes"), opts, { enabled: dockerRegistry.enabled, declared, complete });
+  if (!r.errors.empty && opts.checkAccount) {
+    for (const [i, account] of read) {
+      const at = root.child("kubernetes").child("accounts").index(i);
+      for (const p of opts.checkAccount(account)) r.errors.add(at.child(p.field), p.description);
+    }
+  }
 
   return r.errors.empty ? { server, kubernetes, dockerRegistry } : undefined;
 }
@@ -104,15 +118,25 @@ export function parseListen(listen: string): { host: string; port: number } | un
 }
 
 function readDockerRegistry(r: ConfigReader, value: unknown, at: FieldPath, opts: ValidateOptions) {
+  const problemsBefore = r.errors.violations.length;
   const d = r.object(value, at, ["enabled", "accounts"]) ?? {};
   const enabled = r.boolean(d.enabled, at.child("enabled")) ?? true;
   const accounts: DockerRegistryAccountConfig[] = [];
   const names = new Set<string>();
-  (r.list(d.accounts, at.child("accounts")) ?? []).forEach((item, i) => {
+  // Whether every registry account's name could be read: otherwise (`acounts:`, `nme:`) a
+  // binding to a name not declared most likely means that one, and saying so at each binding
+  // would bury the one problem to fix under as many as there are accounts.
+  const listed = r.list(d.accounts, at.child("accounts"));
+  let complete = r.errors.violations.length === problemsBefore;
+  (listed ?? []).forEach((item, i) => {
     const p = at.child("accounts").index(i);
     const a = r.object(item, p, ["name", "address", "username", "password", "passwordFile", "email"]);
-    if (!a) return r.errors.add(p, "must be a mapping");
+    if (!a) {
+      complete = false;
+      return r.errors.add(p, "must be a mapping");
+    }
     const name = readAccountName(r, a.name, p.child("name"), names);
+    if (name === undefined) complete = false;
     const address = r.string(a.address, p.child("address"), { required: true });
     const username = r.string(a.username, p.child("username"), { required: true });
     const password = readPassword(r, a, p, opts);
@@ -124,7 +148,7 @@ function readDockerRegistry(r: ConfigReader, value: unknown, at: FieldPath, opts
   });
   // Bindings are checked against every name declared, so that a registry account with a bad
   // field (a password file too large) is reported once, not again at each binding.
-  return { enabled, accounts: enabled ? accounts : [], declared: names };
+  return { enabled, accounts: enabled ? accounts : [], declared: names, complete };
 }
 
 function readPassword(r: ConfigReader, a: Record<string, unknown>, p: FieldPath, opts: ValidateOptions): string | undefined {
@@ -153,7 +177,7 @@ function readKubernetes(
   value: unknown,
   at: FieldPath,
   opts: ValidateOptions,
-  registries: { enabled: boolean; declared: Set<string> },
+  registries: { enabled: boolean; declared: Set<string>; complete: boolean },
 ) {
   const k =
     r.object(value, at, [
@@ -173,6 +197,8 @@ function readKubernetes(
 
   const registryNames = registries.declared;
   const accounts: KubernetesAccountConfig[] = [];
+  /** Each account read, by its index in the list, for checks that need its kubeconfig. */
+  const read: [number, KubernetesAccountConfig][] = [];
   const names = new Set<string>();
   (r.list(k.accounts, at.child("accounts")) ?? []).forEach((item, i) => {
     const p = at.child("accounts").index(i);
@@ -186,10 +212,14 @@ function readKubernetes(
     const dockerRegistries = readBindings(r, a.dockerRegistries, p.child("dockerRegistries"), {
       registryNames,
       registriesEnabled: registries.enabled,
+      registriesComplete: registries.complete,
       accountNamespaces: namespaces,
     });
     const permissions = readPermissions(r, a.permissions, p.child("permissions"));
-    if (name) accounts.push({ name, kubeconfigFile, namespaces, user, cluster, dockerRegistries, permissions });
+    if (!name) return;
+    const account = { name, kubeconfigFile, namespaces, user, cluster, dockerRegistries, permissions };
+    accounts.push(account);
+    read.push([i, account]);
   });
   return {
     enabled,
@@ -197,6 +227,7 @@ function readKubernetes(
     healthCheckTimeoutSeconds,
     healthCheckConcurrency,
     accounts: enabled ? accounts : [],
+    read: enabled ? read : [],
   };
 }
 
@@ -204,7 +235,7 @@ function readBindings(
   r: ConfigReader,
   value: unknown,
   at: FieldPath,
-  ctx: { registryNames: Set<string>; registriesEnabled: boolean; accountNamespaces?: string[] },
+  ctx: { registryNames: Set<string>; registriesEnabled: boolean; registriesComplete: boolean; accountNamespaces?: string[] },
 ): DockerRegistryBindingConfig[] {
   const items = r.list(value, at);
   if (!items || items.length === 0) {
@@ -222,7 +253,7 @@ function readBindings(
       if (!ctx.registriesEnabled) {
         r.errors.add(p.child("accountName"), `docker registry account "${accountName}" cannot be used: dockerRegistry.enabled is false`);
       } else if (!ctx.registryNames.has(accountName)) {
-        r.errors.add(p.child("accountName"), `no docker registry account named "${accountName}" (dockerRegistry.accounts)`);
+        if (ctx.registriesComplete) r.errors.add(p.child("accountName"), `no docker registry account named "${accountName}" (dockerRegistry.accounts)`);
       } else if (seen.has(accountName)) {
         r.errors.add(p.child("accountName"), `duplicate docker registry account "${accountName}"`);
       }

@@ -3,6 +3,7 @@ import type { AccountRegistry } from "../core/accounts/registry.js";
 import type { Caller } from "../core/auth/caller.js";
 import { DeadlineExceededError } from "../common/errors.js";
 import type { NamespaceMonitor } from "../core/health/monitor.js";
+import { checkNamespaceFilter } from "../core/server-groups/scope.js";
 import { filterRound, type NamespaceProbe as CoreProbe, type ProbeRound as CoreRound, type RoundFilter } from "../core/health/round.js";
 import {
   HealthService,
@@ -37,7 +38,8 @@ export const NamespaceHealthService = {
 
 export function namespaceHealthHandlers(registry: AccountRegistry, monitor: NamespaceMonitor, deps: CallDeps): HealthServer {
   const selection = (req: RoundFilter, caller: Caller | undefined): RoundFilter => {
-    for (const account of req.accounts) registry.access(account, caller, "READ");
+    const named = req.accounts.map((account) => registry.access(account, caller, "READ"));
+    checkNamespaceFilter(named.length > 0 ? { named } : { readable: registry.usableBy(caller, "READ") }, req.namespaces);
     if (req.accounts.length > 0) return { accounts: req.accounts, namespaces: req.namespaces };
     const readable = registry.usableBy(caller, "READ").map((a) => a.name);
     if (readable.length === registry.list().length) return { accounts: [], namespaces: req.namespaces };

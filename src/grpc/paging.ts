@@ -17,6 +17,7 @@ export function pageOf<T>(
   if (req.pageSize < 0) {
     throw new InvalidArgumentError("page_size must not be negative", [{ field: "page_size", description: "must not be negative" }]);
   }
+  // AIP-158: a size above the maximum is coerced to it, not refused; the protos say so, with each maximum.
   const size = Math.min(req.pageSize || limits.defaultSize, limits.maxSize);
   const query = queryOf(req);
   const after = req.pageToken ? decodeToken(req.pageToken, query) : undefined;

@@ -21,7 +21,7 @@ import {
 } from "../../gen/kubedriver/v1/server_groups.js";
 import type { LiveViews } from "../core/server-groups/live-views.js";
 import { type Consistency as CoreConsistency } from "../core/server-groups/read.js";
-import { managedNamespace } from "../core/server-groups/scope.js";
+import { checkNamespaceFilter, managedNamespace } from "../core/server-groups/scope.js";
 import { waitForServerGroup, type WaitCondition as CoreWaitCondition } from "../core/server-groups/wait.js";
 import { mergeBatches, watchServerGroups } from "../core/server-groups/watch.js";
 import { serverGroupNameProblem } from "../core/server-groups/naming.js";
@@ -171,7 +171,10 @@ export function serverGroupsHandlers(
 
     listServerGroups: unary("ListServerGroups", deps, async (req, ctx) => {
       InvalidArgumentError.throwIfAny(listFilterProblems(req), "invalid filter");
-      if (req.account) allow(req.account, ctx, "READ");
+      checkNamespaceFilter(
+        req.account ? { named: [allow(req.account, ctx, "READ")] } : { readable: registry.usableBy(ctx.caller, "READ") },
+        req.namespaces,
+      );
       const found = await listServerGroups(
         registry,
         {

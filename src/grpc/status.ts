@@ -109,7 +109,7 @@ function detailsOf(err: KubedriverError): Any[] {
     );
   }
   if (err.reason) {
-    details.push(pack("google.rpc.ErrorInfo", ErrorInfo.encode({ reason: err.reason, domain, metadata: {} }).finish()));
+    details.push(pack("google.rpc.ErrorInfo", ErrorInfo.encode({ reason: err.reason, domain, metadata: metadataOf(err) }).finish()));
   }
   if (err.resource) {
     details.push(
@@ -125,6 +125,13 @@ function detailsOf(err: KubedriverError): Any[] {
     );
   }
   return details;
+}
+
+/** ErrorInfo.metadata: the error's account, namespace, name and field that are set, each cut short like names in messages. */
+function metadataOf(err: KubedriverError): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(err.metadata ?? {})) if (value) metadata[key] = bounded(value, 256);
+  return metadata;
 }
 
 function pack(typeName: string, value: Uint8Array): Any {

@@ -65,11 +65,12 @@ export function toCoreError(err: unknown, target: CallTarget, abortReason?: unkn
   const resource: ResourceRef | undefined = target.name
     ? { type: target.kind, name: target.name, owner: ownerOf(target) }
     : undefined;
+  const metadata = { account: target.account, namespace: target.namespace, name: target.name };
 
   if (err instanceof ApiException) {
     const status = parseStatus(err.body);
     const detail = status.message ? `: ${status.message}` : "";
-    const opts = { cause: err, reason: status.reason ?? "", resource };
+    const opts = { cause: err, reason: status.reason ?? "", resource, metadata };
     switch (err.code) {
       case 400:
         return new InvalidArgumentError(`${where} rejected as a bad request${detail}`, causesOf(status), opts);
@@ -99,25 +100,25 @@ export function toCoreError(err: unknown, target: CallTarget, abortReason?: unkn
 
   if (err instanceof CredentialPluginError) {
     // Retryable: an expired login or a plugin that hung may work once an operator fixes it.
-    return new UnavailableError(`${where}: the kubeconfig's exec credential plugin ${err.why}`, { cause: err, resource, reason: "CREDENTIAL_PLUGIN_FAILED" });
+    return new UnavailableError(`${where}: the kubeconfig's exec credential plugin ${err.why}`, { cause: err, resource, metadata, reason: "CREDENTIAL_PLUGIN_FAILED" });
   }
   if (err instanceof InvalidResponseError) {
-    return new UnavailableError(`${where}: the API server ${err.why}`, { cause: err, resource, reason: "INVALID_RESPONSE" });
+    return new UnavailableError(`${where}: the API server ${err.why}`, { cause: err, resource, metadata, reason: "INVALID_RESPONSE" });
   }
   if (isAbort(err)) {
-    if (isCancelled(abortReason)) return new CancelledError(`${where}: cancelled by the caller`, { cause: err, resource });
-    return new DeadlineExceededError(`${where}: the API server did not answer in time`, { cause: err, resource });
+    if (isCancelled(abortReason)) return new CancelledError(`${where}: cancelled by the caller`, { cause: err, resource, metadata });
+    return new DeadlineExceededError(`${where}: the API server did not answer in time`, { cause: err, resource, metadata });
   }
   const code = networkCode(err);
   if (code && Object.hasOwn(networkFailures, code)) {
-    return new UnavailableError(`${where}: the API server is unreachable (${code})`, { cause: err, resource, reason: code });
+    return new UnavailableError(`${where}: the API server is unreachable (${code})`, { cause: err, resource, metadata, reason: code });
   }
   if (code && isTlsFailure(code)) {
-    return new UnavailableError(`${where}: TLS handshake with the API server failed (${code})`, { cause: err, resource, reason: code });
+    return new UnavailableError(`${where}: TLS handshake with the API server failed (${code})`, { cause: err, resource, metadata, reason: code });
   }
   const unreadable = unreadableCredentialFile(err);
   if (unreadable) {
-    return new UnavailableError(`${where}: ${unreadable}`, { cause: err, resource, reason: "CREDENTIALS_UNREADABLE" });
+    return new UnavailableError(`${where}: ${unreadable}`, { cause: err, resource, metadata, reason: "CREDENTIALS_UNREADABLE" });
   }
   return err;
 }

@@ -140,6 +140,18 @@ describe("the kubedriver CLI", () => {
     expect(cli.err.join("")).not.toMatch(/\bat .*\.(ts|js):\d+/);
   });
 
+  it("names a missing kubeconfig in the same report as the config's own problems", async () => {
+    const missing = path.join(tmp.dir, "no-such-kubeconfig");
+    const file = writeConfig(
+      "bad-and-missing.yaml",
+      `kubernetes:\n  acounts: []\n  accounts:\n    - {name: prod, kubeconfigFile: ${missing}, dockerRegistries: [{accountName: hub}]}\ndockerRegistry:\n  accounts: [{name: hub, address: https://index.docker.io, username: u, password: pw}]\n`,
+    );
+    const cli = startCli(["serve", "--config", file]);
+    expect(await cli.exit).toBe(1);
+    const lines = cli.err.join("").trim().split("\n").slice(1).map((l) => l.trim().split(":")[0]);
+    expect(lines).toEqual(["kubernetes.acounts", "kubernetes.accounts[0].kubeconfigFile"]);
+  });
+
   it("reads the config from KUBEDRIVER_CONFIG, serves, and exits 0 on SIGTERM", async () => {
     const kubeconfig = writeKubeconfig(path.join(tmp.dir, "kubeconfig"));
     const file = writeConfig(

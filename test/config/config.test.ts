@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfigFile, parseConfig } from "../../src/config/load.js";
-import { tempDir } from "../support/kubeconfig.js";
+import { kubeconfigProblems } from "../../src/core/accounts/resolve.js";
+import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
 import fs from "node:fs";
 
 const registries = `
@@ -105,6 +106,23 @@ describe("account spec validation", () => {
     const problems = problemsOf(aConfig(`    - name: prod\n      dockerRegistries: [{accountName: quay}]`));
     expect(problems).toEqual([
       'kubernetes.accounts[0].dockerRegistries[0].accountName: no docker registry account named "quay" (dockerRegistry.accounts)',
+    ]);
+  });
+
+  it("reports a registry account's own problem only, not again at each account that uses it", () => {
+    const twoAccounts = `    - {name: prod, kubeconfigFile: /k, dockerRegistries: [{accountName: hub}]}\n    - {name: dev, kubeconfigFile: /k, dockerRegistries: [{accountName: hub}]}`;
+    const registry = (entry: string) => `dockerRegistry:\n  accounts:\n    - {${entry}}\n`;
+    const fields = (yaml: string) => problemsOf(aConfig(twoAccounts, yaml)).map((p) => p.split(":")[0]);
+    expect(fields(registry("name: hub, address: https://index.docker.io, username: u, pasword: pw"))).toEqual([
+      "dockerRegistry.accounts[0].pasword",
+      "dockerRegistry.accounts[0].password",
+    ]);
+    expect(fields(registry("nme: hub, address: https://index.docker.io, username: u, password: pw"))).toEqual([
+      "dockerRegistry.accounts[0].nme",
+      "dockerRegistry.accounts[0].name",
+    ]);
+    expect(fields("dockerRegistry:\n  acounts:\n    - {name: hub, address: https://index.docker.io, username: u, password: pw}\n")).toEqual([
+      "dockerRegistry.acounts",
     ]);
   });
 
@@ -227,6 +245,35 @@ describe("loading a config file", () => {
     const file = path.join(tmp.dir, "config2.yaml");
     fs.writeFileSync(file, aConfig(prod, registries.replace("password: s3cret-pass", "passwordFile: missing")));
     expect(() => loadConfigFile(file)).toThrow(/dockerRegistry\.accounts\[0\]\.passwordFile: cannot read ".*missing" \(ENOENT\)/);
+  });
+
+  it("names kubeconfig problems in the same report as the file's own", () => {
+    const kubeconfig = writeKubeconfig(path.join(tmp.dir, "kubeconfig"));
+    const file = path.join(tmp.dir, "kubeconfig-problems.yaml");
+    fs.writeFileSync(
+      file,
+      aConfig(
+        [
+          `    - {name: ok, kubeconfigFile: ${kubeconfig}, dockerRegistries: [{accountName: dockerhub}]}`,
+          `    - {name: bob, kubeconfigFile: ${kubeconfig}, user: bob, dockerRegistries: [{accountName: dockerhub}]}`,
+          `    - {name: gone, kubeconfigFile: ${path.join(tmp.dir, "missing")}, dockerRegistries: [{accountName: dockerhub}]}`,
+          `    - {name: typo, kubeconfigFile: ${kubeconfig}, namspaces: [a], dockerRegistries: [{accountName: dockerhub}]}`,
+        ].join("\n"),
+      ),
+    );
+    let problems: string[] = [];
+    try {
+      loadConfigFile(file, { checkAccount: kubeconfigProblems });
+    } catch (err) {
+      problems = (err as ConfigError).problems.map((p) => `${p.field}: ${p.description}`);
+    }
+    expect(problems.map((p) => p.split(":")[0])).toEqual([
+      "kubernetes.accounts[3].namspaces",
+      "kubernetes.accounts[1].user",
+      "kubernetes.accounts[2].kubeconfigFile",
+    ]);
+    expect(problems[1]).toContain(`account "bob": user "bob" is not in kubeconfig`);
+    expect(problems[2]).toMatch(/account "gone": cannot load kubeconfig ".*missing" \(ENOENT\)/);
   });
 
   it("names a missing config file", () => {

@@ -409,3 +409,33 @@ describe("a stalled event loop", () => {
     expect(rounds.map((r) => r.probes.map((p) => p.error?.reason))).toEqual([["timeout"]]);
   });
 });
+
+describe("an account being provisioned", () => {
+  it("is probed once its provisioning is over, or after one probe timeout if it is not", async () => {
+    let provisioned: () => void = () => {};
+    const probed: [string, number][] = [];
+    const start = Date.now();
+    const account = (name: string, done: Promise<void>) => ({
+      name,
+      namespaces: ["web"],
+      probe: () => (probed.push([name, Date.now() - start]), Promise.resolve({ reachable: true as const })),
+      provisioned: () => done,
+    });
+    const monitor = new NamespaceMonitor(
+      [account("fresh", new Promise<void>((resolve) => (provisioned = resolve))), account("stuck", new Promise<void>(() => {}))],
+      { intervalMs: 30_000, timeoutMs: 1_000, concurrency: 4, log },
+    );
+    monitors.push(monitor);
+    const rounds = watcher(monitor);
+    monitor.start();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(probed).toEqual([]);
+    provisioned();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(probed).toEqual([["fresh", 300]]);
+    expect(rounds).toEqual([]);
+    await vi.advanceTimersByTimeAsync(700);
+    expect(probed).toEqual([["fresh", 300], ["stuck", 1_000]]);
+    expect(rounds.map((r) => r.probes.map((p) => [p.account, p.reachable]))).toEqual([[["fresh", true], ["stuck", true]]]);
+  });
+});

@@ -18,8 +18,8 @@ async function aHealthServer(
 ) {
   const cluster = aFakeCluster(accounts, latencyMs);
   const monitor = new NamespaceMonitor(cluster.accounts, { intervalMs: 3_600_000, timeoutMs: 5_000, concurrency, log: silentLogger });
-  // The registry only answers "is this account configured?" here.
-  const registry = new AccountRegistry(Object.keys(accounts).map((name) => ({ name }) as Account));
+  // The registry only answers "is this account configured, and which namespaces does it manage?" here.
+  const registry = new AccountRegistry(Object.entries(accounts).map(([name, namespaces]) => ({ name, namespaces }) as Account));
   const tracker = new CallTracker();
   const server = await startGrpcServer({
     host: "127.0.0.1",

@@ -97,6 +97,9 @@ describe("CreateServerGroup", () => {
       "kubedriver.io/cluster": "shop-prod-eu",
       "kubedriver.io/server-group": "shop-prod-eu-v000",
       "kubedriver.io/version": "v000",
+      "app.kubernetes.io/name": "shop",
+      "app.kubernetes.io/instance": "shop-prod-eu-v000",
+      "app.kubernetes.io/version": "v000",
     };
     expect(rc.metadata?.labels).toEqual(identity);
     expect(rc.metadata?.annotations).toMatchObject({ "example.com/owner": "alice" });
@@ -152,6 +155,29 @@ describe("CreateServerGroup", () => {
         expect(i.podIp).not.toBe("");
       }
     });
+  });
+
+  it("gives the RC and every pod Kubernetes' recommended labels: the application, the server group, its version", async () => {
+    await create({ application: "rec", stack: "s", targetSize: 0 });
+    const res = await create({ application: "rec", stack: "s", targetSize: 2 });
+    const name = res.serverGroup!.name;
+    expect(name).toBe("rec-s-v001");
+    const recommended = { "app.kubernetes.io/name": "rec", "app.kubernetes.io/instance": "rec-s-v001", "app.kubernetes.io/version": "v001" };
+    expect((await rcNamed(name)).metadata?.labels).toMatchObject(recommended);
+    const pods = await eventually(async () => {
+      const found = await podsOf(name);
+      expect(found).toHaveLength(2);
+      return found;
+    });
+    for (const pod of pods) expect(pod.metadata?.labels).toMatchObject(recommended);
+    const listed = await cluster.core.listNamespacedPod({ namespace: ns, labelSelector: "app.kubernetes.io/instance=rec-s-v001" });
+    expect(listed.items.map((p) => p.metadata!.name).sort()).toEqual(pods.map((p) => p.metadata!.name).sort());
+  });
+
+  it("refuses labels that would hide kubedriver's own, the recommended ones too", async () => {
+    const err = await grpcError(create({ application: "hide", labels: { "app.kubernetes.io/instance": "other", "app.kubernetes.io/name": "x" } }));
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    expect(detailsOf(err)!.fieldViolations.map((v) => v.field).sort()).toEqual(['labels["app.kubernetes.io/instance"]', 'labels["app.kubernetes.io/name"]']);
   });
 
   it("takes the next version after the highest, keeping gaps", async () => {

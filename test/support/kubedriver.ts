@@ -9,6 +9,8 @@ export interface TestAccount {
   namespaces: string[];
   /** Default: the cluster's admin kubeconfig. */
   kubeconfigFile?: string;
+  /** Groups per permission; default: anyone. */
+  permissions?: { READ?: string[]; WRITE?: string[] };
 }
 
 export interface KubedriverOn {
@@ -24,7 +26,14 @@ export interface KubedriverOn {
  */
 export async function startKubedriverOn(
   cluster: TestCluster,
-  opts: { accounts: TestAccount[]; kubernetes?: string; log?: Logger; options?: KubedriverOptions },
+  opts: {
+    accounts: TestAccount[];
+    kubernetes?: string;
+    /** More `server` settings, as YAML flow entries (`auth: {tokensFile: …}`). */
+    server?: string;
+    log?: Logger;
+    options?: KubedriverOptions;
+  },
 ): Promise<KubedriverOn> {
   const accounts = opts.accounts
     .map(
@@ -32,12 +41,13 @@ export async function startKubedriverOn(
     - name: ${a.name}
       kubeconfigFile: ${JSON.stringify(a.kubeconfigFile ?? cluster.kubeconfigPath)}
       namespaces: [${a.namespaces.join(", ")}]
-      dockerRegistries: [{accountName: hub}]`,
+      dockerRegistries: [{accountName: hub}]${a.permissions ? `
+      permissions: ${JSON.stringify(a.permissions)}` : ""}`,
     )
     .join("");
   const app = await startKubedriver(
     parseConfig(`
-server: {listen: "127.0.0.1:0"}
+server: {listen: "127.0.0.1:0"${opts.server ? `, ${opts.server}` : ""}}
 kubernetes:
   ${opts.kubernetes ?? ""}
   accounts:${accounts}

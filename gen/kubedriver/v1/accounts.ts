@@ -186,11 +186,15 @@ export interface ConfigProblem {
 /** ListAccountsRequest pages through the configured accounts. */
 export interface ListAccountsRequest {
   /**
-   * Maximum number of accounts to return; 0 means the default of 100, values
-   * above 1000 are treated as 1000.
+   * Maximum number of accounts to return: 0 means 100, and a value above
+   * the maximum of 1000 is treated as 1000 (AIP-158); negative is
+   * INVALID_ARGUMENT naming `page_size`. Only the last page holds fewer.
    */
   pageSize: number;
-  /** `next_page_token` of a previous response; empty for the first page. */
+  /**
+   * `next_page_token` of a previous response; empty for the first page. A
+   * token not issued by this service is INVALID_ARGUMENT naming `page_token`.
+   */
   pageToken: string;
 }
 

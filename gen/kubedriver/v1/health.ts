@@ -31,7 +31,11 @@ export const protobufFileName = "kubedriver/v1/health.proto";
 export interface CheckNamespacesRequest {
   /** Only these accounts; empty means every account. */
   accounts: string[];
-  /** Only these namespaces (in any selected account); empty means all. */
+  /**
+   * Only these namespaces (in any selected account); empty means all. Each
+   * must be managed by a selected account (when `accounts` is empty, by an
+   * account the caller may read).
+   */
   namespaces: string[];
   /**
    * Run a probe round now instead of returning the latest completed one
@@ -50,7 +54,11 @@ export interface CheckNamespacesResponse {
 export interface WatchNamespacesRequest {
   /** Only these accounts; empty means every account. */
   accounts: string[];
-  /** Only these namespaces (in any selected account); empty means all. */
+  /**
+   * Only these namespaces (in any selected account); empty means all. Each
+   * must be managed by a selected account (when `accounts` is empty, by an
+   * account the caller may read).
+   */
   namespaces: string[];
 }
 
@@ -864,7 +872,9 @@ export const ProbeError: MessageFns<ProbeError> = {
  * monitor probes each namespace (a GET of the namespace object) on every tick
  * of a fixed interval (`kubernetes.healthCheckIntervalSeconds`, default 30 s);
  * every caller shares the same probe rounds, so callers never add Kubernetes
- * traffic. The standard grpc.health.v1 status of the service name
+ * traffic. A probe waits (up to one probe timeout) while its account is
+ * being provisioned, so a namespace provisioning is creating is not reported
+ * unreachable, on a fresh start's first round included. The standard grpc.health.v1 status of the service name
  * `kubedriver.v1.Health` is NOT_SERVING while any account is entirely
  * unreachable.
  */
@@ -876,7 +886,9 @@ export const HealthService = {
    * fresh round is not started within 5 seconds of the last one (the latest
    * round answers instead), so callers cannot multiply probe traffic. Errors:
    * NOT_FOUND for an unknown account in `accounts` (PERMISSION_DENIED when
-   * authentication is on, alike for unknown and unreadable accounts).
+   * authentication is on, alike for unknown and unreadable accounts);
+   * FAILED_PRECONDITION (reason NAMESPACE_NOT_MANAGED) naming
+   * `namespaces[i]` and its value for a namespace no selected account manages.
    */
   checkNamespaces: {
     path: "/kubedriver.v1.Health/CheckNamespaces" as const,
@@ -895,7 +907,9 @@ export const HealthService = {
    * that reads slower than rounds arrive receives the newest round next, with
    * `skipped_rounds` saying how many it missed. Errors: NOT_FOUND for an
    * unknown account in `accounts` (PERMISSION_DENIED when authentication is
-   * on), before any message. The stream ends with
+   * on) and FAILED_PRECONDITION for a namespace no selected account manages,
+   * as CheckNamespaces, before any message; an account or namespace a reload
+   * removes ends the stream the same way. The stream ends with
    * UNAVAILABLE when the server shuts down.
    */
   watchNamespaces: {
@@ -918,7 +932,9 @@ export interface HealthServer extends UntypedServiceImplementation {
    * fresh round is not started within 5 seconds of the last one (the latest
    * round answers instead), so callers cannot multiply probe traffic. Errors:
    * NOT_FOUND for an unknown account in `accounts` (PERMISSION_DENIED when
-   * authentication is on, alike for unknown and unreadable accounts).
+   * authentication is on, alike for unknown and unreadable accounts);
+   * FAILED_PRECONDITION (reason NAMESPACE_NOT_MANAGED) naming
+   * `namespaces[i]` and its value for a namespace no selected account manages.
    */
   checkNamespaces: handleUnaryCall<CheckNamespacesRequest, CheckNamespacesResponse>;
   /**
@@ -927,7 +943,9 @@ export interface HealthServer extends UntypedServiceImplementation {
    * that reads slower than rounds arrive receives the newest round next, with
    * `skipped_rounds` saying how many it missed. Errors: NOT_FOUND for an
    * unknown account in `accounts` (PERMISSION_DENIED when authentication is
-   * on), before any message. The stream ends with
+   * on) and FAILED_PRECONDITION for a namespace no selected account manages,
+   * as CheckNamespaces, before any message; an account or namespace a reload
+   * removes ends the stream the same way. The stream ends with
    * UNAVAILABLE when the server shuts down.
    */
   watchNamespaces: handleServerStreamingCall<WatchNamespacesRequest, WatchNamespacesResponse>;
@@ -940,7 +958,9 @@ export interface HealthClient extends Client {
    * fresh round is not started within 5 seconds of the last one (the latest
    * round answers instead), so callers cannot multiply probe traffic. Errors:
    * NOT_FOUND for an unknown account in `accounts` (PERMISSION_DENIED when
-   * authentication is on, alike for unknown and unreadable accounts).
+   * authentication is on, alike for unknown and unreadable accounts);
+   * FAILED_PRECONDITION (reason NAMESPACE_NOT_MANAGED) naming
+   * `namespaces[i]` and its value for a namespace no selected account manages.
    */
   checkNamespaces(
     request: CheckNamespacesRequest,
@@ -963,7 +983,9 @@ export interface HealthClient extends Client {
    * that reads slower than rounds arrive receives the newest round next, with
    * `skipped_rounds` saying how many it missed. Errors: NOT_FOUND for an
    * unknown account in `accounts` (PERMISSION_DENIED when authentication is
-   * on), before any message. The stream ends with
+   * on) and FAILED_PRECONDITION for a namespace no selected account manages,
+   * as CheckNamespaces, before any message; an account or namespace a reload
+   * removes ends the stream the same way. The stream ends with
    * UNAVAILABLE when the server shuts down.
    */
   watchNamespaces(

@@ -289,11 +289,16 @@ export interface ListLoadBalancersRequest {
   namespaces: string[];
   /** Only Services kubedriver manages. */
   managedOnly: boolean;
-  /** Maximum number to return, 1..500; 0 means 100. */
+  /**
+   * Maximum number of load balancers to return: 0 means 100, and a value
+   * above the maximum of 500 is treated as 500 (AIP-158); negative is
+   * INVALID_ARGUMENT naming `page_size`. Only the last page holds fewer.
+   */
   pageSize: number;
   /**
    * `next_page_token` of a previous response with the same filters; empty
-   * for the first page.
+   * for the first page. A token issued for other filters, or not by this
+   * service, is INVALID_ARGUMENT naming `page_token`.
    */
   pageToken: string;
 }

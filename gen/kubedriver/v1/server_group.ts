@@ -255,7 +255,13 @@ export function schemeToJSON(object: Scheme): string {
 /**
  * ServerGroup is a versioned set of identical pods: a ReplicationController
  * named `cluster-vNNN`, where the cluster is `application[-stack[-detail]]`
- * (`application--detail` when there is a detail but no stack).
+ * (`application--detail` when there is a detail but no stack). The RC and
+ * its pods carry Kubernetes' recommended labels: `app.kubernetes.io/managed-by:
+ * kubedriver`, `app.kubernetes.io/name` (the application),
+ * `app.kubernetes.io/instance` (the server group's name) and
+ * `app.kubernetes.io/version` (`v003`), beside kubedriver's own
+ * `kubedriver.io/application`, `cluster`, `server-group` and `version`. The
+ * RC selects its pods by `kubedriver.io/server-group` and `managed-by` only.
  */
 export interface ServerGroup {
   /** ReplicationController name, e.g. `web-prod-v003`. */
@@ -423,7 +429,8 @@ export interface Container {
   /**
    * Image reference `[registry/]repository[:tag|@digest]`. Required. Without a
    * tag or digest, `:latest` is used. The first path part is a registry only
-   * if it contains `.` or `:` or is `localhost`.
+   * if it contains `.` or `:` or is `localhost`. The name before the tag or
+   * digest is at most 255 characters.
    */
   image: string;
   /** Entrypoint; empty keeps the image's. */

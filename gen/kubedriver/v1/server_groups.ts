@@ -183,25 +183,42 @@ export interface CreateServerGroupRequest {
   account: string;
   /** Namespace; must be one the account manages. Required. */
   namespace: string;
-  /** Application: lower-case letters and digits. Required. */
+  /**
+   * Application: lower-case letters and digits. Required. With `stack`
+   * and `detail` it makes the cluster name, at most 58 characters (the
+   * server group name adds `-vNNN`, at most 63 in all, a label value).
+   */
   application: string;
   /** Stack: lower-case letters and digits; optional. */
   stack: string;
-  /** Detail: lower-case letters, digits and `-`; optional. */
+  /** Detail: lower-case letters, digits and `-`, not at either end; optional. */
   detail: string;
-  /** Number of pods, 0 or more. */
+  /** Number of pods, 0..10000. */
   targetSize: number;
   /** Containers of each pod; at least one. */
   containers: Container[];
-  /** Services (in the same namespace) that route to the pods; each must exist. */
+  /**
+   * Services (in the same namespace) that route to the pods; each must exist
+   * (FAILED_PRECONDITION naming the missing ones) and be a Service name
+   * (at most 63 characters).
+   */
   loadBalancers: string[];
   /** Volumes the containers may mount. */
   volumes: Volume[];
-  /** Extra labels for the pods (keys may not use kubedriver's own labels). */
+  /**
+   * Extra labels for the pods: Kubernetes label keys and values (values at
+   * most 63 characters); keys may not use kubedriver's own labels
+   * (`kubedriver.io/*`, `load-balancer-*`, and `app.kubernetes.io/managed-by`,
+   * `name`, `instance` and `version`, which kubedriver sets; see ServerGroup).
+   */
   labels: { [key: string]: string };
-  /** Extra annotations for the ReplicationController. */
+  /**
+   * Extra annotations for the ReplicationController: keys are Kubernetes
+   * qualified names outside `kubedriver.io/`; with the spec they share the
+   * 261120-byte budget (see the service).
+   */
   annotations: { [key: string]: string };
-  /** Node selector for the pods. */
+  /** Node selector for the pods: label keys and values. */
   nodeSelector: { [key: string]: string };
   /** Idempotency key, at most 128 characters; optional. */
   requestId: string;
@@ -258,7 +275,7 @@ export interface CloneServerGroupRequest {
   detail?:
     | string
     | undefined;
-  /** Number of pods; default the source's current replicas. */
+  /** Number of pods, 0..10000; default the source's current replicas. */
   targetSize?:
     | number
     | undefined;
@@ -359,17 +376,27 @@ export interface GetServerGroupResponse {
 export interface ListServerGroupsRequest {
   /** Only this account; empty means every account. */
   account: string;
-  /** Only these namespaces; empty means every namespace of the account(s). */
+  /**
+   * Only these namespaces; empty means every namespace of the account(s).
+   * Each must be managed by `account` (when `account` is empty, by an account
+   * the caller may read): otherwise FAILED_PRECONDITION, reason
+   * NAMESPACE_NOT_MANAGED, naming `namespaces[i]` and its value.
+   */
   namespaces: string[];
   /** Only this application. */
   application: string;
   /** Only this cluster (`application[-stack[-detail]]`). */
   cluster: string;
-  /** Maximum number of server groups to return, 1..500; 0 means 100. */
+  /**
+   * Maximum number of server groups to return: 0 means 100, and a value
+   * above the maximum of 500 is treated as 500 (AIP-158); negative is
+   * INVALID_ARGUMENT naming `page_size`. Only the last page holds fewer.
+   */
   pageSize: number;
   /**
    * `next_page_token` of a previous response with the same filters; empty
-   * for the first page.
+   * for the first page. A token issued for other filters, or not by this
+   * service, is INVALID_ARGUMENT naming `page_token`.
    */
   pageToken: string;
   /** Where the answer comes from; see Consistency. */
@@ -392,7 +419,7 @@ export interface ResizeServerGroupRequest {
   namespace: string;
   /** Server group name. Required. */
   name: string;
-  /** New number of pods, 0 or more. */
+  /** New number of pods, 0..10000. */
   targetSize: number;
   /** Idempotency key, at most 128 characters; optional. */
   requestId: string;
@@ -3934,7 +3961,23 @@ export const WaitForServerGroupResponse: MessageFns<WaitForServerGroupResponse> 
  * account does not manage or a missing load balancer; ABORTED on a
  * concurrent-modification conflict; PERMISSION_DENIED when the cluster
  * forbids the call; UNAVAILABLE or DEADLINE_EXCEEDED when the cluster cannot
- * be reached in time.
+ * be reached in time. Status details: google.rpc.ErrorInfo (domain
+ * `kubedriver.io`) with a stable `reason` and, when the error is about a
+ * given account, namespace or object, `metadata` keys `account`,
+ * `namespace`, `name` and `field` (the request field); a PERMISSION_DENIED
+ * account refusal carries only the `account` the caller named.
+ * google.rpc.RetryInfo on UNAVAILABLE (1 s), ABORTED (100 ms) and
+ * RESOURCE_EXHAUSTED; google.rpc.ResourceInfo naming the resource.
+ *
+ * Limits the server enforces (INVALID_ARGUMENT naming the field beyond them):
+ * `account`, `namespace` and object names at most 253 characters; a server
+ * group name (`cluster-vNNN`) at most 63, so the cluster at most 58;
+ * `target_size` 0..10000; `request_id` at most 128 characters; the spec as
+ * stored (JSON of containers, volumes, labels, annotations and node
+ * selector, plus the caller's annotations) at most 261120 bytes, the field
+ * taking most of it named. One answer lists at most 50 field violations
+ * (the message says how many more there were) in at most 8 KiB, and a
+ * status message is cut at 1024 characters.
  */
 export type ServerGroupsService = typeof ServerGroupsService;
 export const ServerGroupsService = {

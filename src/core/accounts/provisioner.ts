@@ -1,4 +1,4 @@
-import { catchError, defer, EMPTY, mergeMap, Subject, takeUntil, timer, type Subscription } from "rxjs";
+import { catchError, defer, EMPTY, filter, firstValueFrom, mergeMap, Subject, takeUntil, timer, type Subscription } from "rxjs";
 import type { Logger } from "../../observability/logger.js";
 import { recordProvisioning } from "../../observability/metrics.js";
 import type { Account } from "./account.js";
@@ -41,6 +41,11 @@ export class AccountProvisioner {
   private readonly retries = new Map<string, Subscription>();
   private readonly retryAttempts = new Map<string, number>();
   private readonly retryDelaysMs: number[];
+  /** Runs waiting for their turn, by account. */
+  private readonly queued = new Map<string, number>();
+  /** An account's name each time one of its runs ends; completed by `stop()`. */
+  private readonly settled = new Subject<string>();
+  private stopped = false;
 
   constructor(
     private readonly accounts: readonly Account[],
@@ -59,13 +64,39 @@ export class AccountProvisioner {
       .pipe(
         mergeMap(
           // One account's failure must not end the stream, or the accounts after it would never be provisioned.
-          ({ account, scope }) => defer(() => this.run(account, scope)).pipe(catchError((err: unknown) => this.unexpected(account, err))),
+          ({ account, scope }) =>
+            defer(() => {
+              this.dequeue(account.name);
+              return this.run(account, scope);
+            }).pipe(catchError((err: unknown) => this.unexpected(account, err))),
           this.options.concurrency ?? 32,
         ),
         takeUntil(this.stop$),
       )
       .subscribe();
-    for (const account of this.accounts) this.jobs.next({ account, scope: "all" });
+    for (const account of this.accounts) this.enqueue(account, "all");
+  }
+
+  /**
+   * Resolves once no provisioning of the account is queued or running, so
+   * that a namespace about to be created is not taken for a missing one; at
+   * once when none is.
+   */
+  async idle(name: string): Promise<void> {
+    while (!this.stopped && ((this.queued.get(name) ?? 0) > 0 || this.running.has(name))) {
+      await firstValueFrom(this.settled.pipe(filter((settled) => settled === name)), { defaultValue: undefined });
+    }
+  }
+
+  private enqueue(account: Account, scope: ProvisioningScope): void {
+    this.queued.set(account.name, (this.queued.get(account.name) ?? 0) + 1);
+    this.jobs.next({ account, scope });
+  }
+
+  private dequeue(name: string): void {
+    const left = (this.queued.get(name) ?? 1) - 1;
+    if (left > 0) this.queued.set(name, left);
+    else this.queued.delete(name);
   }
 
   /** Follows a reload: see the class comment. */
@@ -78,7 +109,7 @@ export class AccountProvisioner {
     for (const account of changes.added) {
       this.current.set(account.name, account);
       this.states.set(account.name, { reachability: "unknown" });
-      this.jobs.next({ account, scope: "all" });
+      this.enqueue(account, "all");
     }
     for (const { after, scope } of changes.changed) {
       this.current.set(after.name, after);
@@ -86,13 +117,16 @@ export class AccountProvisioner {
       // A retry pending for the old credentials would run on them.
       const retrying = this.retries.has(after.name);
       this.cancelRetry(after.name);
-      if (retrying) this.jobs.next({ account: after, scope: "all" });
-      else if (!isEmptyScope(scope)) this.jobs.next({ account: after, scope });
+      if (retrying) this.enqueue(after, "all");
+      else if (!isEmptyScope(scope)) this.enqueue(after, scope);
     }
   }
 
   stop(): void {
     this.stop$.next();
+    this.stopped = true;
+    // Ends every `idle` wait; a run still finishing emits into nothing.
+    this.settled.complete();
     for (const r of this.retries.values()) r.unsubscribe();
     this.retries.clear();
   }
@@ -127,6 +161,7 @@ export class AccountProvisioner {
     // surface a second time here as an unhandled rejection (which ends the process).
     const forget = () => {
       if (this.running.get(account.name) === next) this.running.delete(account.name);
+      this.settled.next(account.name);
     };
     next.then(forget, forget);
     return next;

@@ -96,6 +96,7 @@ export class AccountRegistry {
     throw new PermissionDeniedError(`caller "${caller.name}" lacks ${permission} permission on account "${name}"`, {
       reason: "ACCOUNT_PERMISSION_DENIED",
       resource: { type: "account", name },
+      metadata: { account: name },
     });
   }
 
@@ -105,9 +106,14 @@ export class AccountRegistry {
       return new NotFoundError(`account "${name}" was removed from the configuration`, {
         reason: "ACCOUNT_REMOVED",
         resource: { type: "account", name },
+        metadata: { account: name },
       });
     }
-    return new NotFoundError(`account "${name}" is not configured`, { reason: "ACCOUNT_NOT_FOUND", resource: { type: "account", name } });
+    return new NotFoundError(`account "${name}" is not configured`, {
+      reason: "ACCOUNT_NOT_FOUND",
+      resource: { type: "account", name },
+      metadata: { account: name },
+    });
   }
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from "../../observability/logger.js";
 import type { Account } from "./account.js";
 import { type AccountChanges, isEmptyChange } from "./changes.js";
 import type { AccountRegistry } from "./registry.js";
+import { kubeconfigProblems } from "./resolve.js";
 
 /** The configuration in force and how the last attempt to reload it went. */
 export interface ConfigStatus {
@@ -115,7 +116,7 @@ export class ConfigReloader {
     this.lastAttemptAt = new Date();
     let outcome: ConfigReloadOutcome;
     try {
-      const { config } = await loadConfigFileAsync(file);
+      const { config } = await loadConfigFileAsync(file, { checkAccount: kubeconfigProblems });
       const accounts = this.options.resolve(config, (name) => (registry.has(name) ? registry.get(name) : undefined));
       const previous = this.config;
       const changes = registry.apply(accounts);

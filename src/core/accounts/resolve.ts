@@ -1,9 +1,9 @@
 import { ConfigError } from "../../config/load.js";
-import type { KubedriverConfig } from "../../config/types.js";
+import type { KubedriverConfig, KubernetesAccountConfig } from "../../config/types.js";
 import { KubeClient } from "../../kube/client.js";
 import type { ExecCredentialOptions } from "../../kube/exec-credentials.js";
-import { kubeconfigInputs, resolveKubeconfig, type KubeconfigParseCache } from "../../kube/kubeconfig.js";
-import { FieldErrors, FieldPath } from "../../common/field-path.js";
+import { kubeconfigInputs, resolveKubeconfig, type KubeconfigParseCache, type KubeconfigProblem } from "../../kube/kubeconfig.js";
+import { FieldErrors, FieldPath, type FieldViolation } from "../../common/field-path.js";
 import type { Account } from "./account.js";
 import { sameAccount } from "./changes.js";
 
@@ -39,7 +39,7 @@ export function resolveAccounts(config: KubedriverConfig, source = "config", opt
       connection = { ...before, namespace: before.defaultNamespace };
     } else {
       const { resolved, problems } = resolveKubeconfig(spec.kubeconfigFile, select, options.execCredentials);
-      for (const p of problems) errors.add(at.child(p.field), `account "${spec.name}": ${p.description}`);
+      for (const p of problems) errors.add(at.child(p.field), described(spec, p));
       if (!resolved) return;
       connection = {
         context: resolved.context,
@@ -89,4 +89,21 @@ export function resolveAccounts(config: KubedriverConfig, source = "config", opt
 
   if (!errors.empty) throw new ConfigError(source, errors.violations);
   return accounts;
+}
+
+/**
+ * The problems resolving an account's kubeconfig finds, worded as
+ * `resolveAccounts` reports them, fields relative to the account: for
+ * `ValidateOptions.checkAccount`, so that a config with problems of its own
+ * names these in the same report.
+ */
+export function kubeconfigProblems(spec: KubernetesAccountConfig): FieldViolation[] {
+  return resolveKubeconfig(spec.kubeconfigFile, { user: spec.user, cluster: spec.cluster }).problems.map((p) => ({
+    field: p.field,
+    description: described(spec, p),
+  }));
+}
+
+function described(spec: KubernetesAccountConfig, p: KubeconfigProblem): string {
+  return `account "${spec.name}": ${p.description}`;
 }

@@ -45,6 +45,12 @@ export interface MonitoredAccount {
   name: string;
   namespaces: readonly string[];
   probe: NamespaceProber;
+  /**
+   * Resolves when the account's namespaces are as provisioning leaves them
+   * (none is being created): a probe waits for it, up to one probe timeout,
+   * so that a namespace being provisioned is not reported missing.
+   */
+  provisioned?: () => Promise<void>;
 }
 
 export interface MonitorOptions {
@@ -235,8 +241,19 @@ export class NamespaceMonitor {
     return this.accounts.flatMap((account) => account.namespaces.map((namespace) => [account, namespace] as [MonitoredAccount, string]));
   }
 
-  /** One GET under the per-probe timeout; never fails, the failure is the result. */
+  /** One GET under the per-probe timeout, once provisioning lets it; never fails, the failure is the result. */
   private probe(account: MonitoredAccount, namespace: string, round: number): Observable<NamespaceProbe> {
+    const probe = this.probeNow(account, namespace, round);
+    const provisioned = account.provisioned;
+    if (!provisioned) return probe;
+    // Bounded: a provisioning run stuck on an unanswering cluster must not hold back the round; the probe then tells.
+    return race(defer(() => provisioned()), timer(this.options.timeoutMs, this.scheduler)).pipe(
+      take(1),
+      mergeMap(() => probe),
+    );
+  }
+
+  private probeNow(account: MonitoredAccount, namespace: string, round: number): Observable<NamespaceProbe> {
     return defer(() => {
       const { timeoutMs, log } = this.options;
       const abort = new AbortController();

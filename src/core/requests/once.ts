@@ -84,6 +84,7 @@ export async function once<T>(req: OnceRequest<T>, opts: KubeCallOptions = {}): 
   }
   throw new ConflictError(`request_id "${req.requestId}" is contended by too many concurrent calls in namespace "${req.namespace}" of account "${req.account.name}"; retry`, {
     reason: "REQUEST_IN_PROGRESS",
+    metadata: { account: req.account.name, namespace: req.namespace },
   });
 }
 
@@ -127,6 +128,7 @@ async function waitFor(req: OnceRequest<unknown>, name: string, leaseUntil: numb
     if (!slept) {
       throw new ConflictError(`request_id "${req.requestId}" is still being carried out by another call in namespace "${req.namespace}" of account "${req.account.name}"; retry to get its result`, {
         reason: "REQUEST_IN_PROGRESS",
+        metadata: { account: req.account.name, namespace: req.namespace },
       });
     }
     const found = await readRecord(req, name, opts);
@@ -137,7 +139,10 @@ async function waitFor(req: OnceRequest<unknown>, name: string, leaseUntil: numb
 function reused(req: OnceRequest<unknown>, record: Record): InvalidArgumentError {
   const what = record.operation === req.operation ? `a different ${req.operation} request` : record.operation;
   const description = `was already used for ${what} in namespace "${req.namespace}"; a retry must repeat the request exactly, a new request needs a new request_id`;
-  return new InvalidArgumentError(`request_id ${description}`, [{ field: "request_id", description }], { reason: "REQUEST_ID_REUSED" });
+  return new InvalidArgumentError(`request_id ${description}`, [{ field: "request_id", description }], {
+    reason: "REQUEST_ID_REUSED",
+    metadata: { account: req.account.name, namespace: req.namespace, field: "request_id" },
+  });
 }
 
 function recordName(requestId: string): string {

@@ -98,7 +98,10 @@ export async function claimNextVersion(
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const version = nextVersion(taken);
     if (version === undefined) {
-      throw new FailedPreconditionError(`cluster "${cluster}" in namespace "${namespace}" of account "${account.name}" already has all 1,000 versions; destroy some first`);
+      throw new FailedPreconditionError(`cluster "${cluster}" in namespace "${namespace}" of account "${account.name}" already has all 1,000 versions; destroy some first`, {
+        reason: "VERSIONS_EXHAUSTED",
+        metadata: { account: account.name, namespace },
+      });
     }
     const manifest = replicationControllerFor(spec, version, pullSecretNames(account, namespace), requestId);
     manifest.metadata!.annotations![annotationKeys.createAttempt] = marker;
@@ -111,7 +114,10 @@ export async function claimNextVersion(
       taken.push(version);
     }
   }
-  throw new ConflictError(`could not claim a free version of cluster "${cluster}" in namespace "${namespace}" after ${maxAttempts} attempts; retry`);
+  throw new ConflictError(`could not claim a free version of cluster "${cluster}" in namespace "${namespace}" after ${maxAttempts} attempts; retry`, {
+    reason: "VERSION_CONTENDED",
+    metadata: { account: account.name, namespace },
+  });
 }
 
 /**
@@ -133,8 +139,8 @@ async function settleLostCreate(
   const unknown = `server group "${name}" may or may not have been created: GetServerGroup tells, and a retry with the same request_id never creates a second one`;
   const lost = (outcome: string) =>
     cause.kind === "Unavailable"
-      ? new UnavailableError(`${cause.message}; ${outcome}`, { cause: err, reason: cause.reason, resource: cause.resource })
-      : new DeadlineExceededError(`${cause.message}; ${outcome}`, { cause: err, reason: cause.reason, resource: cause.resource });
+      ? new UnavailableError(`${cause.message}; ${outcome}`, { cause: err, reason: cause.reason, resource: cause.resource, metadata: cause.metadata })
+      : new DeadlineExceededError(`${cause.message}; ${outcome}`, { cause: err, reason: cause.reason, resource: cause.resource, metadata: cause.metadata });
   if (opts?.signal?.aborted) {
     throw lost(unknown);
   }

@@ -1,5 +1,5 @@
 import type { V1Container, V1Probe, V1ReplicationController, V1Volume } from "@kubernetes/client-node";
-import { annotationKeys, labelKeys, loadBalancerLabel, managedByLabel, rcSelector } from "./ownership.js";
+import { annotationKeys, labelKeys, loadBalancerLabel, managedByLabel, rcSelector, recommendedLabelKeys } from "./ownership.js";
 import { clusterName, serverGroupName } from "./naming.js";
 import type { ContainerSpec, ProbeSpec, ServerGroupSpec, VolumeSpec } from "./spec.js";
 
@@ -16,12 +16,17 @@ export function replicationControllerFor(
 ): V1ReplicationController {
   const cluster = clusterName(spec);
   const name = serverGroupName(cluster, version);
+  const versionLabel = `v${String(version).padStart(3, "0")}`;
+  // Valid label values all: the name is at most 63 characters (naming.ts), the application a part of it.
   const identity = {
     [managedByLabel.key]: managedByLabel.value,
     [labelKeys.application]: spec.application,
     [labelKeys.cluster]: cluster,
     [labelKeys.serverGroup]: name,
-    [labelKeys.version]: `v${String(version).padStart(3, "0")}`,
+    [labelKeys.version]: versionLabel,
+    [recommendedLabelKeys.name]: spec.application,
+    [recommendedLabelKeys.instance]: name,
+    [recommendedLabelKeys.version]: versionLabel,
   };
   const loadBalancers = Object.fromEntries(spec.loadBalancers.map((lb) => [loadBalancerLabel(lb), "true"]));
   return {

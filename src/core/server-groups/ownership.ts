@@ -23,6 +23,18 @@ export const labelKeys = {
   trafficPending: "kubedriver.io/traffic-pending",
 } as const;
 
+/**
+ * Kubernetes' recommended labels, on each RC and its pods, for the tools that
+ * group by them (dashboards, `kubectl get -l`): the application, the server
+ * group as the instance, and its version. Never in a selector: an RC's
+ * selector cannot change, and RCs created before these labels lack them.
+ */
+export const recommendedLabelKeys = {
+  name: "app.kubernetes.io/name",
+  instance: "app.kubernetes.io/instance",
+  version: "app.kubernetes.io/version",
+} as const;
+
 /** Annotations kubedriver keeps on a ReplicationController. */
 export const annotationKeys = {
   /** The spec as requested, so clones and reads return exactly what was asked for. */
@@ -85,6 +97,11 @@ export function isReservedLabel(key: string): boolean {
   return key.startsWith(loadBalancerPrefix) || key.startsWith("kubedriver.io/") || key === managedByLabel.key;
 }
 
+/** The labels a server group's pods get from kubedriver, the recommended ones too: callers may not set them. */
+export function isReservedPodLabel(key: string): boolean {
+  return isReservedLabel(key) || Object.values<string>(recommendedLabelKeys).includes(key);
+}
+
 const managed = `${managedByLabel.key}=${managedByLabel.value}`;
 
 /** Selectors for kubedriver's RCs and pods (both carry the group's identity labels). */
@@ -128,6 +145,7 @@ export function serverGroupNotFound(ref: ServerGroupRef, cause?: unknown, why = 
     cause,
     reason: "SERVER_GROUP_NOT_FOUND",
     resource: { type: "server group", name: ref.name, owner: `account ${ref.account}, namespace ${ref.namespace}` },
+    metadata: { account: ref.account, namespace: ref.namespace, name: ref.name },
   });
 }
 

@@ -2,7 +2,7 @@ import { FieldErrors, FieldPath } from "../../common/field-path.js";
 import { InvalidArgumentError } from "../../common/errors.js";
 import { dns1123LabelProblem } from "../../common/kubernetes-names.js";
 import { normaliseImage } from "./image.js";
-import { isReservedLabel } from "./ownership.js";
+import { isReservedPodLabel } from "./ownership.js";
 import { quoted } from "../../common/quoted.js";
 import { checkNameParts } from "./naming.js";
 import type { KeyRef, ProbeSpec, ServerGroupSpec } from "./spec.js";
@@ -141,7 +141,7 @@ export function checkSpec(spec: ServerGroupSpec, errors: FieldErrors): Validated
   });
   for (const [key, value] of Object.entries(spec.labels)) {
     const at = keyPath("labels", key);
-    if (isReservedLabel(key)) errors.add(at, `${quoted(key)} is reserved for kubedriver`);
+    if (isReservedPodLabel(key)) errors.add(at, `${quoted(key)} is reserved for kubedriver`);
     else if (!isQualifiedName(key)) errors.add(at, `${quoted(key)} is not a valid label key`);
     if (!isLabelValue(value)) errors.add(at, `${quoted(value)} is not a valid label value`);
   }
