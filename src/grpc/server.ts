@@ -47,6 +47,8 @@ export interface RunningGrpcServer {
   healthAddress?: string;
   /** Unary calls accepted and not yet answered. */
   readonly activeUnaryCalls: number;
+  /** Streams open and not yet ended (their last message may still be on its way). */
+  readonly activeStreams: number;
   /** Sets the grpc.health.v1 status of a service ("" is the whole server). */
   setHealth(service: string, status: ServingStatus): void;
   /**
@@ -95,6 +97,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     healthAddress,
     get activeUnaryCalls() {
       return opts.tracker.activeUnaryCalls;
+    },
+    get activeStreams() {
+      return opts.tracker.activeStreams;
     },
     setHealth: (service, status) => health.setStatus(service, status),
     shutdown(graceMs) {
