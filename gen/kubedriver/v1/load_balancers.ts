@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Protocol, protocolFromJSON, protocolToJSON } from "./server_group.js";
-import { StringList, StringMap } from "./server_groups.js";
+import { Consistency, consistencyFromJSON, consistencyToJSON, StringList, StringMap } from "./server_groups.js";
 
 export const protobufPackage = "kubedriver.v1";
 
@@ -273,6 +273,8 @@ export interface GetLoadBalancerRequest {
   namespace: string;
   /** Service name. Required. */
   name: string;
+  /** Where the answer comes from; see Consistency. */
+  consistency: Consistency;
 }
 
 /** GetLoadBalancerResponse carries the load balancer. */
@@ -296,6 +298,8 @@ export interface ListLoadBalancersRequest {
    * for the first page.
    */
   pageToken: string;
+  /** Where the answer comes from; see Consistency. */
+  consistency: Consistency;
 }
 
 /** ListLoadBalancersResponse is one page of load balancers. */
@@ -1581,7 +1585,7 @@ export const UpsertLoadBalancerResponse: MessageFns<UpsertLoadBalancerResponse> 
 };
 
 function createBaseGetLoadBalancerRequest(): GetLoadBalancerRequest {
-  return { account: "", namespace: "", name: "" };
+  return { account: "", namespace: "", name: "", consistency: 0 };
 }
 
 export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
@@ -1594,6 +1598,9 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
     }
     if (message.name !== "") {
       writer.uint32(26).string(message.name);
+    }
+    if (message.consistency !== 0) {
+      writer.uint32(32).int32(message.consistency);
     }
     return writer;
   },
@@ -1635,6 +1642,14 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.consistency = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1652,6 +1667,7 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
       account: isSet(object.account) ? globalThis.String(object.account) : "",
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      consistency: isSet(object.consistency) ? consistencyFromJSON(object.consistency) : 0,
     };
   },
 
@@ -1666,6 +1682,9 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.consistency !== 0) {
+      obj.consistency = consistencyToJSON(message.consistency);
+    }
     return obj;
   },
 
@@ -1677,6 +1696,7 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
     message.account = object.account ?? "";
     message.namespace = object.namespace ?? "";
     message.name = object.name ?? "";
+    message.consistency = object.consistency ?? 0;
     return message;
   },
 };
@@ -1757,7 +1777,7 @@ export const GetLoadBalancerResponse: MessageFns<GetLoadBalancerResponse> = {
 };
 
 function createBaseListLoadBalancersRequest(): ListLoadBalancersRequest {
-  return { account: "", namespaces: [], managedOnly: false, pageSize: 0, pageToken: "" };
+  return { account: "", namespaces: [], managedOnly: false, pageSize: 0, pageToken: "", consistency: 0 };
 }
 
 export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
@@ -1776,6 +1796,9 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(42).string(message.pageToken);
+    }
+    if (message.consistency !== 0) {
+      writer.uint32(48).int32(message.consistency);
     }
     return writer;
   },
@@ -1833,6 +1856,14 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.consistency = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1866,6 +1897,7 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      consistency: isSet(object.consistency) ? consistencyFromJSON(object.consistency) : 0,
     };
   },
 
@@ -1886,6 +1918,9 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.consistency !== 0) {
+      obj.consistency = consistencyToJSON(message.consistency);
+    }
     return obj;
   },
 
@@ -1899,6 +1934,7 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
     message.managedOnly = object.managedOnly ?? false;
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.consistency = object.consistency ?? 0;
     return message;
   },
 };
@@ -2286,7 +2322,9 @@ export const LoadBalancersService = {
   },
   /**
    * GetLoadBalancer returns one load balancer with what it currently routes
-   * to.
+   * to. Like ListLoadBalancers, it is served from kubedriver's watch of the
+   * namespace's Services (every Service, kubedriver's or not) and server
+   * group pods, with the guarantees of ServerGroups' Consistency.
    */
   getLoadBalancer: {
     path: "/kubedriver.v1.LoadBalancers/GetLoadBalancer" as const,
@@ -2347,7 +2385,9 @@ export interface LoadBalancersServer extends UntypedServiceImplementation {
   upsertLoadBalancer: handleUnaryCall<UpsertLoadBalancerRequest, UpsertLoadBalancerResponse>;
   /**
    * GetLoadBalancer returns one load balancer with what it currently routes
-   * to.
+   * to. Like ListLoadBalancers, it is served from kubedriver's watch of the
+   * namespace's Services (every Service, kubedriver's or not) and server
+   * group pods, with the guarantees of ServerGroups' Consistency.
    */
   getLoadBalancer: handleUnaryCall<GetLoadBalancerRequest, GetLoadBalancerResponse>;
   /**
@@ -2392,7 +2432,9 @@ export interface LoadBalancersClient extends Client {
   ): ClientUnaryCall;
   /**
    * GetLoadBalancer returns one load balancer with what it currently routes
-   * to.
+   * to. Like ListLoadBalancers, it is served from kubedriver's watch of the
+   * namespace's Services (every Service, kubedriver's or not) and server
+   * group pods, with the guarantees of ServerGroups' Consistency.
    */
   getLoadBalancer(
     request: GetLoadBalancerRequest,
