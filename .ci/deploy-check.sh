@@ -160,6 +160,7 @@ allowed=(
   "get pods/log"                       # pod-logs.ts
   "get services"                       # services.ts readService
   "list services"                      # services.ts listServices
+  "watch services"                     # reflector.ts (the load balancers' live view)
   "create services"                    # services.ts createService
   "update services"                    # services.ts replaceService
   "delete services"                    # services.ts deleteService

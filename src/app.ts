@@ -15,6 +15,7 @@ import { accountsHandlers, AccountsService } from "./grpc/accounts.js";
 import { CallTracker } from "./grpc/calls.js";
 import { namespaceHealthHandlers, NamespaceHealthService } from "./grpc/namespace-health.js";
 import { LiveViews } from "./core/server-groups/live-views.js";
+import { ServiceViews } from "./core/load-balancers/live-view.js";
 import { TrafficChanges } from "./core/server-groups/traffic.js";
 import type { ReflectorOptions } from "./kube/reflector.js";
 import { serverGroupsHandlers, ServerGroupsService } from "./grpc/server-groups.js";
@@ -90,6 +91,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   });
 
   const liveViews = new LiveViews(() => registry.list(), options.liveViews);
+  const serviceViews = new ServiceViews(() => registry.list(), options.liveViews);
   const trafficChanges = new TrafficChanges(() => registry.list(), {
     intervalMs: config.kubernetes.healthCheckIntervalSeconds * 1000,
     leaseMs: options.trafficLeaseMs,
@@ -115,7 +117,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
         definition: ServerGroupsService,
         implementation: serverGroupsHandlers(registry, liveViews, trafficChanges, deps),
       },
-      { name: "kubedriver.v1.LoadBalancers", definition: LoadBalancersService, implementation: loadBalancersHandlers(registry, deps) },
+      { name: "kubedriver.v1.LoadBalancers", definition: LoadBalancersService, implementation: loadBalancersHandlers(registry, { services: serviceViews, views: liveViews }, deps) },
       { name: "kubedriver.v1.Instances", definition: InstancesService, implementation: instancesHandlers(registry, deps) },
       { name: "kubedriver.v1.Autoscalers", definition: AutoscalersService, implementation: autoscalersHandlers(registry, deps) },
       {
@@ -157,6 +159,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     provisioner.apply(changes);
     namespaceMonitor.setAccounts(monitoredAccounts(registry.list(), (name) => provisioner.idle(name)));
     liveViews.start();
+    serviceViews.start();
     retire(changes);
   });
   const reloader =
@@ -186,6 +189,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
   namespaceMonitor.start();
   trafficChanges.start();
   liveViews.start();
+  serviceViews.start();
   reloader?.start();
 
   return {
@@ -207,7 +211,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
       tokens?.close();
       await grpc.shutdown(shutdownGraceSeconds * 1000);
       // After the streams they feed have ended with UNAVAILABLE.
-      await liveViews.stop();
+      await Promise.all([liveViews.stop(), serviceViews.stop()]);
       // Last: a scrape during the drain still sees it.
       await metrics?.close();
     },

@@ -11,6 +11,8 @@ export interface FaultRule {
   verbs?: string[];
   /** Only requests for these resources (`replicationcontrollers`, `secrets` …); all when absent. */
   resources?: string[];
+  /** Only requests for these subresources (`log`, `scale`; "" for the object itself); all when absent. */
+  subresources?: string[];
   /** Delay before answering, in milliseconds. */
   latencyMs?: number;
   /** Share of matching requests (0..1) answered with `errorCode`. */
@@ -50,12 +52,13 @@ export class Faults {
   }
 
   /** The combined effect of every rule matching a request in `namespace` with `verb` for `resource`. */
-  effectFor(namespace: string | undefined, verb: string, resource: string): FaultEffect {
+  effectFor(namespace: string | undefined, verb: string, resource: string, subresource = ""): FaultEffect {
     const effect: FaultEffect = { latencyMs: 0, hang: false, reset: false, loseResponse: false };
     for (const r of this.rules) {
       if (r.namespace !== undefined && r.namespace !== namespace) continue;
       if (r.verbs !== undefined && !r.verbs.includes(verb)) continue;
       if (r.resources !== undefined && !r.resources.includes(resource)) continue;
+      if (r.subresources !== undefined && !r.subresources.includes(subresource)) continue;
       if (r.times !== undefined && r.times-- <= 0) continue;
       effect.latencyMs += r.latencyMs ?? 0;
       if (r.errorRate && Math.random() < r.errorRate) effect.errorCode ??= r.errorCode ?? 500;

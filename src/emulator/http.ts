@@ -43,8 +43,9 @@ export class HttpFront {
       record.name = target.name;
       record.verb = restVerb(method, target, url.searchParams);
       record.scope = target.name ? "resource" : target.namespace ? "namespace" : "cluster";
+      res.once("close", this.requests.opened(record));
 
-      const effect = this.faults.effectFor(record.namespace, record.verb, record.resource);
+      const effect = this.faults.effectFor(record.namespace, record.verb, record.resource, record.subresource);
       if (effect.reset) {
         req.socket.destroy();
         return;

@@ -22,6 +22,7 @@ import { initialStatus } from "./defaults.js";
 import { Faults } from "./faults.js";
 import { HttpFront } from "./http.js";
 import { RequestLog } from "./metrics.js";
+import { PodLogs } from "./pod-logs.js";
 import { resourceTypes } from "./resources.js";
 import { RestApi } from "./rest.js";
 import { Store, type KubeObject } from "./store.js";
@@ -53,6 +54,8 @@ export interface Emulator {
   readonly faults: Faults;
   /** Every request served, with apiserver_request_total's labels (also at GET /metrics). */
   readonly requests: RequestLog;
+  /** What a running container writes to its log: served by GET pods/log, and sent at once to every follower. */
+  writeLog(namespace: string, pod: string, container: string, text: string): void;
   /** Read-only view of stored objects, for audits in tests. */
   objects(resource: string, namespace?: string): KubeObject[];
   /** Forgets the history of writes, as etcd compaction does: a watch from an older resourceVersion gets 410 Expired. */
@@ -67,7 +70,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const auth = new Authenticator();
   const faults = new Faults();
   const requests = new RequestLog();
-  const api = new HttpFront(new RestApi(store, auth), auth, faults, requests);
+  const podLogs = new PodLogs(store);
+  const api = new HttpFront(new RestApi(store, auth, podLogs), auth, faults, requests);
 
   const namespaced = resourceTypes.filter((r) => r.namespaced).map((r) => r.name);
   const events = eventRecorder(store);
@@ -89,6 +93,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     startGarbageCollector(store, ["pods"]),
     startNamespaceLifecycle(store, namespaced),
     startServiceAccounts(store),
+    () => podLogs.stop(),
   ];
   seedCluster(store);
 
@@ -113,6 +118,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     faults,
     requests,
     kubeconfig: (k = {}) => kubeconfigFor(url, k.user === "restricted" ? auth.restrictedToken : auth.adminToken, k),
+    writeLog: (namespace, pod, container, text) => podLogs.write(namespace, pod, container, text),
     objects: (resource, namespace) => store.list(resource, namespace),
     compact: () => store.compact(),
     async refuseConnections(refuse) {

@@ -20,7 +20,21 @@ export class RequestLog {
   /** Totals since start, by metric labels: counters never go down, like the API server's. */
   private readonly totals = new Map<string, number>();
 
+  /** Requests being served: answered, or their connection gone, ends them. */
+  private readonly open = new Set<RequestRecord>();
+
   constructor(private readonly keep = 100_000) {}
+
+  /** A request began; `done` when its response is over (sent in full, or its client went away). */
+  opened(r: RequestRecord): () => void {
+    this.open.add(r);
+    return () => this.open.delete(r);
+  }
+
+  /** Requests matching every given field still being served: a follow or watch the client forgot stays here. */
+  inFlight(filter: Partial<RequestRecord> = {}): number {
+    return [...this.open].filter((r) => Object.entries(filter).every(([k, v]) => r[k as keyof RequestRecord] === v)).length;
+  }
 
   record(r: RequestRecord): void {
     this.records.push(r);

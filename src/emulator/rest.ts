@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { Authenticator, User, Verb } from "./auth.js";
 import { initialStatus } from "./defaults.js";
 import { applyPatch } from "./patch.js";
-import { serveLog } from "./pod-logs.js";
+import type { PodLogs } from "./pod-logs.js";
 import { resourceByName, validateObject, type ResourceType } from "./resources.js";
 import { matchesLabels, parseFieldSelector, parseLabelSelector, selectorString } from "./selectors.js";
 import {
@@ -57,6 +57,7 @@ export class RestApi {
   constructor(
     private readonly store: Store,
     private readonly auth: Authenticator,
+    private readonly logs: PodLogs,
   ) {}
 
   serve({ method, target: t, query, user, body, contentType }: RestRequest): Reply {
@@ -73,7 +74,7 @@ export class RestApi {
           return { code: 200, body: this.list(t, query) };
         }
         authorize("get");
-        if (t.subresource === "log") return { code: 200, log: (res) => serveLog(this.store, t.namespace!, t.name!, query, res) };
+        if (t.subresource === "log") return { code: 200, log: (res) => this.logs.serve(t.namespace!, t.name!, query, res) };
         if (t.subresource === "scale") return { code: 200, body: scaleOf(this.store.mustGet(t.type.name, t.namespace, t.name)) };
         return { code: 200, body: withKind(t.type, this.store.mustGet(t.type.name, t.namespace, t.name)) };
       case "POST":

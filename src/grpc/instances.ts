@@ -2,6 +2,7 @@ import { map } from "rxjs";
 import type { AccountRegistry } from "../core/accounts/registry.js";
 import { InvalidArgumentError } from "../common/errors.js";
 import { FieldErrors, FieldPath } from "../common/field-path.js";
+import { utf8Tail } from "../common/utf8.js";
 import { followInstanceLogs, getInstanceLogs, maxLogBytes } from "../core/instances/logs.js";
 import { setRegistration } from "../core/instances/registration.js";
 import type * as core from "../core/instances/spec.js";
@@ -119,11 +120,12 @@ function logRequest(req: LogWire) {
   };
 }
 
-/** Keeps the newest `maxChunkBytes` of a message, counting what it leaves out. */
+/** Keeps the newest `maxChunkBytes` (or a little less: whole characters) of a message, counting what it leaves out. */
 function bounded(m: FollowInstanceLogsResponse): FollowInstanceLogsResponse {
   const bytes = Buffer.from(m.content, "utf8");
   if (bytes.length <= maxChunkBytes) return m;
-  return { content: bytes.subarray(bytes.length - maxChunkBytes).toString("utf8"), droppedBytes: m.droppedBytes + bytes.length - maxChunkBytes };
+  const kept = utf8Tail(bytes, maxChunkBytes);
+  return { content: kept.toString("utf8"), droppedBytes: m.droppedBytes + bytes.length - kept.length };
 }
 
 const outcomes: Record<core.InstanceOutcome, InstanceOutcome> = {

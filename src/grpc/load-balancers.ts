@@ -3,7 +3,10 @@ import { mayUse } from "../core/auth/permissions.js";
 import { InvalidArgumentError } from "../common/errors.js";
 import { FieldErrors, FieldPath } from "../common/field-path.js";
 import { deleteLoadBalancer } from "../core/load-balancers/delete.js";
+import type { ServiceViews } from "../core/load-balancers/live-view.js";
 import { getLoadBalancer, keyOf, listLoadBalancers } from "../core/load-balancers/read.js";
+import type { LiveViews } from "../core/server-groups/live-views.js";
+import type { Consistency as CoreConsistency } from "../core/server-groups/read.js";
 import type * as core from "../core/load-balancers/spec.js";
 import { upsertLoadBalancer } from "../core/load-balancers/upsert.js";
 import { loadBalancerProblems, serviceNameCheck } from "../core/load-balancers/validate.js";
@@ -17,13 +20,24 @@ import {
   SessionAffinity,
   type UpsertLoadBalancerRequest,
 } from "../../gen/kubedriver/v1/load_balancers.js";
+import { Consistency } from "../../gen/kubedriver/v1/server_groups.js";
 import { unary, type CallDeps } from "./calls.js";
 import { requestIdProblems, requiredNames } from "./common-fields.js";
 import { pageOf } from "./paging.js";
 
 export { LoadBalancersService };
 
-export function loadBalancersHandlers(registry: AccountRegistry, deps: CallDeps): LoadBalancersServer {
+/** The watch-fed views reads are served from (see ReadFrom in core/load-balancers/read.ts). */
+export interface LoadBalancerViews {
+  services: ServiceViews;
+  views: LiveViews;
+}
+
+export function loadBalancersHandlers(registry: AccountRegistry, views: LoadBalancerViews, deps: CallDeps): LoadBalancersServer {
+  const from = (c: Consistency) => {
+    const consistency: CoreConsistency = c === Consistency.CONSISTENCY_STRONG ? "strong" : "view";
+    return { ...views, consistency };
+  };
   return {
     upsertLoadBalancer: unary("UpsertLoadBalancer", deps, async (req, ctx) => {
       const errors = requiredNames(new FieldErrors(), { account: req.account, namespace: req.namespace });
@@ -43,7 +57,7 @@ export function loadBalancersHandlers(registry: AccountRegistry, deps: CallDeps)
     getLoadBalancer: unary("GetLoadBalancer", deps, async (req, ctx) => {
       validateRef(req, new FieldErrors());
       registry.access(req.account, ctx.caller, "READ");
-      return { loadBalancer: toProto(await getLoadBalancer(registry, refOf(req), { signal: ctx.signal })) };
+      return { loadBalancer: toProto(await getLoadBalancer(registry, refOf(req), { signal: ctx.signal }, from(req.consistency))) };
     }),
 
     listLoadBalancers: unary("ListLoadBalancers", deps, async (req, ctx) => {
@@ -52,6 +66,7 @@ export function loadBalancersHandlers(registry: AccountRegistry, deps: CallDeps)
         registry,
         { account: req.account, namespaces: req.namespaces, managedOnly: req.managedOnly, include: (a) => mayUse(ctx.caller, a.permissions, "READ") },
         { signal: ctx.signal },
+        from(req.consistency),
       );
       const page = pageOf(found, keyOf, req, { defaultSize: 100, maxSize: 500 });
       return { loadBalancers: page.items.map(toProto), nextPageToken: page.nextPageToken };

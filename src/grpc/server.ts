@@ -50,6 +50,8 @@ export interface RunningGrpcServer {
   healthAddress?: string;
   /** Unary calls accepted and not yet answered. */
   readonly activeUnaryCalls: number;
+  /** Streams open and not yet ended (their last message may still be on its way). */
+  readonly activeStreams: number;
   /** Sets the grpc.health.v1 status of a service ("" is the whole server). */
   setHealth(service: string, status: ServingStatus): void;
   /**
@@ -105,6 +107,9 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<RunningG
     healthAddress: healthThread?.address,
     get activeUnaryCalls() {
       return opts.tracker.activeUnaryCalls;
+    },
+    get activeStreams() {
+      return opts.tracker.activeStreams;
     },
     setHealth: (service, status) => health.setStatus(service, status),
     shutdown(graceMs) {

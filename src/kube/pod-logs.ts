@@ -1,5 +1,6 @@
+import { StringDecoder } from "node:string_decoder";
 import { Writable } from "node:stream";
-import { Log } from "@kubernetes/client-node";
+import { type KubeConfig, Log } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
 import { toCoreError } from "./errors.js";
 
@@ -24,10 +25,11 @@ export function readPodLog(client: KubeClient, namespace: string, name: string, 
 }
 
 /**
- * Follows a container's log: `onChunk` gets each piece as it arrives, and the
- * promise settles when the log ends (the container stopped, the pod went) or
- * `signal` aborts. A long-lived stream, so it does not take one of the
- * account's request slots (see KubeClient.call).
+ * Follows a container's log: `onChunk` gets each piece as it arrives (whole
+ * characters only), and the promise settles when the log ends (the container
+ * stopped, the pod went) or `signal` aborts, which also ends the request, even
+ * one the API server has not answered yet. A long-lived stream, so it does not
+ * take one of the account's request slots (see KubeClient.call).
  */
 export async function followPodLog(
   client: KubeClient,
@@ -40,13 +42,19 @@ export async function followPodLog(
   const target = { verb: "watch", kind: "pod log", namespace, name, account: client.account };
   let settle!: (err?: unknown) => void;
   const ended = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
+  // Chunks end wherever the connection cut them, also inside a character.
+  const decoder = new StringDecoder("utf8");
+  const deliver = (text: string) => {
+    if (text !== "") onChunk(text);
+  };
   const sink = new Writable({
     decodeStrings: false,
     write(chunk: Buffer | string, _enc, done) {
-      onChunk(typeof chunk === "string" ? chunk : chunk.toString("utf8"));
+      deliver(typeof chunk === "string" ? chunk : decoder.write(chunk));
       done();
     },
     final(done) {
+      deliver(decoder.end());
       settle();
       done();
     },
@@ -54,12 +62,13 @@ export async function followPodLog(
   sink.on("error", (err) => settle(toCoreError(err, target)));
   let controller: AbortController;
   try {
-    controller = await new Log(client.kubeConfig).log(namespace, name, sel.container, sink, {
+    controller = await new Log(abortableBy(client.kubeConfig, signal)).log(namespace, name, sel.container, sink, {
       follow: true,
       tailLines: sel.tailLines,
       sinceSeconds: sel.sinceSeconds,
     });
   } catch (err) {
+    if (signal.aborted) return;
     throw toCoreError(err, target, signal.reason);
   }
   const abort = () => {
@@ -73,4 +82,26 @@ export async function followPodLog(
   } finally {
     signal.removeEventListener("abort", abort);
   }
+}
+
+/**
+ * The kubeconfig as client-node's Log uses it, with `signal` joined to the
+ * request's own: Log hands out its AbortController only once the API server
+ * has answered, so without this a caller's cancel could not reach a request
+ * the API server holds before answering (a slow or unreachable kubelet).
+ */
+function abortableBy(kc: KubeConfig, signal: AbortSignal): KubeConfig {
+  const config = {
+    getCurrentCluster: () => kc.getCurrentCluster(),
+    applyToFetchOptions: async (init: object) => {
+      const options: object = await kc.applyToFetchOptions(init as never);
+      let joined: AbortSignal | undefined;
+      return Object.defineProperty(options, "signal", {
+        enumerable: true,
+        get: () => joined,
+        set: (own: AbortSignal) => (joined = AbortSignal.any([own, signal])),
+      });
+    },
+  };
+  return config as unknown as KubeConfig;
 }

@@ -1,24 +1,24 @@
 import type { V1Service } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
+import { listAll } from "./paged-list.js";
 
 export function readService(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions): Promise<V1Service> {
   return client.call({ verb: "get", kind: "service", namespace, name }, (o) => client.core.readNamespacedService({ namespace, name }, o), opts);
 }
 
+/** Every Service of a namespace (matching `labelSelector` when given), and the resourceVersion the list is consistent at. */
+export function listServicesAt(
+  client: KubeClient,
+  namespace: string,
+  labelSelector?: string,
+  opts?: KubeCallOptions,
+): Promise<{ items: V1Service[]; resourceVersion: string }> {
+  return listAll(client, { kind: "services", namespace }, (page, o) => client.core.listNamespacedService({ namespace, labelSelector, ...page }, o), opts);
+}
+
 /** Every Service of a namespace (matching `labelSelector` when given), following continue tokens. */
 export async function listServices(client: KubeClient, namespace: string, labelSelector?: string, opts?: KubeCallOptions): Promise<V1Service[]> {
-  const items: V1Service[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.call(
-      { verb: "list", kind: "services", namespace },
-      (o) => client.core.listNamespacedService({ namespace, labelSelector, limit: 500, _continue: token }, o),
-      opts,
-    );
-    items.push(...page.items);
-    token = page.metadata?._continue || undefined;
-  } while (token);
-  return items;
+  return (await listServicesAt(client, namespace, labelSelector, opts)).items;
 }
 
 export function createService(client: KubeClient, namespace: string, service: V1Service, opts?: KubeCallOptions): Promise<V1Service> {

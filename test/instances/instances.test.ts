@@ -108,6 +108,14 @@ describe("GetInstanceLogs", () => {
     expect(cut.truncated).toBe(true);
   });
 
+  it.skipIf(onRealCluster)("cuts a long log at a character boundary, never inside a character (KWOK pods have no kubelet to serve logs)", async () => {
+    const group = await runningGroup("logsutf8", 1);
+    const name = group.instances[0]!.name;
+    cluster.emulator!.writeLog(ns, name, "web", "€€€€\n");
+    const cut = await call(inst().getInstanceLogs, inst(), { account: "main", namespace: ns, name, container: "web", tailLines: 1, since: undefined, limitBytes: 4 });
+    expect(cut).toEqual({ content: "€", truncated: true });
+  });
+
   it("answers NOT_FOUND naming an unknown container", async () => {
     const group = await runningGroup("logsnf", 1);
     const err = await grpcError(

@@ -1,6 +1,7 @@
 import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceType, type UpsertLoadBalancerRequest } from "../../gen/kubedriver/v1/load_balancers.js";
+import { Consistency } from "../../gen/kubedriver/v1/server_groups.js";
 import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { call, detailsOf, grpcError } from "../support/grpc.js";
 import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
@@ -70,7 +71,7 @@ describe("UpsertLoadBalancer", () => {
   it("keeps both of two concurrent upserts' changes", async () => {
     await upsert({ name: "both", ports: [port(80)] });
     await Promise.all([upsert({ name: "both", labels: { entries: { a: "1" } } }), upsert({ name: "both", sessionAffinity: 2 })]);
-    const got = await call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name: "both" });
+    const got = await call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name: "both", consistency: 0 });
     // Labels given replace the caller's labels, so the affinity change must survive the label change and vice versa.
     expect(got.loadBalancer).toMatchObject({ labels: { a: "1" }, sessionAffinity: 2 });
   });
@@ -115,7 +116,8 @@ describe("UpsertLoadBalancer", () => {
 
   it("shows a Service kubedriver did not create, and changes it only with adopt: true", async () => {
     await cluster.core.createNamespacedService({ namespace: ns, body: { metadata: { name: "foreign" }, spec: { selector: { app: "x" }, ports: [{ port: 81 }] } } });
-    const shown = await call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name: "foreign" });
+    // Created by another tool: a view read would see it once the watch does, a strong read at once.
+    const shown = await call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name: "foreign", consistency: Consistency.CONSISTENCY_STRONG });
     expect(shown.loadBalancer).toMatchObject({ managed: false, selector: { app: "x" } });
 
     const refused = await grpcError(upsert({ name: "foreign", sessionAffinity: 2 }));
@@ -135,7 +137,7 @@ describe("GetLoadBalancer and DeleteLoadBalancer", () => {
     const sg = kd.clients.serverGroups;
     const group = (await call(sg.createServerGroup, sg, aCreateRequest({ namespace: ns, application: "front", targetSize: 2, loadBalancers: ["front"] }))).serverGroup!;
     const routed = await eventually(async () => {
-      const lb = (await call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name: "front" })).loadBalancer!;
+      const lb = (await call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name: "front", consistency: 0 })).loadBalancer!;
       if (lb.instanceCount !== 2) throw new Error(`routes to ${lb.instanceCount} instances`);
       return lb;
     });
@@ -150,12 +152,12 @@ describe("GetLoadBalancer and DeleteLoadBalancer", () => {
     expect(forced.orphanedServerGroups).toEqual([group.name]);
     const retried = await call(lbs().deleteLoadBalancer, lbs(), { account: "main", namespace: ns, name: "front", force: true, adopt: false, requestId: "del-front" });
     expect(retried.orphanedServerGroups).toEqual([group.name]);
-    const gone = await grpcError(call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name: "front" }));
+    const gone = await grpcError(call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name: "front", consistency: 0 }));
     expect(gone.code).toBe(Code.NOT_FOUND);
   });
 
   it("lists load balancers in pages", async () => {
-    const first = await call(lbs().listLoadBalancers, lbs(), { account: "main", namespaces: [], managedOnly: true, pageSize: 1, pageToken: "" });
+    const first = await call(lbs().listLoadBalancers, lbs(), { account: "main", namespaces: [], managedOnly: true, pageSize: 1, pageToken: "", consistency: 0 });
     expect(first.loadBalancers).toHaveLength(1);
     expect(first.nextPageToken).not.toBe("");
   });

@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Protocol, protocolFromJSON, protocolToJSON } from "./server_group.js";
-import { StringList, StringMap } from "./server_groups.js";
+import { Consistency, consistencyFromJSON, consistencyToJSON, StringList, StringMap } from "./server_groups.js";
 
 export const protobufPackage = "kubedriver.v1";
 
@@ -273,6 +273,8 @@ export interface GetLoadBalancerRequest {
   namespace: string;
   /** Service name. Required. */
   name: string;
+  /** Where the answer comes from; see Consistency. */
+  consistency: Consistency;
 }
 
 /** GetLoadBalancerResponse carries the load balancer. */
@@ -301,6 +303,8 @@ export interface ListLoadBalancersRequest {
    * service, is INVALID_ARGUMENT naming `page_token`.
    */
   pageToken: string;
+  /** Where the answer comes from; see Consistency. */
+  consistency: Consistency;
 }
 
 /** ListLoadBalancersResponse is one page of load balancers. */
@@ -1586,7 +1590,7 @@ export const UpsertLoadBalancerResponse: MessageFns<UpsertLoadBalancerResponse> 
 };
 
 function createBaseGetLoadBalancerRequest(): GetLoadBalancerRequest {
-  return { account: "", namespace: "", name: "" };
+  return { account: "", namespace: "", name: "", consistency: 0 };
 }
 
 export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
@@ -1599,6 +1603,9 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
     }
     if (message.name !== "") {
       writer.uint32(26).string(message.name);
+    }
+    if (message.consistency !== 0) {
+      writer.uint32(32).int32(message.consistency);
     }
     return writer;
   },
@@ -1640,6 +1647,14 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.consistency = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1657,6 +1672,7 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
       account: isSet(object.account) ? globalThis.String(object.account) : "",
       namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      consistency: isSet(object.consistency) ? consistencyFromJSON(object.consistency) : 0,
     };
   },
 
@@ -1671,6 +1687,9 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.consistency !== 0) {
+      obj.consistency = consistencyToJSON(message.consistency);
+    }
     return obj;
   },
 
@@ -1682,6 +1701,7 @@ export const GetLoadBalancerRequest: MessageFns<GetLoadBalancerRequest> = {
     message.account = object.account ?? "";
     message.namespace = object.namespace ?? "";
     message.name = object.name ?? "";
+    message.consistency = object.consistency ?? 0;
     return message;
   },
 };
@@ -1762,7 +1782,7 @@ export const GetLoadBalancerResponse: MessageFns<GetLoadBalancerResponse> = {
 };
 
 function createBaseListLoadBalancersRequest(): ListLoadBalancersRequest {
-  return { account: "", namespaces: [], managedOnly: false, pageSize: 0, pageToken: "" };
+  return { account: "", namespaces: [], managedOnly: false, pageSize: 0, pageToken: "", consistency: 0 };
 }
 
 export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
@@ -1781,6 +1801,9 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(42).string(message.pageToken);
+    }
+    if (message.consistency !== 0) {
+      writer.uint32(48).int32(message.consistency);
     }
     return writer;
   },
@@ -1838,6 +1861,14 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.consistency = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1871,6 +1902,7 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      consistency: isSet(object.consistency) ? consistencyFromJSON(object.consistency) : 0,
     };
   },
 
@@ -1891,6 +1923,9 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.consistency !== 0) {
+      obj.consistency = consistencyToJSON(message.consistency);
+    }
     return obj;
   },
 
@@ -1904,6 +1939,7 @@ export const ListLoadBalancersRequest: MessageFns<ListLoadBalancersRequest> = {
     message.managedOnly = object.managedOnly ?? false;
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.consistency = object.consistency ?? 0;
     return message;
   },
 };
@@ -2291,7 +2327,9 @@ export const LoadBalancersService = {
   },
   /**
    * GetLoadBalancer returns one load balancer with what it currently routes
-   * to.
+   * to. Like ListLoadBalancers, it is served from kubedriver's watch of the
+   * namespace's Services (every Service, kubedriver's or not) and server
+   * group pods, with the guarantees of ServerGroups' Consistency.
    */
   getLoadBalancer: {
     path: "/kubedriver.v1.LoadBalancers/GetLoadBalancer" as const,
@@ -2352,7 +2390,9 @@ export interface LoadBalancersServer extends UntypedServiceImplementation {
   upsertLoadBalancer: handleUnaryCall<UpsertLoadBalancerRequest, UpsertLoadBalancerResponse>;
   /**
    * GetLoadBalancer returns one load balancer with what it currently routes
-   * to.
+   * to. Like ListLoadBalancers, it is served from kubedriver's watch of the
+   * namespace's Services (every Service, kubedriver's or not) and server
+   * group pods, with the guarantees of ServerGroups' Consistency.
    */
   getLoadBalancer: handleUnaryCall<GetLoadBalancerRequest, GetLoadBalancerResponse>;
   /**
@@ -2397,7 +2437,9 @@ export interface LoadBalancersClient extends Client {
   ): ClientUnaryCall;
   /**
    * GetLoadBalancer returns one load balancer with what it currently routes
-   * to.
+   * to. Like ListLoadBalancers, it is served from kubedriver's watch of the
+   * namespace's Services (every Service, kubedriver's or not) and server
+   * group pods, with the guarantees of ServerGroups' Consistency.
    */
   getLoadBalancer(
     request: GetLoadBalancerRequest,

@@ -1,6 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { Observable } from "rxjs";
 import { InvalidArgumentError, NotFoundError } from "../../common/errors.js";
+import { utf8Head } from "../../common/utf8.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { followPodLog, readPodLog } from "../../kube/pod-logs.js";
 import type { Account } from "../accounts/account.js";
@@ -35,7 +36,7 @@ export async function getInstanceLogs(registry: AccountRegistry, req: LogRequest
   const text = await readPodLog(account.kube, req.namespace, req.name, { container, tailLines: req.tailLines, sinceSeconds: req.sinceSeconds, limitBytes: limit + 1 }, opts);
   const bytes = Buffer.from(text, "utf8");
   if (bytes.length <= limit) return { content: text, truncated: false };
-  return { content: bytes.subarray(0, limit).toString("utf8"), truncated: true };
+  return { content: utf8Head(bytes, limit).toString("utf8"), truncated: true };
 }
 
 /**

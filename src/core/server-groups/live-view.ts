@@ -148,6 +148,11 @@ export class NamespaceView {
     return [...this.rcs.values()];
   }
 
+  /** kubedriver's pods as the watch last saw them, for load balancer reads (what each routes to). */
+  allPods(): V1Pod[] {
+    return [...this.pods.values()].flatMap((group) => [...group.values()]);
+  }
+
   list(): ServerGroup[] {
     return [...this.rcs.keys()].map((name) => this.get(name)!);
   }

@@ -57,13 +57,14 @@ list. The ClusterRole (rbac.scope "cluster") and each namespace's Role
 - apiGroups: [""]
   resources: [pods/log]
   verbs: [get]
-# Load balancers are Services (src/kube/services.ts): get and list (reads,
+# Load balancers are Services (src/kube/services.ts): get and list (live reads,
 # and the check that a server group's load balancers exist), create and
 # update (UpsertLoadBalancer, a PUT with resourceVersion), delete
-# (DeleteLoadBalancer, uid-conditional).
+# (DeleteLoadBalancer, uid-conditional), watch (the live view:
+# every Service of the namespace, src/core/load-balancers/live-view.ts).
 - apiGroups: [""]
   resources: [services]
-  verbs: [get, list, create, update, delete]
+  verbs: [get, list, watch, create, update, delete]
 # Autoscalers are HorizontalPodAutoscalers (src/kube/autoscalers.ts): get and
 # list (server group reads), watch (the live view), create and update
 # (UpsertAutoscaler, resize moving min/max, clone), delete (DeleteAutoscaler,
