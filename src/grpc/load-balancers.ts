@@ -7,6 +7,7 @@ import type { ServiceViews } from "../core/load-balancers/live-view.js";
 import { getLoadBalancer, keyOf, listLoadBalancers } from "../core/load-balancers/read.js";
 import type { LiveViews } from "../core/server-groups/live-views.js";
 import type { Consistency as CoreConsistency } from "../core/server-groups/read.js";
+import { checkNamespaceFilter } from "../core/server-groups/scope.js";
 import type * as core from "../core/load-balancers/spec.js";
 import { upsertLoadBalancer } from "../core/load-balancers/upsert.js";
 import { loadBalancerProblems, serviceNameCheck } from "../core/load-balancers/validate.js";
@@ -61,7 +62,10 @@ export function loadBalancersHandlers(registry: AccountRegistry, views: LoadBala
     }),
 
     listLoadBalancers: unary("ListLoadBalancers", deps, async (req, ctx) => {
-      if (req.account) registry.access(req.account, ctx.caller, "READ");
+      checkNamespaceFilter(
+        req.account ? { named: [registry.access(req.account, ctx.caller, "READ")] } : { readable: registry.usableBy(ctx.caller, "READ") },
+        req.namespaces,
+      );
       const found = await listLoadBalancers(
         registry,
         { account: req.account, namespaces: req.namespaces, managedOnly: req.managedOnly, include: (a) => mayUse(ctx.caller, a.permissions, "READ") },

@@ -93,6 +93,15 @@ describe("a namespace filter naming a namespace no selected account manages", ()
     expectUnmanaged(await watchError(open, [], ["nope"]), "namespaces[0]", "nope");
   });
 
+  it("fails ListLoadBalancers the same way", async () => {
+    const lb = open.clients.loadBalancers;
+    const balancers = (account: string, namespaces: string[]) =>
+      call(lb.listLoadBalancers, lb, { account, namespaces, managedOnly: false, pageSize: 0, pageToken: "", consistency: 0 });
+    expectUnmanaged(await grpcError(balancers("main", [mainNs, "nope"])), "namespaces[1]", "nope");
+    expectUnmanaged(await grpcError(balancers("", ["nope"])), "namespaces[0]", "nope");
+    await expect(balancers("", [sideNs])).resolves.toMatchObject({ nextPageToken: "" });
+  });
+
   it("still answers NOT_FOUND for an unknown account before looking at namespaces", async () => {
     expect((await grpcError(list(open, "ghost", ["nope"]))).code).toBe(Code.NOT_FOUND);
     expect((await grpcError(check(open, ["ghost"], ["nope"]))).code).toBe(Code.NOT_FOUND);
@@ -143,7 +152,7 @@ describe("a page_size above the maximum", () => {
     expect([rest.serverGroups.length, rest.nextPageToken]).toEqual([1, ""]);
 
     const lb = open.clients.loadBalancers;
-    const balancers = (pageSize: number, pageToken = "") => call(lb.listLoadBalancers, lb, { account: "main", namespaces: [pagedNs], managedOnly: false, pageSize, pageToken });
+    const balancers = (pageSize: number, pageToken = "") => call(lb.listLoadBalancers, lb, { account: "main", namespaces: [pagedNs], managedOnly: false, pageSize, pageToken, consistency: 0 });
     const lbFirst = await balancers(501);
     expect(lbFirst.loadBalancers).toHaveLength(500);
     expect(lbFirst.nextPageToken).not.toBe("");
