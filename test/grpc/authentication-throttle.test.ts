@@ -16,7 +16,7 @@ import { startGrpcServer, type RunningGrpcServer } from "../../src/grpc/server.j
 import { Logger, silentLogger } from "../../src/observability/logger.js";
 import { HealthClient } from "../../gen/kubedriver/v1/health.js";
 import { bearer, call } from "../support/grpc.js";
-import { aFakeCluster } from "../health/fake-cluster.js";
+import { aFakeCluster } from "../core/health/fake-cluster.js";
 
 // Guessing bearer tokens through a real server: the throttle's documented
 // delays on real time, only its summary interval shortened to keep the test short.

@@ -8,7 +8,7 @@ import { call, detailsOf, grpcError } from "../../support/grpc.js";
 import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
 import { aCreateRequest } from "../../support/server-groups.js";
 
-// Two kubedriver replicas on one cluster, as in test/server-groups/idempotency.test.ts, for the
+// Two kubedriver replicas on one cluster, as in test/core/server-groups/idempotency.test.ts, for the
 // load balancer, instance and autoscaler mutations: every duplicate of a request_id, on either
 // replica, has one effect and answers as the first call did.
 let cluster: TestCluster;

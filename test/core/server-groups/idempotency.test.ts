@@ -1,12 +1,12 @@
 import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fingerprintOf, leaseMs } from "../../src/core/requests/once.js";
-import { validateSpec } from "../../src/core/server-groups/validate.js";
-import type { CreateServerGroupRequest } from "../../gen/kubedriver/v1/server_groups.js";
-import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { call, detailsOf, grpcError } from "../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
-import { aContainer, aCreateRequest } from "../support/server-groups.js";
+import { fingerprintOf, leaseMs } from "../../../src/core/requests/once.js";
+import { validateSpec } from "../../../src/core/server-groups/validate.js";
+import type { CreateServerGroupRequest } from "../../../gen/kubedriver/v1/server_groups.js";
+import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { call, detailsOf, grpcError } from "../../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { aContainer, aCreateRequest } from "../../support/server-groups.js";
 
 // Two kubedriver replicas on one cluster: every duplicate of a request_id, on either, has one effect.
 let cluster: TestCluster;

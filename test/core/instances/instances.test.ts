@@ -1,11 +1,11 @@
 import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InstanceOutcome } from "../../gen/kubedriver/v1/instances.js";
-import { TrafficState } from "../../gen/kubedriver/v1/server_group.js";
-import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { call, grpcError } from "../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
-import { aCreateRequest } from "../support/server-groups.js";
+import { InstanceOutcome } from "../../../gen/kubedriver/v1/instances.js";
+import { TrafficState } from "../../../gen/kubedriver/v1/server_group.js";
+import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { call, grpcError } from "../../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { aCreateRequest } from "../../support/server-groups.js";
 
 let cluster: TestCluster;
 let kd: KubedriverOn;

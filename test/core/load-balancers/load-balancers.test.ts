@@ -1,11 +1,11 @@
 import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ServiceType, type UpsertLoadBalancerRequest } from "../../gen/kubedriver/v1/load_balancers.js";
-import { Consistency } from "../../gen/kubedriver/v1/server_groups.js";
-import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { call, detailsOf, grpcError } from "../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
-import { aCreateRequest } from "../support/server-groups.js";
+import { ServiceType, type UpsertLoadBalancerRequest } from "../../../gen/kubedriver/v1/load_balancers.js";
+import { Consistency } from "../../../gen/kubedriver/v1/server_groups.js";
+import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { call, detailsOf, grpcError } from "../../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { aCreateRequest } from "../../support/server-groups.js";
 
 // End to end through the gRPC server, on the emulator and unchanged on a real cluster.
 let cluster: TestCluster;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { FieldErrors } from "../../src/common/field-path.js";
-import { normaliseImage } from "../../src/core/server-groups/image.js";
-import { checkNameParts, clusterName, parseServerGroupName, serverGroupName } from "../../src/core/server-groups/naming.js";
-import { nextVersion } from "../../src/core/server-groups/versions.js";
+import { FieldErrors } from "../../../src/common/field-path.js";
+import { normaliseImage } from "../../../src/core/server-groups/image.js";
+import { checkNameParts, clusterName, parseServerGroupName, serverGroupName } from "../../../src/core/server-groups/naming.js";
+import { nextVersion } from "../../../src/core/server-groups/versions.js";
 
 describe("cluster and server group names", () => {
   it.each([

@@ -1,4 +1,4 @@
-import type { MonitoredAccount, ProbeOutcome } from "../../src/core/health/monitor.js";
+import type { MonitoredAccount, ProbeOutcome } from "../../../src/core/health/monitor.js";
 
 interface NamespaceBehaviour {
   latencyMs: number;

@@ -1,14 +1,14 @@
 import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { silentLogger } from "../../src/observability/logger.js";
-import { replicationControllerFor } from "../../src/core/server-groups/manifest.js";
-import { PodPhase } from "../../gen/kubedriver/v1/server_group.js";
-import type { CreateServerGroupRequest } from "../../gen/kubedriver/v1/server_groups.js";
-import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { call, clientsFor, detailsOf, grpcError } from "../support/grpc.js";
-import { aContainer, aCreateRequest, anHttpProbe } from "../support/server-groups.js";
+import { startKubedriver, type Kubedriver } from "../../../src/app.js";
+import { parseConfig } from "../../../src/config/load.js";
+import { silentLogger } from "../../../src/observability/logger.js";
+import { replicationControllerFor } from "../../../src/core/server-groups/manifest.js";
+import { PodPhase } from "../../../gen/kubedriver/v1/server_group.js";
+import type { CreateServerGroupRequest } from "../../../gen/kubedriver/v1/server_groups.js";
+import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { call, clientsFor, detailsOf, grpcError } from "../../support/grpc.js";
+import { aContainer, aCreateRequest, anHttpProbe } from "../../support/server-groups.js";
 
 // End to end through the gRPC server, on the emulator and unchanged on a real cluster.
 let cluster: TestCluster;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { Logger } from "../../src/observability/logger.js";
-import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
-import { startTestCluster, type TestCluster } from "../support/cluster.js";
-import { call } from "../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
+import { Logger } from "../../../src/observability/logger.js";
+import { HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health.js";
+import { startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { call } from "../../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
 
 // A fresh start on a cluster where the account's namespaces do not exist yet:
 // provisioning creates them, and the first probe round must not call them unreachable.

@@ -1,19 +1,19 @@
 import { status as Code, type ClientReadableStream } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ServerGroup, TrafficState } from "../../gen/kubedriver/v1/server_group.js";
+import { ServerGroup, TrafficState } from "../../../gen/kubedriver/v1/server_group.js";
 import {
   ChangeType,
   Consistency,
   WaitCondition,
   type WatchServerGroupsRequest,
   type WatchServerGroupsResponse,
-} from "../../gen/kubedriver/v1/server_groups.js";
-import { Status } from "../../gen/google/rpc/status.js";
-import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
-import { call, detailsOf, grpcError } from "../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
-import { aCreateRequest } from "../support/server-groups.js";
+} from "../../../gen/kubedriver/v1/server_groups.js";
+import { Status } from "../../../gen/google/rpc/status.js";
+import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { startFaultyCluster, type FaultyCluster } from "../../support/faults.js";
+import { call, detailsOf, grpcError } from "../../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { aCreateRequest } from "../../support/server-groups.js";
 
 // Reads, streams and waits served from one watch per namespace: counted at the
 // API server's door (the emulator's request log, or the fault proxy on a real cluster).

@@ -1,14 +1,14 @@
 import { status as Code, credentials, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Account } from "../../src/core/accounts/account.js";
-import { AccountRegistry } from "../../src/core/accounts/registry.js";
-import { NamespaceMonitor } from "../../src/core/health/monitor.js";
-import { CallTracker } from "../../src/grpc/calls.js";
-import { namespaceHealthHandlers, NamespaceHealthService } from "../../src/grpc/namespace-health.js";
-import { startGrpcServer, type RunningGrpcServer } from "../../src/grpc/server.js";
-import { silentLogger } from "../../src/observability/logger.js";
-import { HealthClient, type WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
-import { call, grpcError } from "../support/grpc.js";
+import type { Account } from "../../../src/core/accounts/account.js";
+import { AccountRegistry } from "../../../src/core/accounts/registry.js";
+import { NamespaceMonitor } from "../../../src/core/health/monitor.js";
+import { CallTracker } from "../../../src/grpc/calls.js";
+import { namespaceHealthHandlers, NamespaceHealthService } from "../../../src/grpc/namespace-health.js";
+import { startGrpcServer, type RunningGrpcServer } from "../../../src/grpc/server.js";
+import { silentLogger } from "../../../src/observability/logger.js";
+import { HealthClient, type WatchNamespacesResponse } from "../../../gen/kubedriver/v1/health.js";
+import { call, grpcError } from "../../support/grpc.js";
 import { aFakeCluster, namespacesNamed } from "./fake-cluster.js";
 
 /** A Health server over fake accounts; rounds run only at start and when asked (the interval is an hour). */

@@ -3,16 +3,16 @@ import path from "node:path";
 import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { loadConfigFile } from "../../src/config/load.js";
-import { Logger } from "../../src/observability/logger.js";
-import type { WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
-import type { ServerGroup } from "../../gen/kubedriver/v1/server_group.js";
-import { ChangeType, WaitCondition, type WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
-import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { call, clientsFor, detailsOf, grpcError } from "../support/grpc.js";
-import { tempDir } from "../support/kubeconfig.js";
-import { aCreateRequest } from "../support/server-groups.js";
+import { startKubedriver, type Kubedriver } from "../../../src/app.js";
+import { loadConfigFile } from "../../../src/config/load.js";
+import { Logger } from "../../../src/observability/logger.js";
+import type { WatchNamespacesResponse } from "../../../gen/kubedriver/v1/health.js";
+import type { ServerGroup } from "../../../gen/kubedriver/v1/server_group.js";
+import { ChangeType, WaitCondition, type WatchServerGroupsResponse } from "../../../gen/kubedriver/v1/server_groups.js";
+import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { call, clientsFor, detailsOf, grpcError } from "../../support/grpc.js";
+import { tempDir } from "../../support/kubeconfig.js";
+import { aCreateRequest } from "../../support/server-groups.js";
 
 // Through the real gRPC server, on the emulator and unchanged on a real
 // cluster: the config file is edited under a running kubedriver (polled every

@@ -1,10 +1,10 @@
 import { status as Code } from "@grpc/grpc-js";
 import { AutoscalingV2Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestCluster, type TestCluster } from "../support/cluster.js";
-import { call, detailsOf, grpcError } from "../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
-import { aCreateRequest } from "../support/server-groups.js";
+import { startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { call, detailsOf, grpcError } from "../../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { aCreateRequest } from "../../support/server-groups.js";
 
 let cluster: TestCluster;
 let kd: KubedriverOn;

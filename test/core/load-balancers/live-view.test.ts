@@ -1,12 +1,12 @@
 import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { UpsertLoadBalancerRequest } from "../../gen/kubedriver/v1/load_balancers.js";
-import { Consistency } from "../../gen/kubedriver/v1/server_groups.js";
-import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
-import { call, grpcError } from "../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
-import { aCreateRequest } from "../support/server-groups.js";
+import type { UpsertLoadBalancerRequest } from "../../../gen/kubedriver/v1/load_balancers.js";
+import { Consistency } from "../../../gen/kubedriver/v1/server_groups.js";
+import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { startFaultyCluster, type FaultyCluster } from "../../support/faults.js";
+import { call, grpcError } from "../../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { aCreateRequest } from "../../support/server-groups.js";
 
 // Load balancer reads served from the namespace's watch of Services (and of server-group pods),
 // counted at the API server's door through the fault proxy, on the emulator and on a real cluster.

@@ -2,16 +2,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { Logger } from "../../src/observability/logger.js";
-import { ProvisioningAction as Action, Reachability } from "../../gen/kubedriver/v1/accounts.js";
-import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
-import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { credentialOf, pluginOutput, startGarbageServer, writeExecKubeconfig, writePlugins } from "../support/failing-accounts.js";
-import { call, clientsFor, detailsOf, grpcError } from "../support/grpc.js";
-import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
-import { aCreateRequest } from "../support/server-groups.js";
+import { startKubedriver, type Kubedriver } from "../../../src/app.js";
+import { parseConfig } from "../../../src/config/load.js";
+import { Logger } from "../../../src/observability/logger.js";
+import { ProvisioningAction as Action, Reachability } from "../../../gen/kubedriver/v1/accounts.js";
+import { HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health.js";
+import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { credentialOf, pluginOutput, startGarbageServer, writeExecKubeconfig, writePlugins } from "../../support/failing-accounts.js";
+import { call, clientsFor, detailsOf, grpcError } from "../../support/grpc.js";
+import { tempDir, writeKubeconfig } from "../../support/kubeconfig.js";
+import { aCreateRequest } from "../../support/server-groups.js";
 
 // One kubedriver with one healthy account and one account per way an account
 // can fail: exec credential plugins that exit 1, hang, print garbage, print

@@ -1,13 +1,13 @@
 import { status as Code, type ClientReadableStream } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { silentLogger } from "../../src/observability/logger.js";
-import type { NamespaceProbe, WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
-import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
-import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
-import { call, clientsFor, grpcError } from "../support/grpc.js";
+import { startKubedriver, type Kubedriver } from "../../../src/app.js";
+import { parseConfig } from "../../../src/config/load.js";
+import { silentLogger } from "../../../src/observability/logger.js";
+import type { NamespaceProbe, WatchNamespacesResponse } from "../../../gen/kubedriver/v1/health.js";
+import { HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health.js";
+import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { startFaultyCluster, type FaultyCluster } from "../../support/faults.js";
+import { call, clientsFor, grpcError } from "../../support/grpc.js";
 
 // Runs on the emulator and, unchanged, on a real cluster (KUBEDRIVER_TEST_KUBECONFIG),
 // where faults come from a proxy in front of the API server. The 1 s interval keeps stream tests short;

@@ -1,12 +1,12 @@
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { Logger } from "../../src/observability/logger.js";
-import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
-import { call, clientsFor } from "../support/grpc.js";
-import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
+import { startKubedriver, type Kubedriver } from "../../../src/app.js";
+import { parseConfig } from "../../../src/config/load.js";
+import { Logger } from "../../../src/observability/logger.js";
+import { HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health.js";
+import { call, clientsFor } from "../../support/grpc.js";
+import { tempDir, writeKubeconfig } from "../../support/kubeconfig.js";
 
 /** A loopback port with nothing listening on it, so connections are refused at once. */
 async function aClosedPort(): Promise<number> {

@@ -2,9 +2,9 @@ import http from "node:http";
 import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KubeClient } from "../../src/kube/client.js";
-import { probeNamespace } from "../../src/kube/namespace-probe.js";
-import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
+import { KubeClient } from "../../../src/kube/client.js";
+import { probeNamespace } from "../../../src/kube/namespace-probe.js";
+import { tempDir, writeKubeconfig } from "../../support/kubeconfig.js";
 
 /** Answers a namespace GET with the HTTP status named by the namespace (`status-403`), or hangs (`hang`). */
 function aStatusServer() {

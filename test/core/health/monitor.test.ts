@@ -1,8 +1,8 @@
 import type { Subscription } from "rxjs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { NamespaceMonitor, type LoopUtilization, type MonitorOptions } from "../../src/core/health/monitor.js";
-import type { ProbeRound } from "../../src/core/health/round.js";
-import { Logger } from "../../src/observability/logger.js";
+import { NamespaceMonitor, type LoopUtilization, type MonitorOptions } from "../../../src/core/health/monitor.js";
+import type { ProbeRound } from "../../../src/core/health/round.js";
+import { Logger } from "../../../src/observability/logger.js";
 import { aFakeCluster, namespacesNamed } from "./fake-cluster.js";
 
 const logLines: Record<string, unknown>[] = [];

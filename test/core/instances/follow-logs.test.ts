@@ -1,10 +1,10 @@
 import { status as Code, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FollowInstanceLogsRequest, FollowInstanceLogsResponse } from "../../gen/kubedriver/v1/instances.js";
-import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { call, detailsOf, grpcError } from "../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
-import { aContainer, aCreateRequest } from "../support/server-groups.js";
+import type { FollowInstanceLogsRequest, FollowInstanceLogsResponse } from "../../../gen/kubedriver/v1/instances.js";
+import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { call, detailsOf, grpcError } from "../../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { aContainer, aCreateRequest } from "../../support/server-groups.js";
 
 let cluster: TestCluster;
 let kd: KubedriverOn;

@@ -1,14 +1,14 @@
 import type { ServiceError } from "@grpc/grpc-js";
 import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { Logger } from "../../src/observability/logger.js";
-import { type Account, ProvisioningAction as Action, Reachability } from "../../gen/kubedriver/v1/accounts.js";
-import { aSecret } from "../support/fixtures.js";
-import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { startFaultyCluster } from "../support/faults.js";
-import { call, clientsFor, grpcError } from "../support/grpc.js";
+import { startKubedriver, type Kubedriver } from "../../../src/app.js";
+import { parseConfig } from "../../../src/config/load.js";
+import { Logger } from "../../../src/observability/logger.js";
+import { type Account, ProvisioningAction as Action, Reachability } from "../../../gen/kubedriver/v1/accounts.js";
+import { aSecret } from "../../support/fixtures.js";
+import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { startFaultyCluster } from "../../support/faults.js";
+import { call, clientsFor, grpcError } from "../../support/grpc.js";
 
 // Through the real gRPC server, on the emulator and unchanged on a real
 // cluster. Every log line and response of this file is kept and searched for
