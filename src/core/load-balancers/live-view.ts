@@ -1,9 +1,11 @@
 import type { V1Service } from "@kubernetes/client-node";
-import { sleep } from "../../common/sleep.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { Reflector, type ChangeType, type ReflectorOptions } from "../../kube/reflector.js";
 import { listServicesAt } from "../../kube/services.js";
 import type { Account } from "../accounts/account.js";
+import { NamespaceViews } from "../views/namespace-views.js";
+import { Progress } from "../views/progress.js";
+import { slim } from "../views/slim.js";
 
 /** How long a read waits for the view to catch up with this replica's writes before asking the API server. */
 const maxCatchUpMs = 2_000;
@@ -21,8 +23,7 @@ export class ServiceView {
   private readonly services = new Map<string, V1Service>();
   private readonly reflector: Reflector<V1Service>;
   private state = { synced: false, up: false, version: 0n };
-  /** Woken on every version change, sync or connection change. */
-  private readonly progressed = new Set<() => void>();
+  private readonly progressed = new Progress();
 
   constructor(
     readonly account: Account,
@@ -79,28 +80,9 @@ export class ServiceView {
    * made in the namespace (read-your-writes), waiting for that within the
    * caller's deadline (and at most 2 s); false means: read from the API server.
    */
-  async caughtUp(opts?: KubeCallOptions): Promise<boolean> {
-    const deadline = Date.now() + maxCatchUpMs;
-    for (;;) {
-      if (!this.ready) return false;
-      if (this.state.version >= (this.account.kube.writtenVersion("service", this.namespace) ?? 0n)) return true;
-      const left = deadline - Date.now();
-      if (left <= 0 || opts?.signal?.aborted) return false;
-      await this.nextProgress(left, opts?.signal);
-    }
-  }
-
-  private nextProgress(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const abort = new AbortController();
-      const done = () => {
-        this.progressed.delete(done);
-        abort.abort();
-        resolve();
-      };
-      this.progressed.add(done);
-      void sleep(ms, signal ? AbortSignal.any([signal, abort.signal]) : abort.signal).then(done);
-    });
+  caughtUp(opts?: KubeCallOptions): Promise<boolean> {
+    const written = () => this.account.kube.writtenVersion("service", this.namespace) ?? 0n;
+    return this.progressed.until(() => this.ready, () => this.state.version >= written(), maxCatchUpMs, opts);
   }
 
   private replace(items: V1Service[], version: string): void {
@@ -125,56 +107,14 @@ export class ServiceView {
   }
 
   private wake(): void {
-    for (const w of [...this.progressed]) w();
+    this.progressed.wake();
   }
 }
 
-/**
- * Every managed namespace's ServiceView, started and stopped with the
- * accounts as LiveViews does for server groups.
- */
-export class ServiceViews {
-  private readonly views = new Map<string, ServiceView>();
-
-  constructor(
-    private readonly accounts: () => readonly Account[],
-    private readonly options: ReflectorOptions = {},
-  ) {}
-
-  /** Starts a view per account namespace, and stops those of namespaces (or clients) no longer in use. */
-  start(): void {
-    const wanted = new Map(this.accounts().flatMap((a) => a.namespaces.map((ns) => [keyOf(a.name, ns), [a, ns] as const])));
-    for (const [key, view] of this.views) {
-      if (wanted.get(key)?.[0].kube !== view.account.kube) {
-        this.views.delete(key);
-        void view.close();
-      }
-    }
-    for (const [key, [account, namespace]] of wanted) {
-      if (this.views.has(key)) continue;
-      const view = new ServiceView(account, namespace, this.options);
-      this.views.set(key, view);
-      view.start();
-    }
-  }
-
-  async stop(): Promise<void> {
-    const all = [...this.views.values()];
-    this.views.clear();
-    await Promise.all(all.map((v) => v.close()));
-  }
-
-  view(account: string, namespace: string): ServiceView | undefined {
-    return this.views.get(keyOf(account, namespace));
+/** Every managed namespace's Service view, started and stopped with the accounts as LiveViews is. */
+export class ServiceViews extends NamespaceViews<ServiceView> {
+  constructor(accounts: () => readonly Account[], options: ReflectorOptions = {}) {
+    super(accounts, (account, namespace) => new ServiceView(account, namespace, options));
   }
 }
 
-function keyOf(account: string, namespace: string): string {
-  return `${account}\u0000${namespace}`;
-}
-
-/** Only what views read: managed fields are most of an object's bytes and none of its meaning here. */
-function slim(svc: V1Service): V1Service {
-  if (svc.metadata?.managedFields === undefined) return svc;
-  return { ...svc, metadata: { ...svc.metadata, managedFields: undefined } };
-}

@@ -1,12 +1,13 @@
 import type { V1Pod, V1ReplicationController, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { Subject } from "rxjs";
-import { sleep } from "../../common/sleep.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { listAutoscalersAt } from "../../kube/autoscalers.js";
 import { listPodsAt } from "../../kube/pods.js";
 import { Reflector, type ChangeType, type ReflectorOptions } from "../../kube/reflector.js";
 import { listReplicationControllersAt } from "../../kube/replication-controllers.js";
 import type { Account } from "../accounts/account.js";
+import { Progress } from "../views/progress.js";
+import { slim } from "../views/slim.js";
 import { autoscaledGroup } from "../autoscalers/ownership.js";
 import { isServerGroup, labelKeys, selectors } from "./ownership.js";
 import type { AutoscalerPolicy, ServerGroup } from "./spec.js";
@@ -42,8 +43,7 @@ export class NamespaceView {
     pods: { synced: false, up: false, version: 0n },
     hpas: { synced: false, up: false, version: 0n },
   };
-  /** Woken on every version change, sync or connection change. */
-  private readonly progressed = new Set<() => void>();
+  private readonly progressed = new Progress();
   private closing = false;
 
   constructor(
@@ -162,36 +162,18 @@ export class NamespaceView {
    * the namespace (read-your-writes), waiting for that within the caller's
    * deadline (and at most 2 s); false means: read from the API server.
    */
-  async caughtUp(opts?: KubeCallOptions): Promise<boolean> {
-    const deadline = Date.now() + maxCatchUpMs;
-    for (;;) {
-      if (!this.ready) return false;
-      const written = (kind: string) => this.account.kube.writtenVersion(kind, this.namespace) ?? 0n;
-      if (
-        this.state.rcs.version >= written("replication controller") &&
-        this.state.pods.version >= written("pod") &&
-        this.state.hpas.version >= written("horizontal pod autoscaler")
-      ) {
-        return true;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || opts?.signal?.aborted) return false;
-      await this.nextProgress(left, opts?.signal);
-    }
+  caughtUp(opts?: KubeCallOptions): Promise<boolean> {
+    const written = (kind: string) => this.account.kube.writtenVersion(kind, this.namespace) ?? 0n;
+    const seen = () =>
+      this.state.rcs.version >= written("replication controller") &&
+      this.state.pods.version >= written("pod") &&
+      this.state.hpas.version >= written("horizontal pod autoscaler");
+    return this.progressed.until(() => this.ready, seen, maxCatchUpMs, opts);
   }
 
   /** Resolves on the next change of version, sync or connection, or after `ms`, or when `signal` aborts. */
   nextProgress(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const abort = new AbortController();
-      const done = () => {
-        this.progressed.delete(done);
-        abort.abort();
-        resolve();
-      };
-      this.progressed.add(done);
-      void sleep(ms, signal ? AbortSignal.any([signal, abort.signal]) : abort.signal).then(done);
-    });
+    return this.progressed.next(ms, signal);
   }
 
   private replaceRcs(items: V1ReplicationController[], version: string): void {
@@ -301,7 +283,7 @@ export class NamespaceView {
   }
 
   private wake(): void {
-    for (const w of [...this.progressed]) w();
+    this.progressed.wake();
   }
 }
 
@@ -309,12 +291,6 @@ type Watched = "rcs" | "pods" | "hpas";
 
 function groupOf(pod: V1Pod): string {
   return pod.metadata?.labels?.[labelKeys.serverGroup] ?? "";
-}
-
-/** Only what views read: managed fields are most of an object's bytes and none of its meaning here. */
-function slim<T extends { metadata?: { managedFields?: unknown } }>(obj: T): T {
-  if (obj.metadata?.managedFields === undefined) return obj;
-  return { ...obj, metadata: { ...obj.metadata, managedFields: undefined } };
 }
 
 function samePods(a: Map<string, V1Pod> | undefined, b: Map<string, V1Pod> | undefined): boolean {
