@@ -1,12 +1,10 @@
 import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { silentLogger } from "../../src/observability/logger.js";
 import { WaitCondition } from "../../gen/kubedriver/v1/server_groups.js";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health.js";
 import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
-import { call, clientsFor, detailsOf } from "../support/grpc.js";
+import { call, detailsOf } from "../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
 import {
   appended,
   leniently,
@@ -30,9 +28,9 @@ import {
  */
 
 let cluster: TestCluster;
-let app: Kubedriver;
+let kd: KubedriverOn;
 let raw: ReturnType<typeof rawClient>;
-let clients: ReturnType<typeof clientsFor>;
+let clients: KubedriverOn["clients"];
 let ns: string;
 /** The server group every addressing RPC targets, created from the valid CreateServerGroup request (twice, for a second page). */
 const target = "mal-base-x-v000";
@@ -44,23 +42,9 @@ beforeAll(async () => {
     namespace: ns,
     body: { metadata: { name: "frontend" }, spec: { selector: { "load-balancer-frontend": "true" }, ports: [{ port: 80 }] } },
   });
-  app = await startKubedriver(
-    parseConfig(`
-server: {listen: "127.0.0.1:0"}
-kubernetes:
-  accounts:
-    - name: main
-      kubeconfigFile: ${cluster.kubeconfigPath}
-      namespaces: [${ns}]
-      dockerRegistries: [{accountName: hub}]
-dockerRegistry:
-  accounts:
-    - {name: hub, address: https://index.docker.io, username: u, password: pw}
-`),
-    silentLogger,
-  );
-  raw = rawClient(app.grpc.address);
-  clients = clientsFor(app.grpc.address);
+  kd = await startKubedriverOn(cluster, { accounts: [{ name: "main", namespaces: [ns] }] });
+  clients = kd.clients;
+  raw = rawClient(kd.app.grpc.address);
   // The valid base request must work, or every case below proves nothing.
   // Ids of their own: a case that reused the base's id for a different request would be refused for that alone.
   for (const requestId of ["setup-1", "setup-2"]) {
@@ -75,8 +59,7 @@ dockerRegistry:
 
 afterAll(async () => {
   raw?.close();
-  clients?.close();
-  await app?.stop();
+  await kd?.close();
   await cluster?.close();
 });
 

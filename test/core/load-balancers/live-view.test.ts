@@ -2,6 +2,7 @@ import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UpsertLoadBalancerRequest } from "../../../gen/kubedriver/v1/load_balancers.js";
 import { Consistency } from "../../../gen/kubedriver/v1/server_groups.js";
+import { anUpsertRequest, aPort } from "../../support/load-balancers.js";
 import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
 import { startFaultyCluster, type FaultyCluster } from "../../support/faults.js";
 import { call, grpcError } from "../../support/grpc.js";
@@ -32,24 +33,7 @@ afterAll(async () => {
 });
 
 const lbs = () => kd.clients.loadBalancers;
-const port = (p: number) => ({ name: "", protocol: 0, port: p, targetPort: 0, targetPortName: "", nodePort: 0 });
-const upsert = (overrides: Partial<UpsertLoadBalancerRequest>) =>
-  call(lbs().upsertLoadBalancer, lbs(), {
-    account: "main",
-    namespace: ns,
-    name: "",
-    ports: [],
-    type: 0,
-    sessionAffinity: 0,
-    externalIps: undefined,
-    clusterIp: undefined,
-    loadBalancerIp: undefined,
-    labels: undefined,
-    annotations: undefined,
-    adopt: false,
-    requestId: "",
-    ...overrides,
-  });
+const upsert = (overrides: Partial<UpsertLoadBalancerRequest>) => call(lbs().upsertLoadBalancer, lbs(), anUpsertRequest({ namespace: ns, name: "", ...overrides }));
 const get = (name: string, consistency = Consistency.CONSISTENCY_UNSPECIFIED) => call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name, consistency });
 const list = (consistency = Consistency.CONSISTENCY_UNSPECIFIED) =>
   call(lbs().listLoadBalancers, lbs(), { account: "main", namespaces: [ns], managedOnly: false, pageSize: 500, pageToken: "", consistency });
@@ -66,7 +50,7 @@ async function viewSynced(name: string) {
 
 describe("load balancer reads from the view", () => {
   it("answers Get and List from memory once synced: no Kubernetes request", async () => {
-    await upsert({ name: "mem", ports: [port(80)] });
+    await upsert({ name: "mem", ports: [aPort(80)] });
     await viewSynced("mem");
     const before = reads();
     for (let i = 0; i < 20; i++) expect((await get("mem")).loadBalancer!.name).toBe("mem");
@@ -75,11 +59,11 @@ describe("load balancer reads from the view", () => {
   });
 
   it("reflects this replica's own writes at once (read-your-writes): upsert, deregistration, delete", async () => {
-    await upsert({ name: "ryw", ports: [port(80)] });
+    await upsert({ name: "ryw", ports: [aPort(80)] });
     await viewSynced("ryw");
-    await upsert({ name: "ryw", ports: [port(8080)] });
+    await upsert({ name: "ryw", ports: [aPort(8080)] });
     expect((await get("ryw")).loadBalancer!.ports.map((p) => p.port)).toEqual([8080]);
-    await upsert({ name: "ryw-new", ports: [port(81)] });
+    await upsert({ name: "ryw-new", ports: [aPort(81)] });
     expect((await get("ryw-new")).loadBalancer!.name).toBe("ryw-new");
     expect((await list()).loadBalancers.map((lb) => lb.name)).toContain("ryw-new");
 
@@ -101,7 +85,7 @@ describe("load balancer reads from the view", () => {
   });
 
   it("goes to the API server for a STRONG read", async () => {
-    await upsert({ name: "strong", ports: [port(80)] });
+    await upsert({ name: "strong", ports: [aPort(80)] });
     await viewSynced("strong");
     const before = reads();
     expect((await get("strong", Consistency.CONSISTENCY_STRONG)).loadBalancer!.name).toBe("strong");
@@ -109,7 +93,7 @@ describe("load balancer reads from the view", () => {
   });
 
   it("shows Services other tools create and change, kubedriver's or not, through the watch", async () => {
-    await upsert({ name: "seen", ports: [port(80)] });
+    await upsert({ name: "seen", ports: [aPort(80)] });
     await viewSynced("seen");
     await cluster.core.createNamespacedService({ namespace: ns, body: { metadata: { name: "outsider" }, spec: { selector: { app: "x" }, ports: [{ port: 82 }] } } });
     await eventually(async () => expect((await get("outsider")).loadBalancer).toMatchObject({ managed: false, selector: { app: "x" } }));

@@ -2,6 +2,7 @@ import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServiceType, type UpsertLoadBalancerRequest } from "../../../gen/kubedriver/v1/load_balancers.js";
 import { Consistency } from "../../../gen/kubedriver/v1/server_groups.js";
+import { anUpsertRequest, aPort } from "../../support/load-balancers.js";
 import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
 import { call, detailsOf, grpcError } from "../../support/grpc.js";
 import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
@@ -24,28 +25,12 @@ afterAll(async () => {
 });
 
 const lbs = () => kd.clients.loadBalancers;
-const anUpsert = (overrides: Partial<UpsertLoadBalancerRequest>): UpsertLoadBalancerRequest => ({
-  account: "main",
-  namespace: ns,
-  name: "web",
-  ports: [],
-  type: 0,
-  sessionAffinity: 0,
-  externalIps: undefined,
-  clusterIp: undefined,
-  loadBalancerIp: undefined,
-  labels: undefined,
-  annotations: undefined,
-  adopt: false,
-  requestId: "",
-  ...overrides,
-});
+const anUpsert = (overrides: Partial<UpsertLoadBalancerRequest>) => anUpsertRequest({ namespace: ns, ...overrides });
 const upsert = (o: Partial<UpsertLoadBalancerRequest>) => call(lbs().upsertLoadBalancer, lbs(), anUpsert(o));
-const port = (p: number, name = "") => ({ name, protocol: 0, port: p, targetPort: 0, targetPortName: "", nodePort: 0 });
 
 describe("UpsertLoadBalancer", () => {
   it("creates a Service selecting load-balancer-<name>, then keeps what a later upsert leaves unset", async () => {
-    const created = await upsert({ name: "shop", ports: [port(80, "http")], externalIps: { items: ["192.0.2.10"] }, labels: { entries: { team: "a" } } });
+    const created = await upsert({ name: "shop", ports: [aPort(80, "http")], externalIps: { items: ["192.0.2.10"] }, labels: { entries: { team: "a" } } });
     expect(created.created).toBe(true);
     expect(created.loadBalancer).toMatchObject({ name: "shop", managed: true, selector: { "load-balancer-shop": "true" }, externalIps: ["192.0.2.10"] });
     expect(created.loadBalancer!.clusterIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
@@ -64,12 +49,12 @@ describe("UpsertLoadBalancer", () => {
     });
     expect(changed.loadBalancer!.sessionAffinity).toBe(2);
 
-    const cleared = await upsert({ name: "shop", externalIps: { items: [] }, ports: [port(8080, "alt")] });
+    const cleared = await upsert({ name: "shop", externalIps: { items: [] }, ports: [aPort(8080, "alt")] });
     expect(cleared.loadBalancer).toMatchObject({ externalIps: [], ports: [expect.objectContaining({ name: "alt", port: 8080 })] });
   });
 
   it("keeps both of two concurrent upserts' changes", async () => {
-    await upsert({ name: "both", ports: [port(80)] });
+    await upsert({ name: "both", ports: [aPort(80)] });
     await Promise.all([upsert({ name: "both", labels: { entries: { a: "1" } } }), upsert({ name: "both", sessionAffinity: 2 })]);
     const got = await call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name: "both", consistency: 0 });
     // Labels given replace the caller's labels, so the affinity change must survive the label change and vice versa.
@@ -77,10 +62,10 @@ describe("UpsertLoadBalancer", () => {
   });
 
   it("allocates a node port for NodePort and keeps it when the same ports are sent again", async () => {
-    const first = await upsert({ name: "nodes", type: ServiceType.SERVICE_TYPE_NODE_PORT, ports: [port(80)] });
+    const first = await upsert({ name: "nodes", type: ServiceType.SERVICE_TYPE_NODE_PORT, ports: [aPort(80)] });
     const nodePort = first.loadBalancer!.ports[0]!.nodePort;
     expect(nodePort).toBeGreaterThan(0);
-    const again = await upsert({ name: "nodes", ports: [port(80)] });
+    const again = await upsert({ name: "nodes", ports: [aPort(80)] });
     expect(again.loadBalancer!.ports[0]!.nodePort).toBe(nodePort);
   });
 
@@ -88,7 +73,7 @@ describe("UpsertLoadBalancer", () => {
     const err = await grpcError(
       upsert({
         name: "9-bad",
-        ports: [port(0, "a"), { ...port(70000, "Bad_Name"), nodePort: 5, targetPortName: "x", targetPort: 8 }],
+        ports: [aPort(0, "a"), { ...aPort(70000, "Bad_Name"), nodePort: 5, targetPortName: "x", targetPort: 8 }],
         type: ServiceType.SERVICE_TYPE_CLUSTER_IP,
         externalIps: { items: ["not-an-ip"] },
         clusterIp: "10.0.0.999",
@@ -133,7 +118,7 @@ describe("UpsertLoadBalancer", () => {
 
 describe("GetLoadBalancer and DeleteLoadBalancer", () => {
   it("tells the server groups and instances it routes to, and refuses deletion while they are enabled unless force", async () => {
-    await upsert({ name: "front", ports: [port(80)] });
+    await upsert({ name: "front", ports: [aPort(80)] });
     const sg = kd.clients.serverGroups;
     const group = (await call(sg.createServerGroup, sg, aCreateRequest({ namespace: ns, application: "front", targetSize: 2, loadBalancers: ["front"] }))).serverGroup!;
     const routed = await eventually(async () => {

@@ -3,6 +3,7 @@ import { AutoscalingV2Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UpsertLoadBalancerRequest } from "../../../gen/kubedriver/v1/load_balancers.js";
 import { InstanceOutcome } from "../../../gen/kubedriver/v1/instances.js";
+import { anUpsertRequest, aPort } from "../../support/load-balancers.js";
 import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
 import { call, detailsOf, grpcError } from "../../support/grpc.js";
 import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
@@ -38,23 +39,7 @@ const codesOf = (results: PromiseSettledResult<unknown>[]) =>
 const valuesOf = <T>(results: PromiseSettledResult<T>[]) => results.map((r) => (r as PromiseFulfilledResult<T>).value);
 const allOk = (n: number) => Array(n).fill("OK");
 
-const port = (p: number) => ({ name: "", protocol: 0, port: p, targetPort: 0, targetPortName: "", nodePort: 0 });
-const anUpsert = (overrides: Partial<UpsertLoadBalancerRequest>): UpsertLoadBalancerRequest => ({
-  account: "main",
-  namespace: ns,
-  name: "",
-  ports: [],
-  type: 0,
-  sessionAffinity: 0,
-  externalIps: undefined,
-  clusterIp: undefined,
-  loadBalancerIp: undefined,
-  labels: undefined,
-  annotations: undefined,
-  adopt: false,
-  requestId: "",
-  ...overrides,
-});
+const anUpsert = (overrides: Partial<UpsertLoadBalancerRequest>) => anUpsertRequest({ namespace: ns, ...overrides });
 const upsertLb = (i: number, o: Partial<UpsertLoadBalancerRequest>) => call(lbs(i).upsertLoadBalancer, lbs(i), anUpsert(o));
 
 const serviceNames = async () => (await cluster.core.listNamespacedService({ namespace: ns })).items.map((s) => s.metadata!.name!);
@@ -72,7 +57,7 @@ async function aRunningGroup(application: string, size: number, loadBalancers: s
 
 describe("concurrent duplicates of one request_id through two replicas", () => {
   it("UpsertLoadBalancer: ten at once create one Service, and all ten answer it as created", async () => {
-    const results = await times(10, (i) => upsertLb(i, { name: "dup", ports: [port(80)], requestId: "lb-create-1" }));
+    const results = await times(10, (i) => upsertLb(i, { name: "dup", ports: [aPort(80)], requestId: "lb-create-1" }));
     expect(codesOf(results)).toEqual(allOk(10));
     const answers = valuesOf(results);
     expect(answers.map((a) => a.created)).toEqual(Array(10).fill(true));
@@ -81,23 +66,23 @@ describe("concurrent duplicates of one request_id through two replicas", () => {
     expect(svc.spec!.ports!.map((p) => p.port)).toEqual([80]);
 
     // A change under one id is applied once: a later upsert under another id is not undone by a late duplicate.
-    const changed = await times(6, (i) => upsertLb(i, { name: "dup", ports: [port(8080)], requestId: "lb-change-1" }));
+    const changed = await times(6, (i) => upsertLb(i, { name: "dup", ports: [aPort(8080)], requestId: "lb-change-1" }));
     expect(codesOf(changed)).toEqual(allOk(6));
     expect(valuesOf(changed).map((a) => a.created)).toEqual(Array(6).fill(false));
-    await upsertLb(0, { name: "dup", ports: [port(9090)], requestId: "lb-change-2" });
-    const late = await upsertLb(1, { name: "dup", ports: [port(8080)], requestId: "lb-change-1" });
+    await upsertLb(0, { name: "dup", ports: [aPort(9090)], requestId: "lb-change-2" });
+    const late = await upsertLb(1, { name: "dup", ports: [aPort(8080)], requestId: "lb-change-1" });
     expect(late.created).toBe(false);
     expect((await cluster.core.readNamespacedService({ namespace: ns, name: "dup" })).spec!.ports!.map((p) => p.port)).toEqual([9090]);
   });
 
   it("DeleteLoadBalancer: ten at once, all answer OK with the same report, and the Service goes once", async () => {
-    await upsertLb(0, { name: "gone", ports: [port(80)] });
+    await upsertLb(0, { name: "gone", ports: [aPort(80)] });
     const results = await times(10, (i) => call(lbs(i).deleteLoadBalancer, lbs(i), { account: "main", namespace: ns, name: "gone", force: false, adopt: false, requestId: "lb-delete-1" }));
     expect(codesOf(results)).toEqual(allOk(10));
     expect(valuesOf(results)).toEqual(Array(10).fill({ name: "gone", orphanedServerGroups: [] }));
     expect(await serviceNames()).not.toContain("gone");
     // A new Service of the same name is not deleted by a late duplicate.
-    await upsertLb(0, { name: "gone", ports: [port(80)] });
+    await upsertLb(0, { name: "gone", ports: [aPort(80)] });
     const late = await call(lbs(1).deleteLoadBalancer, lbs(1), { account: "main", namespace: ns, name: "gone", force: false, adopt: false, requestId: "lb-delete-1" });
     expect(late).toEqual({ name: "gone", orphanedServerGroups: [] });
     expect((await cluster.core.readNamespacedService({ namespace: ns, name: "gone" })).metadata!.name).toBe("gone");
@@ -121,7 +106,7 @@ describe("concurrent duplicates of one request_id through two replicas", () => {
   });
 
   it("DeregisterInstances and RegisterInstances: six at once change the pod's label once, every duplicate answers CHANGED", async () => {
-    await upsertLb(0, { name: "front", ports: [port(80)] });
+    await upsertLb(0, { name: "front", ports: [aPort(80)] });
     const group = await aRunningGroup("reg", 1, ["front"]);
     const [pod] = group.pods;
     const ref = { account: "main", namespace: ns, names: [pod!], loadBalancers: ["front"] };
@@ -168,8 +153,8 @@ describe("concurrent duplicates of one request_id through two replicas", () => {
 
 describe("a request_id reused for a different request of the new mutations", () => {
   it("is refused, naming request_id, and changes nothing", async () => {
-    await upsertLb(0, { name: "reuse", ports: [port(80)], requestId: "lb-reuse-1" });
-    const err = await grpcError(upsertLb(1, { name: "reuse", ports: [port(81)], requestId: "lb-reuse-1" }));
+    await upsertLb(0, { name: "reuse", ports: [aPort(80)], requestId: "lb-reuse-1" });
+    const err = await grpcError(upsertLb(1, { name: "reuse", ports: [aPort(81)], requestId: "lb-reuse-1" }));
     expect(err.code).toBe(Code.INVALID_ARGUMENT);
     expect(detailsOf(err)!.errorInfo!.reason).toBe("REQUEST_ID_REUSED");
     expect(detailsOf(err)!.fieldViolations.map((v) => v.field)).toEqual(["request_id"]);
