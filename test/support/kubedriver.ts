@@ -11,6 +11,8 @@ export interface TestAccount {
   kubeconfigFile?: string;
   /** Groups per permission; default: anyone. */
   permissions?: { READ?: string[]; WRITE?: string[] };
+  /** The docker registries bound to the account, optionally to some of its namespaces only. Default: `hub`. */
+  dockerRegistries?: { accountName: string; namespaces?: string[] }[];
 }
 
 export interface KubedriverOn {
@@ -31,6 +33,8 @@ export async function startKubedriverOn(
     kubernetes?: string;
     /** More `server` settings, as YAML flow entries (`auth: {tokensFile: …}`). */
     server?: string;
+    /** Docker registries beside `hub`. */
+    registries?: { name: string; address: string; password: string }[];
     log?: Logger;
     options?: KubedriverOptions;
   },
@@ -41,7 +45,7 @@ export async function startKubedriverOn(
     - name: ${a.name}
       kubeconfigFile: ${JSON.stringify(a.kubeconfigFile ?? cluster.kubeconfigPath)}
       namespaces: [${a.namespaces.join(", ")}]
-      dockerRegistries: [{accountName: hub}]${a.permissions ? `
+      dockerRegistries: ${JSON.stringify(a.dockerRegistries ?? [{ accountName: "hub" }])}${a.permissions ? `
       permissions: ${JSON.stringify(a.permissions)}` : ""}`,
     )
     .join("");
@@ -53,7 +57,7 @@ kubernetes:
   accounts:${accounts}
 dockerRegistry:
   accounts:
-    - {name: hub, address: https://index.docker.io, username: u, password: hub-password}
+    - {name: hub, address: https://index.docker.io, username: u, password: hub-password}${(opts.registries ?? []).map((r) => `\n    - ${JSON.stringify({ ...r, username: "u" })}`).join("")}
 `),
     opts.log ?? silentLogger,
     opts.options,

@@ -1,19 +1,17 @@
 import { status as Code } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../../src/app.js";
-import { parseConfig } from "../../../src/config/load.js";
-import { silentLogger } from "../../../src/observability/logger.js";
 import { replicationControllerFor } from "../../../src/core/server-groups/manifest.js";
 import { PodPhase } from "../../../gen/kubedriver/v1/server_group.js";
 import type { CreateServerGroupRequest } from "../../../gen/kubedriver/v1/server_groups.js";
 import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
-import { call, clientsFor, detailsOf, grpcError } from "../../support/grpc.js";
+import { call, detailsOf, grpcError } from "../../support/grpc.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
 import { aContainer, aCreateRequest, anHttpProbe } from "../../support/server-groups.js";
 
 // End to end through the gRPC server, on the emulator and unchanged on a real cluster.
 let cluster: TestCluster;
-let app: Kubedriver;
-let clients: ReturnType<typeof clientsFor>;
+let kd: KubedriverOn;
+let clients: KubedriverOn["clients"];
 let ns: string;
 let other: string;
 
@@ -25,28 +23,15 @@ beforeAll(async () => {
     namespace: ns,
     body: { metadata: { name: "frontend" }, spec: { selector: { "load-balancer-frontend": "true" }, ports: [{ port: 80 }] } },
   });
-  app = await startKubedriver(
-    parseConfig(`
-server: {listen: "127.0.0.1:0"}
-kubernetes:
-  accounts:
-    - name: main
-      kubeconfigFile: ${cluster.kubeconfigPath}
-      namespaces: [${ns}, ${other}]
-      dockerRegistries: [{accountName: hub}, {accountName: quay, namespaces: [${ns}]}]
-dockerRegistry:
-  accounts:
-    - {name: hub, address: https://index.docker.io, username: u, password: pw-1}
-    - {name: quay, address: https://quay.io, username: u, password: pw-2}
-`),
-    silentLogger,
-  );
-  clients = clientsFor(app.grpc.address);
+  kd = await startKubedriverOn(cluster, {
+    accounts: [{ name: "main", namespaces: [ns, other], dockerRegistries: [{ accountName: "hub" }, { accountName: "quay", namespaces: [ns] }] }],
+    registries: [{ name: "quay", address: "https://quay.io", password: "pw-2" }],
+  });
+  clients = kd.clients;
 });
 
 afterAll(async () => {
-  clients?.close();
-  await app?.stop();
+  await kd?.close();
   await cluster?.close();
 });
 
