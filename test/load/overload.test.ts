@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
-import { silentLogger } from "../../src/observability/logger.js";
+import type { Kubedriver } from "../../src/app.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
+import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
 import { concurrentLists, recordUnreachable, resetBurst, sampleGrpcHealth, seedServerGroups } from "../support/overload.js";
 
 // Overload, scaled down from the issue's figures (the load run has those):
@@ -11,29 +10,22 @@ import { concurrentLists, recordUnreachable, resetBurst, sampleGrpcHealth, seedS
 // namespace unreachable (its probes time out after 1 s here).
 let cluster: TestCluster;
 let app: Kubedriver;
+let kd: KubedriverOn;
 let ns: string;
 
 beforeAll(async () => {
   cluster = await startTestCluster();
   ns = await cluster.createNamespace("overload");
-  app = await startKubedriver(
-    parseConfig(`
-server: {listen: "127.0.0.1:0"}
-kubernetes:
-  healthCheckIntervalSeconds: 1
-  healthCheckTimeoutSeconds: 1
-  accounts:
-    - {name: main, kubeconfigFile: ${cluster.kubeconfigPath}, namespaces: [${ns}], dockerRegistries: [{accountName: hub}]}
-dockerRegistry:
-  accounts: [{name: hub, address: https://index.docker.io, username: u, password: overload-pw}]
-`),
-    silentLogger,
-  );
+  kd = await startKubedriverOn(cluster, {
+    accounts: [{ name: "main", namespaces: [ns] }],
+    kubernetes: "healthCheckIntervalSeconds: 1\n  healthCheckTimeoutSeconds: 1",
+  });
+  app = kd.app;
   await seedServerGroups(app, ns, 100, 230);
 }, 120_000);
 
 afterAll(async () => {
-  await app?.stop();
+  await kd?.close();
   await cluster?.close();
 });
 

@@ -1,13 +1,12 @@
 import { status as Code, type ClientReadableStream, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
 import { Logger } from "../../src/observability/logger.js";
 import type { WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
 import { Consistency } from "../../gen/kubedriver/v1/server_groups.js";
 import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
+import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
 import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
-import { call, clientsFor, grpcError } from "../support/grpc.js";
+import { call, grpcError } from "../support/grpc.js";
 import { aCreateRequest } from "../support/server-groups.js";
 
 // The API server slow, failing or gone, while unary calls and streams are in
@@ -15,8 +14,8 @@ import { aCreateRequest } from "../support/server-groups.js";
 // through a fault-injecting proxy in front of kube-apiserver.
 let cluster: TestCluster;
 let faulty: FaultyCluster;
-let app: Kubedriver;
-let clients: ReturnType<typeof clientsFor>;
+let kd: KubedriverOn;
+let clients: KubedriverOn["clients"];
 let a: string;
 let b: string;
 const lines: string[] = [];
@@ -25,23 +24,12 @@ beforeAll(async () => {
   cluster = await startTestCluster();
   [a, b] = await Promise.all([cluster.createNamespace("fault-a"), cluster.createNamespace("fault-b")]);
   faulty = await startFaultyCluster(cluster);
-  app = await startKubedriver(
-    parseConfig(`
-server: {listen: "127.0.0.1:0"}
-kubernetes:
-  healthCheckIntervalSeconds: 1
-  healthCheckTimeoutSeconds: 1
-  accounts:
-    - name: flaky
-      kubeconfigFile: ${faulty.kubeconfigPath}
-      namespaces: [${a}, ${b}]
-      dockerRegistries: [{accountName: hub}]
-dockerRegistry:
-  accounts: [{name: hub, address: https://index.docker.io, username: u, password: fault-suite-pw}]
-`),
-    new Logger({ level: "debug", write: (line) => lines.push(line) }),
-  );
-  clients = clientsFor(app.grpc.address);
+  kd = await startKubedriverOn(cluster, {
+    accounts: [{ name: "flaky", namespaces: [a, b], kubeconfigFile: faulty.kubeconfigPath }],
+    kubernetes: "healthCheckIntervalSeconds: 1\n  healthCheckTimeoutSeconds: 1",
+    log: new Logger({ level: "debug", write: (line) => lines.push(line) }),
+  });
+  clients = kd.clients;
 }, 60_000);
 
 afterEach(async () => {
@@ -50,8 +38,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  clients?.close();
-  await app?.stop();
+  await kd?.close();
   await faulty?.close();
   await cluster?.close();
 });

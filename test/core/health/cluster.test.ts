@@ -1,13 +1,12 @@
 import { status as Code, type ClientReadableStream } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../../src/app.js";
-import { parseConfig } from "../../../src/config/load.js";
-import { silentLogger } from "../../../src/observability/logger.js";
+import type { Kubedriver } from "../../../src/app.js";
 import type { NamespaceProbe, WatchNamespacesResponse } from "../../../gen/kubedriver/v1/health.js";
 import { HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health.js";
 import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../../support/cluster.js";
+import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
 import { startFaultyCluster, type FaultyCluster } from "../../support/faults.js";
-import { call, clientsFor, grpcError } from "../../support/grpc.js";
+import { call, grpcError } from "../../support/grpc.js";
 
 // Runs on the emulator and, unchanged, on a real cluster (KUBEDRIVER_TEST_KUBECONFIG),
 // where faults come from a proxy in front of the API server. The 1 s interval keeps stream tests short;
@@ -15,30 +14,20 @@ import { call, clientsFor, grpcError } from "../../support/grpc.js";
 let cluster: TestCluster;
 let faulty: FaultyCluster;
 let app: Kubedriver;
-let clients: ReturnType<typeof clientsFor>;
+let kd: KubedriverOn;
+let clients: KubedriverOn["clients"];
 let namespaces: string[];
 
 beforeAll(async () => {
   cluster = await startTestCluster();
   namespaces = [await cluster.createNamespace("health"), await cluster.createNamespace("health"), await cluster.createNamespace("health")];
   faulty = await startFaultyCluster(cluster);
-  app = await startKubedriver(
-    parseConfig(`
-server: {listen: "127.0.0.1:0"}
-kubernetes:
-  healthCheckIntervalSeconds: 1
-  healthCheckTimeoutSeconds: 1
-  accounts:
-    - name: main
-      kubeconfigFile: ${faulty.kubeconfigPath}
-      namespaces: [${namespaces.join(", ")}]
-      dockerRegistries: [{accountName: hub}]
-dockerRegistry:
-  accounts: [{name: hub, address: https://index.docker.io, username: u, password: pw-never-shown}]
-`),
-    silentLogger,
-  );
-  clients = clientsFor(app.grpc.address);
+  kd = await startKubedriverOn(cluster, {
+    accounts: [{ name: "main", namespaces, kubeconfigFile: faulty.kubeconfigPath }],
+    kubernetes: "healthCheckIntervalSeconds: 1\n  healthCheckTimeoutSeconds: 1",
+  });
+  app = kd.app;
+  clients = kd.clients;
   // Provisioning reads every namespace once at start; count our GETs only once it is done.
   await eventually(async () => {
     const { account } = await call(clients.accounts.getAccount, clients.accounts, { account: "main" });
@@ -47,8 +36,7 @@ dockerRegistry:
 });
 
 afterAll(async () => {
-  clients?.close();
-  await app?.stop();
+  await kd?.close();
   await faulty?.close();
   await cluster?.close();
 });
