@@ -182,22 +182,16 @@ describe(`live configuration on the ${onRealCluster ? "real cluster" : "emulator
     writeConfig();
 
     await eventually(async () => expect((await listAccounts()).map((a) => a.name)).toEqual(["main"]), { timeoutMs: 2_000 });
-    const err = await grpcError(call(clients.accounts.syncAccount, clients.accounts, { account: "added" }));
-    expect(err.code).toBe(Code.NOT_FOUND);
-    expect(err.details).toContain("removed from the configuration");
-    expect(detailsOf(err)?.errorInfo?.reason).toBe("ACCOUNT_REMOVED");
-    const streamErr = await ended;
-    expect(streamErr.code).toBe(Code.NOT_FOUND);
-    expect(streamErr.details).toContain("removed from the configuration");
-    // A server-group stream on it cannot go on quietly either.
-    const groupsErr = await groupsEnded;
-    expect(groupsErr.code).toBe(Code.NOT_FOUND);
-    expect(groupsErr.details).toContain("removed from the configuration");
-    expect(detailsOf(groupsErr)?.errorInfo?.reason).toBe("ACCOUNT_REMOVED");
-    // And a wait on one of its groups.
-    const waitErr = await waiting;
-    expect(waitErr.code).toBe(Code.NOT_FOUND);
-    expect(waitErr.details).toContain("removed from the configuration");
+    const removed = (err: ServiceError) => {
+      expect(err.code).toBe(Code.NOT_FOUND);
+      expect(err.details).toContain("removed from the configuration");
+      expect(detailsOf(err)?.errorInfo?.reason).toBe("ACCOUNT_REMOVED");
+    };
+    removed(await grpcError(call(clients.accounts.syncAccount, clients.accounts, { account: "added" })));
+    removed(await ended);
+    // A server-group stream on it cannot go on quietly either, nor a wait on one of its groups.
+    removed(await groupsEnded);
+    removed(await waiting);
     for (const [i, ns] of gone.namespaces.entries()) {
       await cluster.core.readNamespace({ name: ns });
       expect(await secretVersion(ns, "quay")).toBe(versions[i]);
