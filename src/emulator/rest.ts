@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import type { Authenticator, User, Verb } from "./auth.js";
 import { initialStatus } from "./defaults.js";
+import { decodeFields } from "./field-validation.js";
 import { applyPatch } from "./patch.js";
 import type { PodLogs } from "./pod-logs.js";
 import { resourceByName, validateObject, type ResourceType } from "./resources.js";
@@ -80,11 +81,11 @@ export class RestApi {
       case "POST":
         if (t.name) throw methodNotAllowed();
         authorize("create");
-        return { code: 201, body: this.create(t, requireBody(body)) };
+        return { code: 201, body: this.create(t, decodeFields(t.type, t.subresource, requireBody(body), query, "CreateOptions")) };
       case "PUT":
         if (!t.name) throw methodNotAllowed();
         authorize("update");
-        return { code: 200, body: this.replace(t, requireBody(body)) };
+        return { code: 200, body: this.replace(t, decodeFields(t.type, t.subresource, requireBody(body), query, "UpdateOptions")) };
       case "PATCH":
         if (!t.name) throw methodNotAllowed();
         authorize("patch");
