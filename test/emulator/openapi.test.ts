@@ -158,6 +158,32 @@ describe("server-side field validation", () => {
     expect(scale.json().message).toBe('Scale in version "v1" cannot be handled as a Scale: strict decoding error: unknown field "spec.x"');
   });
 
+  it("refuses unknown fields of a strategic merge patch, quoting the patch as Go prints it, with keys in sorted order", async () => {
+    await raw(cluster.kubeConfig(), "POST", `/api/v1/namespaces/${ns}/replicationcontrollers`, aReplicationController({ name: "patched" }));
+    const patch = { metadata: { annotations: { a: 'x"y\n\u0001é' } }, spec: { bogus: 1.5, big: 12345678, f: 1234567.5, n: null, t: true, l: [1, "a", { b: 2 }], e: {}, ea: [] } };
+    const path = `/api/v1/namespaces/${ns}/replicationcontrollers/patched`;
+    const answer = await raw(cluster.kubeConfig(), "PATCH", `${path}?fieldValidation=Strict`, patch, { "content-type": "application/strategic-merge-patch+json" });
+    const message =
+      'Invalid value: "map[metadata:map[annotations:map[a:x\\\"y\\n\\x01é]] spec:map[big:12345678 bogus:1.5 e:map[] ea:[] f:1.2345675e+06 l:[1 a map[b:2]] n:<nil> t:true]]": strict decoding error: unknown field "spec.big", unknown field "spec.bogus", unknown field "spec.e", unknown field "spec.ea", unknown field "spec.f", unknown field "spec.l", unknown field "spec.t"';
+    expect(answer.status).toBe(422);
+    expect(answer.json()).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: ` "" is invalid: patch: ${message}`,
+      reason: "Invalid",
+      details: { causes: [{ reason: "FieldValueInvalid", message, field: "patch" }] },
+      code: 422,
+    });
+    const scale = await raw(cluster.kubeConfig(), "PATCH", `${path}/scale?fieldValidation=Strict`, { spec: { x: 1 } }, { "content-type": "application/strategic-merge-patch+json" });
+    expect(scale.json().message).toBe(' "" is invalid: patch: Invalid value: "map[spec:map[x:1]]": strict decoding error: unknown field "spec.x"');
+    const lenient = await raw(cluster.kubeConfig(), "PATCH", path, { spec: { bogus: 1, replicas: 0 } }, { "content-type": "application/merge-patch+json" });
+    expect(lenient.status).toBe(200);
+    expect(lenient.json().spec).not.toHaveProperty("bogus");
+    expect(lenient.json().spec.replicas).toBe(0);
+  });
+
   it("refuses a fieldValidation it does not know", async () => {
     const answer = await raw(cluster.kubeConfig(), "POST", `/api/v1/namespaces/${ns}/replicationcontrollers?fieldValidation=Nope`, aReplicationController({ name: "nope" }));
     expect(answer.status).toBe(422);
@@ -166,6 +192,8 @@ describe("server-side field validation", () => {
       message: 'CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Nope": supported values: "", "Ignore", "Strict", "Warn"',
       details: { group: "meta.k8s.io", kind: "CreateOptions", causes: [{ reason: "FieldValueNotSupported", field: "fieldValidation" }] },
     });
+    const patch = await raw(cluster.kubeConfig(), "PATCH", `/api/v1/namespaces/${ns}/replicationcontrollers/nope?fieldValidation=Nope`, {}, { "content-type": "application/merge-patch+json" });
+    expect(patch.json().message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Nope": supported values: "", "Ignore", "Strict", "Warn"');
   });
 });
 
@@ -220,6 +248,16 @@ spec:
     expect(answer.code).toBe(1);
     expect(answer.stderr).toBe(
       'Error from server (BadRequest): error when creating "STDIN": ReplicationController in version "v1" cannot be handled as a ReplicationController: strict decoding error: unknown field "spec.bogus"\n',
+    );
+  });
+
+  it.skipIf(!kubectl)(`refuses to apply an unknown field to an existing object, quoting the patch it computed ${kubectl ? "" : absent}`, async () => {
+    expect((await kubectlRun(["apply", "-f", "-"], manifest("applied"))).code).toBe(0);
+    const answer = await kubectlRun(["apply", "-f", "-"], manifest("applied", "\n  bogus: true"));
+    expect(answer.code).toBe(1);
+    const lastApplied = `{"apiVersion":"v1","kind":"ReplicationController","metadata":{"annotations":{},"labels":{"app":"applied"},"name":"applied","namespace":"${ns}"},"spec":{"bogus":true,"replicas":0,"selector":{"app":"applied"},"template":{"metadata":{"labels":{"app":"applied"}},"spec":{"containers":[{"image":"registry.example.com/web:1.0","name":"main"}]}}}}`;
+    expect(answer.stderr).toBe(
+      `The request is invalid: patch: Invalid value: "map[metadata:map[annotations:map[kubectl.kubernetes.io/last-applied-configuration:${lastApplied.replace(/"/g, '\\"')}\\n]] spec:map[bogus:true]]": strict decoding error: unknown field "spec.bogus"\n`,
     );
   });
 
