@@ -72,15 +72,26 @@ describe("OpenAPI v3", () => {
     expect(Object.keys(patch.requestBody.content)).toContain("application/strategic-merge-patch+json");
   });
 
-  it("has the paths of every resource and subresource that discovery lists", async () => {
+  it("has the paths of every resource and subresource that discovery lists, and no other", async () => {
     for (const [gv, prefix] of [["api/v1", "/api/v1"], ["apis/autoscaling/v2", "/apis/autoscaling/v2"]] as const) {
       const doc = await v3(gv);
-      const resources: { name: string; namespaced: boolean }[] = (await get(prefix)).json().resources;
+      const resources: { name: string; namespaced: boolean; verbs: string[] }[] = (await get(prefix)).json().resources;
+      expect(resources.length).toBeGreaterThan(0);
+      const expected = new Set<string>([`${prefix}/`]);
       for (const r of resources) {
         const [name, sub] = r.name.split("/");
-        const base = r.namespaced ? `${prefix}/namespaces/{namespace}/${name}` : `${prefix}/${name}`;
-        expect(doc.paths, `${gv} ${r.name}`).toHaveProperty([sub ? `${base}/{name}/${sub}` : base]);
+        const collection = r.namespaced ? `${prefix}/namespaces/{namespace}/${name}` : `${prefix}/${name}`;
+        if (sub) expected.add(`${collection}/{name}/${sub}`);
+        else {
+          expected.add(collection);
+          if (r.namespaced && r.verbs.includes("list")) expected.add(`${prefix}/${name}`);
+        }
       }
+      // Paths not of one resource or subresource: the deprecated watch paths and proxies' sub-paths.
+      const paths = Object.keys(doc.paths).filter((p) => !p.startsWith(`${prefix}/watch/`) && !p.endsWith("/{path}"));
+      const items = paths.filter((p) => p.endsWith("/{name}")).map((p) => p.slice(0, -"/{name}".length));
+      expect(new Set(paths.filter((p) => !p.endsWith("/{name}"))), gv).toEqual(expected);
+      for (const collection of items) expect(expected, `${gv} ${collection}/{name}`).toContain(collection);
     }
   });
 
