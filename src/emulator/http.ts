@@ -3,6 +3,7 @@ import type { Authenticator } from "./auth.js";
 import { discovery } from "./discovery.js";
 import type { Faults } from "./faults.js";
 import type { RequestLog, RequestRecord } from "./metrics.js";
+import { serveOpenApi } from "./openapi.js";
 import { parseTarget, restVerb, type RestApi } from "./rest.js";
 import { badRequest, injected, internalError, noSuchResource, notAcceptable, StatusError, unsupportedMediaType } from "./status.js";
 import { asTable } from "./tables.js";
@@ -27,7 +28,7 @@ export class HttpFront {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://emulator");
     const method = req.method ?? "GET";
-    if (this.fixedEndpoint(url.pathname, res)) return;
+    if (this.fixedEndpoint(url.pathname, res) || serveOpenApi(url, req, res)) return;
     const target = parseTarget(url.pathname);
     if (!target && !url.pathname.startsWith("/api/v1/")) {
       // Outside every served group version, the API server's mux answers in plain text.

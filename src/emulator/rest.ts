@@ -2,6 +2,7 @@ import type { ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import type { Authenticator, User, Verb } from "./auth.js";
 import { initialStatus } from "./defaults.js";
+import { decodeFields, decodePatched, directiveOf } from "./field-validation.js";
 import { applyPatch } from "./patch.js";
 import type { PodLogs } from "./pod-logs.js";
 import { resourceByName, validateObject, type ResourceType } from "./resources.js";
@@ -80,15 +81,16 @@ export class RestApi {
       case "POST":
         if (t.name) throw methodNotAllowed();
         authorize("create");
-        return { code: 201, body: this.create(t, requireBody(body)) };
+        return { code: 201, body: this.create(t, decodeFields(t.type, t.subresource, requireBody(body), query, "CreateOptions")) };
       case "PUT":
         if (!t.name) throw methodNotAllowed();
         authorize("update");
-        return { code: 200, body: this.replace(t, requireBody(body)) };
+        return { code: 200, body: this.replace(t, decodeFields(t.type, t.subresource, requireBody(body), query, "UpdateOptions")) };
       case "PATCH":
         if (!t.name) throw methodNotAllowed();
         authorize("patch");
-        return { code: 200, body: this.patch(t, requireBody(body), contentType) };
+        directiveOf(query, "PatchOptions");
+        return { code: 200, body: this.patch(t, requireBody(body), contentType, query) };
       case "DELETE":
         if (!t.name) throw methodNotAllowed();
         authorize("delete");
@@ -192,13 +194,13 @@ export class RestApi {
     return this.write(t, obj, obj.metadata.resourceVersion);
   }
 
-  private patch(t: Target, body: Json, contentType: string): unknown {
+  private patch(t: Target, body: Json, contentType: string, query: URLSearchParams): unknown {
     const current = this.store.mustGet(t.type.name, t.namespace, t.name!);
     if (t.subresource === "scale") {
-      const scale = applyPatch(scaleOf(current), body, contentType) as Json;
+      const scale = decodePatched(t.type, t.subresource, applyPatch(scaleOf(current), body, contentType) as Json, body, contentType, query);
       return this.scale(t, scale.spec?.replicas, scale.metadata?.resourceVersion);
     }
-    const patched = applyPatch(current, body, contentType) as KubeObject;
+    const patched = decodePatched(t.type, t.subresource, applyPatch(current, body, contentType) as Json, body, contentType, query) as KubeObject;
     if (patched.metadata?.name !== current.metadata.name) throw badRequest("metadata.name cannot be changed by a patch");
     return this.write(t, patched, patched.metadata.resourceVersion);
   }

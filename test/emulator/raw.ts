@@ -5,13 +5,15 @@ export interface RawResponse {
   status: number;
   contentType: string;
   text: string;
+  bytes: Buffer;
+  header(name: string): string | null;
   json(): any;
 }
 
 /**
  * One HTTP request with a kubeconfig's credentials, as kubectl's `--raw`
  * sends it: for what typed clients hide (exact bodies, content types, paths
- * outside the API).
+ * outside the API). Redirects are answered, not followed.
  */
 export async function raw(kc: KubeConfig, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
   const init = (await kc.applyToFetchOptions({})) as Record<string, any>;
@@ -20,7 +22,16 @@ export async function raw(kc: KubeConfig, method: string, path: string, body?: u
     method,
     headers: { ...(init.headers ?? {}), ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
+    redirect: "manual",
   } as never);
-  const text = await response.text();
-  return { status: response.status, contentType: response.headers.get("content-type") ?? "", text, json: () => JSON.parse(text) };
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const text = bytes.toString("utf8");
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type") ?? "",
+    text,
+    bytes,
+    header: (name) => response.headers.get(name),
+    json: () => JSON.parse(text),
+  };
 }
