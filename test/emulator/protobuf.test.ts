@@ -90,6 +90,24 @@ describe("protobuf bodies", () => {
     expect((await core().readNamespacedReplicationController({ name: "scaled", namespace: ns })).spec?.replicas).toBe(0);
   });
 
+  it("creates and reads an autoscaling/v2 HorizontalPodAutoscaler in protobuf", async () => {
+    const hpa = {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "web" },
+      spec: {
+        scaleTargetRef: { apiVersion: "v1", kind: "ReplicationController", name: "web" },
+        minReplicas: 1,
+        maxReplicas: 4,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } }],
+      },
+    };
+    const created = await request("POST", `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, hpa);
+    expect(created.status).toBe(201);
+    const read = decodeObject((await request("GET", `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/web`)).bytes);
+    expect(read).toMatchObject({ ...hpa, metadata: { name: "web", namespace: ns } });
+  });
+
   it("reads DeleteOptions in protobuf: a failed precondition is a Conflict", async () => {
     await core().createNamespacedSecret({ namespace: ns, body: aSecret({ name: "guarded" }) });
     const refused = await request("DELETE", `/api/v1/namespaces/${ns}/secrets/guarded`, {
