@@ -55,8 +55,9 @@ export function encodeObject(obj: Json): Uint8Array {
 /** A `k8s\0` envelope back to the object's JSON form, kind and apiVersion included. */
 export function decodeObject(bytes: Uint8Array, expectedKind?: string): Json {
   if (bytes.length < 4 || !magic.equals(Buffer.from(bytes.subarray(0, 4)))) {
+    // kube-apiserver appends the body's first bytes in hex; they may be a secret's, so they are left out.
     throw badRequest(
-      `the object provided is unrecognized (must be of type ${expectedKind ?? "Unknown"}): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] (${Buffer.from(bytes.subarray(0, 16)).toString("hex")})`,
+      `the object provided is unrecognized (must be of type ${expectedKind ?? "Unknown"}): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]`,
     );
   }
   let unknown: Json;
