@@ -50,7 +50,6 @@ export function defaultReplicationController(rc: Json): void {
     if (templateLabels) rc.metadata.labels = { ...templateLabels };
   }
   rc.spec.replicas ??= 1;
-  rc.spec.minReadySeconds ??= 0;
   if (rc.spec.template) {
     rc.spec.template.metadata ??= {};
     rc.spec.template.spec ??= {};

@@ -5,7 +5,8 @@ import type { Faults } from "./faults.js";
 import type { RequestLog, RequestRecord } from "./metrics.js";
 import { serveOpenApi } from "./openapi.js";
 import { parseTarget, restVerb, type RestApi } from "./rest.js";
-import { badRequest, injected, internalError, noSuchResource, notAcceptable, StatusError, unsupportedMediaType } from "./status.js";
+import { decodeBody, encodeBody, negotiateOutput, watchEncoding, type Output } from "./protobuf/negotiation.js";
+import { injected, internalError, noSuchResource, StatusError } from "./status.js";
 import { asTable } from "./tables.js";
 import type { WatchSink } from "./watch.js";
 
@@ -36,6 +37,7 @@ export class HttpFront {
       return;
     }
     const record: RequestRecord = { verb: "", resource: "", subresource: "", scope: "", code: 0 };
+    let output: Output = { format: "json" };
     try {
       if (!target) throw noSuchResource();
       record.resource = target.type.name;
@@ -57,25 +59,23 @@ export class HttpFront {
 
       const user = this.auth.authenticate(req.headers.authorization);
       const contentType = String(req.headers["content-type"] ?? "");
-      // Like an API server without a protobuf codec for the type: clients fall back to JSON.
-      if (contentType.startsWith("application/vnd.kubernetes.protobuf")) throw unsupportedMediaType(contentType);
-      const body = await readBody(req);
-      const output = negotiate(req.headers.accept);
+      output = negotiateOutput(req.headers.accept, record.verb === "WATCH");
+      const body = decodeBody(method, contentType, await readBytes(req), target.subresource === "scale" ? "Scale" : target.type.kind);
       const reply = this.rest.serve({ method, target, query: url.searchParams, user, body, contentType });
       record.code = reply.code;
       if (effect.loseResponse) {
         req.socket.destroy();
         return;
       }
-      if ("watch" in reply) reply.watch(streamTo(res));
+      if ("watch" in reply) reply.watch(streamTo(res, output));
       else if ("log" in reply) reply.log(res);
       else if (output.table && method === "GET" && !target.subresource) {
-        sendJson(res, reply.code, asTable(target.type.name, reply.body as Json, output.table, url.searchParams.get("includeObject") ?? "Metadata") ?? reply.body);
-      } else sendJson(res, reply.code, reply.body);
+        send(res, reply.code, asTable(target.type.name, reply.body as Json, output.table, url.searchParams.get("includeObject") ?? "Metadata") ?? reply.body, output);
+      } else send(res, reply.code, reply.body, output);
     } catch (err) {
       const status = err instanceof StatusError ? err.body : internalError(err);
       record.code = status.code;
-      sendJson(res, status.code, status);
+      send(res, status.code, status, output);
     } finally {
       if (record.resource) this.requests.record(record);
     }
@@ -93,52 +93,31 @@ export class HttpFront {
     }
     const document = discovery(path);
     if (document === undefined) return false;
-    sendJson(res, 200, document);
+    send(res, 200, document, { format: "json" });
     return true;
   }
 }
 
-/**
- * The first media type of the Accept list the emulator can write, as the API
- * server picks it: JSON, or a meta.k8s.io Table in JSON; 406 when none is.
- */
-function negotiate(accept: string | undefined): { table?: string } {
-  if (!accept) return {};
-  for (const entry of accept.split(",")) {
-    const [type, ...params] = entry.split(";").map((p) => p.trim());
-    const p = Object.fromEntries(params.map((kv) => kv.split("=").map((x) => x.trim()) as [string, string]));
-    if (!["application/json", "application/*", "*/*"].includes(type!)) continue;
-    if (p.as === undefined) return {};
-    if (p.as === "Table" && p.g === "meta.k8s.io" && (p.v === "v1" || p.v === "v1beta1")) return { table: `meta.k8s.io/${p.v}` };
-  }
-  throw notAcceptable();
-}
-
-async function readBody(req: IncomingMessage): Promise<Json | undefined> {
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return undefined;
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    throw badRequest("the request body is not valid JSON");
-  }
+  return Buffer.concat(chunks);
 }
 
-function sendJson(res: ServerResponse, code: number, payload: unknown): void {
+function send(res: ServerResponse, code: number, payload: unknown, output: Output): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(payload));
+  const { contentType, body } = encodeBody(payload, output);
+  res.writeHead(code, { "content-type": contentType }).end(body);
 }
 
-/** A watch stream as kube-apiserver writes it in JSON: one `{"type","object"}` document per line, chunked. */
-function streamTo(res: ServerResponse): WatchSink {
-  res.writeHead(200, { "content-type": "application/json", "cache-control": "no-cache, private" });
+/** A watch stream as kube-apiserver writes it: in JSON one `{"type","object"}` document per line, in protobuf length-prefixed frames; chunked. */
+function streamTo(res: ServerResponse, output: Output): WatchSink {
+  const encoding = watchEncoding(output);
+  res.writeHead(200, { "content-type": encoding.contentType, "cache-control": "no-cache, private" });
   res.flushHeaders();
   return {
     event: (type, object) => {
-      if (!res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
+      if (!res.destroyed) res.write(encoding.frame(type, object));
     },
     end: () => res.end(),
     onClose: (listener) => res.once("close", listener),

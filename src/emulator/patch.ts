@@ -8,7 +8,7 @@ export function applyPatch(target: Json, patch: Json, contentType: string): Json
   if (type === "application/merge-patch+json") return mergePatch(target, patch);
   if (type === "application/strategic-merge-patch+json") return strategicMergePatch(target, patch);
   if (type === "application/json-patch+json") return jsonPatch(target, patch);
-  throw unsupportedMediaType(type);
+  throw unsupportedMediaType();
 }
 
 /** RFC 7386: objects merge, null deletes, everything else replaces. */

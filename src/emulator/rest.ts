@@ -187,7 +187,8 @@ export class RestApi {
 
   private replace(t: Target, body: Json): unknown {
     const obj = body as KubeObject;
-    if (t.subresource === "scale") return this.scale(t, body.spec?.replicas, body.metadata?.resourceVersion);
+    // Scale's replicas is omitempty: absent means 0, as a JSON or protobuf client sends a scale to zero.
+    if (t.subresource === "scale") return this.scale(t, body.spec?.replicas ?? 0, body.metadata?.resourceVersion);
     if (obj.metadata?.name !== t.name) {
       throw badRequest(`the name of the object (${obj.metadata?.name}) does not match the name on the URL (${t.name})`);
     }
@@ -198,7 +199,7 @@ export class RestApi {
     const current = this.store.mustGet(t.type.name, t.namespace, t.name!);
     if (t.subresource === "scale") {
       const scale = decodePatched(t.type, t.subresource, applyPatch(scaleOf(current), body, contentType) as Json, body, contentType, query);
-      return this.scale(t, scale.spec?.replicas, scale.metadata?.resourceVersion);
+      return this.scale(t, scale.spec?.replicas ?? 0, scale.metadata?.resourceVersion);
     }
     const patched = decodePatched(t.type, t.subresource, applyPatch(current, body, contentType) as Json, body, contentType, query) as KubeObject;
     if (patched.metadata?.name !== current.metadata.name) throw badRequest("metadata.name cannot be changed by a patch");

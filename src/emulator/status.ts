@@ -71,8 +71,9 @@ export function methodNotAllowed(): StatusError {
   return failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
 }
 
-export function unsupportedMediaType(contentType: string): StatusError {
-  return failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${contentType})`);
+/** A PATCH whose Content-Type is not a patch type, refused by the route before any handler. */
+export function unsupportedMediaType(): StatusError {
+  return failure(415, "UnsupportedMediaType", "415: Unsupported Media Type", {});
 }
 
 export function gone(message: string): StatusError {
@@ -126,6 +127,6 @@ export function internalError(err: unknown): StatusBody {
   };
 }
 
-export function notAcceptable(): StatusError {
-  return failure(406, "NotAcceptable", "the server was unable to respond with a content type that the client supports");
+export function notAcceptable(message: string, details?: StatusBody["details"]): StatusError {
+  return failure(406, "NotAcceptable", message, details);
 }

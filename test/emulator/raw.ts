@@ -35,3 +35,32 @@ export async function raw(kc: KubeConfig, method: string, path: string, body?: u
     json: () => JSON.parse(text),
   };
 }
+
+export interface RawBytesResponse {
+  status: number;
+  contentType: string;
+  bytes: Buffer;
+  /** The open response body, for streams (watch). */
+  body: NodeJS.ReadableStream;
+}
+
+/** Like `raw`, with a binary body as sent (protobuf) and the answer's bytes; `stream` leaves the body unread. */
+export async function rawBytes(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  body: Uint8Array | undefined,
+  headers: Record<string, string>,
+  opts: { stream?: boolean; signal?: AbortSignal } = {},
+): Promise<RawBytesResponse> {
+  const init = (await kc.applyToFetchOptions({})) as Record<string, any>;
+  const response = await fetch(`${kc.getCurrentCluster()!.server}${path}`, {
+    ...init,
+    method,
+    headers: { ...(init.headers ?? {}), ...headers },
+    body: body === undefined ? undefined : Buffer.from(body),
+    signal: opts.signal,
+  } as never);
+  const bytes = opts.stream ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer());
+  return { status: response.status, contentType: response.headers.get("content-type") ?? "", bytes, body: response.body! };
+}
