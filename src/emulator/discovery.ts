@@ -54,6 +54,7 @@ function resourceList(groupVersion: string): unknown {
             kind: r.kind,
             verbs: r.name === "namespaces" ? verbs.filter((v) => v !== "deletecollection") : verbs,
             shortNames: r.shortNames.length ? r.shortNames : undefined,
+            categories: r.categories.length ? r.categories : undefined,
           },
           ...r.subresources.map((sub) => ({
             name: `${r.name}/${sub}`,

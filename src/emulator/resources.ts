@@ -12,6 +12,8 @@ export interface ResourceType {
   kind: string;
   singular: string;
   shortNames: string[];
+  /** Discovery categories (`kubectl get all` lists the resources of category `all`). */
+  categories: string[];
   namespaced: boolean;
   nameRule: NameRule;
   /** The propagation policy of a DELETE that names none (core/v1 RCs orphan their pods, for backward compatibility). */
@@ -42,6 +44,7 @@ export const resourceTypes: ResourceType[] = [
     kind: "Namespace",
     singular: "namespace",
     shortNames: ["ns"],
+    categories: [],
     namespaced: false,
     nameRule: "dns1123-label",
     defaultPropagation: "Background",
@@ -59,6 +62,7 @@ export const resourceTypes: ResourceType[] = [
     kind: "Secret",
     singular: "secret",
     shortNames: [],
+    categories: [],
     namespaced: true,
     nameRule: "dns1123-subdomain",
     defaultPropagation: "Background",
@@ -83,6 +87,7 @@ export const resourceTypes: ResourceType[] = [
     kind: "ReplicationController",
     singular: "replicationcontroller",
     shortNames: ["rc"],
+    categories: ["all"],
     namespaced: true,
     nameRule: "dns1123-subdomain",
     defaultPropagation: "Orphan",
@@ -113,6 +118,7 @@ export const resourceTypes: ResourceType[] = [
     kind: "Pod",
     singular: "pod",
     shortNames: ["po"],
+    categories: ["all"],
     namespaced: true,
     nameRule: "dns1123-subdomain",
     defaultPropagation: "Background",
@@ -130,6 +136,7 @@ export const resourceTypes: ResourceType[] = [
     kind: "Service",
     singular: "service",
     shortNames: ["svc"],
+    categories: ["all"],
     namespaced: true,
     nameRule: "dns1035-label",
     defaultPropagation: "Background",
@@ -162,6 +169,7 @@ export const resourceTypes: ResourceType[] = [
     kind: "ServiceAccount",
     singular: "serviceaccount",
     shortNames: ["sa"],
+    categories: [],
     namespaced: true,
     nameRule: "dns1123-subdomain",
     defaultPropagation: "Background",
@@ -179,6 +187,7 @@ export const resourceTypes: ResourceType[] = [
     kind: "Event",
     singular: "event",
     shortNames: ["ev"],
+    categories: [],
     namespaced: true,
     nameRule: "dns1123-subdomain",
     defaultPropagation: "Background",
@@ -196,6 +205,7 @@ export const resourceTypes: ResourceType[] = [
     kind: "HorizontalPodAutoscaler",
     singular: "horizontalpodautoscaler",
     shortNames: ["hpa"],
+    categories: ["all"],
     namespaced: true,
     nameRule: "dns1123-subdomain",
     defaultPropagation: "Background",

@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aReplicationController } from "../support/fixtures.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
+import { kubectlBinary } from "../support/kubectl.js";
 import { raw } from "./raw.js";
 
 // OpenAPI documents and server-side field validation, as kubectl uses them to
@@ -208,12 +209,7 @@ describe("server-side field validation", () => {
   });
 });
 
-// The kubectl test/cluster/build.sh builds (CI builds it before the cluster run).
-const kubectl = (() => {
-  const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "kubedriver");
-  const dir = fs.existsSync(cache) ? fs.readdirSync(cache).find((d) => d.startsWith("k8s-v1.36.3-") && fs.existsSync(path.join(cache, d, "kubectl"))) : undefined;
-  return dir ? path.join(cache, dir, "kubectl") : undefined;
-})();
+const kubectl = kubectlBinary();
 
 describe("kubectl v1.36.3", () => {
   const run = promisify(execFile);

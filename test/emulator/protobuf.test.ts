@@ -1,12 +1,10 @@
 import { execFile } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeObject, decodeWatchFrames, encodeObject } from "../../src/emulator/protobuf/codec.js";
 import { aReplicationController, aSecret } from "../support/fixtures.js";
 import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
+import { kubectlBinary } from "../support/kubectl.js";
 import { raw, rawBytes } from "./raw.js";
 
 // Contract tests of protobuf bodies (application/vnd.kubernetes.protobuf), as
@@ -226,12 +224,4 @@ describe("kubectl v1.36.3's typed commands (protobuf)", () => {
 
 function core() {
   return cluster.core;
-}
-
-/** The kubectl test/cluster/build.sh builds, when it has been built. */
-function kubectlBinary(): string | undefined {
-  const cache = path.join(os.homedir(), ".cache", "kubedriver");
-  const dir = fs.existsSync(cache) ? fs.readdirSync(cache).find((d) => d.startsWith("k8s-v1.36.3-")) : undefined;
-  const binary = dir && path.join(cache, dir, "kubectl");
-  return binary && fs.existsSync(binary) ? binary : undefined;
 }
