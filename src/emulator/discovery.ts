@@ -42,29 +42,31 @@ const autoscalingGroup = {
 };
 
 function resourceList(groupVersion: string): unknown {
+  // In name order, as kube-apiserver lists them (and so kubectl expands `all`).
+  const served = resourceTypes.filter((r) => r.apiVersion === groupVersion).sort((a, b) => (a.name < b.name ? -1 : 1));
   return {
-        kind: "APIResourceList",
-        apiVersion: "v1",
-        groupVersion,
-        resources: resourceTypes.filter((r) => r.apiVersion === groupVersion).flatMap((r) => [
-          {
-            name: r.name,
-            singularName: r.singular,
-            namespaced: r.namespaced,
-            kind: r.kind,
-            verbs: r.name === "namespaces" ? verbs.filter((v) => v !== "deletecollection") : verbs,
-            shortNames: r.shortNames.length ? r.shortNames : undefined,
-            categories: r.categories.length ? r.categories : undefined,
-          },
-          ...r.subresources.map((sub) => ({
-            name: `${r.name}/${sub}`,
-            singularName: "",
-            namespaced: r.namespaced,
-            group: sub === "scale" ? "autoscaling" : undefined,
-            version: sub === "scale" ? "v1" : undefined,
-            kind: sub === "scale" ? "Scale" : r.kind,
-            verbs: sub === "log" ? ["get"] : ["get", "patch", "update"],
-          })),
-        ]),
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion,
+    resources: served.flatMap((r) => [
+      {
+        name: r.name,
+        singularName: r.singular,
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: r.name === "namespaces" ? verbs.filter((v) => v !== "deletecollection") : verbs,
+        shortNames: r.shortNames.length ? r.shortNames : undefined,
+        categories: r.categories.length ? r.categories : undefined,
+      },
+      ...r.subresources.map((sub) => ({
+        name: `${r.name}/${sub}`,
+        singularName: "",
+        namespaced: r.namespaced,
+        group: sub === "scale" ? "autoscaling" : undefined,
+        version: sub === "scale" ? "v1" : undefined,
+        kind: sub === "scale" ? "Scale" : r.kind,
+        verbs: sub === "log" ? ["get"] : ["get", "patch", "update"],
+      })),
+    ]),
   };
 }

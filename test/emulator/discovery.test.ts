@@ -28,6 +28,12 @@ describe("discovery", () => {
     expect((await categoriesOf("/apis/autoscaling/v2")).horizontalpodautoscalers).toEqual(["all"]);
   });
 
+  it("lists resources in name order, as kubectl then expands `all`", async () => {
+    const names = Object.keys(await categoriesOf("/api/v1"));
+    expect(names).toEqual([...names].sort());
+    expect(names).toEqual(expect.arrayContaining(["pods", "replicationcontrollers", "services"]));
+  });
+
   const kubectl = kubectlBinary();
   it.runIf(kubectl)("lets `kubectl get all` list a namespace's RCs, pods and services (needs test/cluster/build.sh's kubectl)", async () => {
     const ns = await cluster.createNamespace("all");
