@@ -29,7 +29,7 @@ import { map } from "rxjs";
 import { serverStream, unary, type CallContext, type CallDeps } from "./calls.js";
 import { pageOf } from "./paging.js";
 import { batchOf, batchToProto, durationMs, serverGroupToProto, SpecReader } from "./server-group-convert.js";
-import { checkField, requireField, requireServerGroupName } from "./validation.js";
+import { checkField } from "./validation.js";
 
 export { ServerGroupsService } from "./server-groups-wire.js";
 
@@ -164,8 +164,9 @@ export function serverGroupsHandlers(
     }),
 
     getServerGroup: unary("GetServerGroup", deps, async (req, ctx) => {
-      allow(refOf(req).account, ctx, "READ");
-      const group = await getServerGroup(registry, refOf(req), { signal: ctx.signal }, { views, consistency: consistencyOf(req.consistency) });
+      const ref = validRef(req);
+      allow(ref.account, ctx, "READ");
+      const group = await getServerGroup(registry, ref, { signal: ctx.signal }, { views, consistency: consistencyOf(req.consistency) });
       return { serverGroup: serverGroupToProto(group) };
     }),
 
@@ -202,12 +203,14 @@ export function serverGroupsHandlers(
     }),
 
     enableServerGroup: unary("EnableServerGroup", deps, async (req, ctx) => {
-      allow(refOf(req).account, ctx, "WRITE");
-      return traffic(registry, trafficChanges, req, true, ctx.signal);
+      const ref = validRef(req, req.requestId);
+      allow(ref.account, ctx, "WRITE");
+      return traffic(registry, trafficChanges, ref, req.requestId, true, ctx.signal);
     }),
     disableServerGroup: unary("DisableServerGroup", deps, async (req, ctx) => {
-      allow(refOf(req).account, ctx, "WRITE");
-      return traffic(registry, trafficChanges, req, false, ctx.signal);
+      const ref = validRef(req, req.requestId);
+      allow(ref.account, ctx, "WRITE");
+      return traffic(registry, trafficChanges, ref, req.requestId, false, ctx.signal);
     }),
 
     watchServerGroups: serverStream(
@@ -251,9 +254,7 @@ export function serverGroupsHandlers(
     }),
 
     destroyServerGroup: unary("DestroyServerGroup", deps, async (req, ctx) => {
-      const errors = new FieldErrors();
-      const ref = refFrom(errors, req);
-      InvalidArgumentError.throwIfAny(withRequestId(errors, req.requestId), "invalid destroy");
+      const ref = validRef(req, req.requestId);
       allow(ref.account, ctx, "WRITE");
       await destroyServerGroup(registry, ref, req.requestId || undefined, { signal: ctx.signal });
       return { name: ref.name };
@@ -264,17 +265,20 @@ export function serverGroupsHandlers(
 async function traffic(
   registry: AccountRegistry,
   changes: TrafficChanges,
-  req: ServerGroupRef & { requestId: string },
+  ref: ServerGroupRef,
+  requestId: string,
   enabled: boolean,
   signal: AbortSignal,
 ) {
-  const ref = refOf(req);
-  InvalidArgumentError.throwIfAny(withRequestId(new FieldErrors(), req.requestId));
-  const result = await setTraffic(registry, changes, ref, enabled, req.requestId || undefined, { signal });
+  const result = await setTraffic(registry, changes, ref, enabled, requestId || undefined, { signal });
   return { serverGroup: serverGroupToProto(result.serverGroup), changedInstances: result.changedInstances };
 }
 
-/** The server group a request names, its problems collected with the request's others. */
+/**
+ * The server group a request names, its problems collected with the
+ * request's others. The name must be a server group's: it also becomes a
+ * label selector value, which the API server rejects (400) when invalid.
+ */
 function refFrom(errors: FieldErrors, req: { account: string; namespace: string; name: string }): ServerGroupRef {
   checkField(errors, "account", req.account);
   checkField(errors, "namespace", req.namespace);
@@ -283,14 +287,12 @@ function refFrom(errors: FieldErrors, req: { account: string; namespace: string;
   return { account: req.account, namespace: req.namespace, name: req.name };
 }
 
-function refOf(req: { account: string; namespace: string; name: string }): ServerGroupRef {
-  requireFields({ account: req.account, namespace: req.namespace, name: req.name });
-  requireServerGroupName("name", req.name);
-  return { account: req.account, namespace: req.namespace, name: req.name };
-}
-
-function requireFields(fields: Record<string, string>): void {
-  for (const [field, value] of Object.entries(fields)) requireField(field, value);
+/** The server group a request names (and its request id, when it has one), every problem in one answer. */
+function validRef(req: { account: string; namespace: string; name: string }, requestId = ""): ServerGroupRef {
+  const errors = new FieldErrors();
+  const ref = refFrom(errors, req);
+  InvalidArgumentError.throwIfAny(withRequestId(errors, requestId), "invalid request");
+  return ref;
 }
 
 function withRequestId(errors: FieldErrors, requestId: string): FieldErrors {

@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from "../common/errors.js";
 import type { FieldErrors } from "../common/field-path.js";
-import { serverGroupNameProblem } from "../core/server-groups/naming.js";
 
 /** Longer than any account, namespace or object name (DNS subdomains stop at 253). */
 const maxNameLength = 253;
@@ -24,12 +23,3 @@ export function checkField(errors: FieldErrors, field: string, value: string): v
   if (description) errors.add(field, description);
 }
 
-/**
- * INVALID_ARGUMENT naming `field` unless `value` can be a server group's
- * name: such a name also becomes a label selector value, which the API
- * server rejects (400) when it is not a valid label value.
- */
-export function requireServerGroupName(field: string, value: string): void {
-  const problem = serverGroupNameProblem(value);
-  if (problem) throw new InvalidArgumentError(`${field}: ${problem}`, [{ field, description: problem }]);
-}

@@ -322,6 +322,24 @@ describe("CloneServerGroup validation", () => {
   });
 });
 
+describe("every addressing RPC validated in one pass", () => {
+  const fieldsOf = async (p: Promise<unknown>) => {
+    const err = await grpcError(p);
+    expect(err.code).toBe(Code.INVALID_ARGUMENT);
+    return detailsOf(err)!.fieldViolations.map((v) => v.field).sort();
+  };
+  const longId = "r".repeat(129);
+
+  it("names the account, namespace, name, size and request id problems of one request together", async () => {
+    const empty = { account: "", namespace: "", name: "" };
+    expect(await fieldsOf(call(sg().getServerGroup, sg(), { ...empty, consistency: 0 }))).toEqual(["account", "name", "namespace"]);
+    expect(await fieldsOf(call(sg().enableServerGroup, sg(), { ...empty, name: "Not A Name", requestId: longId }))).toEqual(["account", "name", "namespace", "request_id"]);
+    expect(await fieldsOf(call(sg().disableServerGroup, sg(), { account: "main", namespace: ns, name: "x", requestId: longId }))).toEqual(["name", "request_id"]);
+    expect(await fieldsOf(call(sg().destroyServerGroup, sg(), { account: "main", namespace: "", name: "web-v000", requestId: longId }))).toEqual(["namespace", "request_id"]);
+    expect(await fieldsOf(call(sg().resizeServerGroup, sg(), { account: "main", namespace: ns, name: "", targetSize: -1, requestId: longId }))).toEqual(["name", "request_id", "target_size"]);
+  });
+});
+
 describe("ResizeServerGroup", () => {
   it("scales up and down, reporting generation for callers to wait on", async () => {
     await create({ application: "rs", targetSize: 1 });
