@@ -2,6 +2,7 @@ import { startKubedriver, type Kubedriver, type KubedriverOptions } from "../../
 import { parseConfig } from "../../src/config/load.js";
 import { type Logger, silentLogger } from "../../src/observability/logger.js";
 import type { TestCluster } from "./cluster.js";
+import { startFaultyCluster, type FaultyCluster } from "./faults.js";
 import { clientsFor } from "./grpc.js";
 
 export interface TestAccount {
@@ -21,24 +22,23 @@ export interface KubedriverOn {
   close(): Promise<void>;
 }
 
+export interface KubedriverOptionsOn {
+  accounts: TestAccount[];
+  kubernetes?: string;
+  /** More `server` settings, as YAML flow entries (`auth: {tokensFile: …}`). */
+  server?: string;
+  /** Docker registries beside `hub`. */
+  registries?: { name: string; address: string; password: string }[];
+  log?: Logger;
+  options?: KubedriverOptions;
+}
+
 /**
  * A kubedriver serving `accounts` of `cluster` on a free loopback port, with
  * one docker registry `hub` bound to every account, and grpc-js clients for
  * it. Several on one cluster behave as replicas do.
  */
-export async function startKubedriverOn(
-  cluster: TestCluster,
-  opts: {
-    accounts: TestAccount[];
-    kubernetes?: string;
-    /** More `server` settings, as YAML flow entries (`auth: {tokensFile: …}`). */
-    server?: string;
-    /** Docker registries beside `hub`. */
-    registries?: { name: string; address: string; password: string }[];
-    log?: Logger;
-    options?: KubedriverOptions;
-  },
-): Promise<KubedriverOn> {
+export async function startKubedriverOn(cluster: TestCluster, opts: KubedriverOptionsOn): Promise<KubedriverOn> {
   const accounts = opts.accounts
     .map(
       (a) => `
@@ -69,6 +69,24 @@ dockerRegistry:
     async close() {
       clients.close();
       await app.stop();
+    },
+  };
+}
+
+/**
+ * The same, with every account reaching `cluster` through a fault-injecting
+ * proxy (test/support/faults.ts), which also counts the requests that reach
+ * the API server's door; closing closes both.
+ */
+export async function startKubedriverBehindFaults(cluster: TestCluster, opts: KubedriverOptionsOn): Promise<KubedriverOn & { faulty: FaultyCluster }> {
+  const faulty = await startFaultyCluster(cluster);
+  const kd = await startKubedriverOn(cluster, { ...opts, accounts: opts.accounts.map((a) => ({ ...a, kubeconfigFile: faulty.kubeconfigPath })) });
+  return {
+    ...kd,
+    faulty,
+    async close() {
+      await kd.close();
+      await faulty.close();
     },
   };
 }

@@ -4,31 +4,28 @@ import type { UpsertLoadBalancerRequest } from "../../../gen/kubedriver/v1/load_
 import { Consistency } from "../../../gen/kubedriver/v1/server_groups.js";
 import { anUpsertRequest, aPort } from "../../support/load-balancers.js";
 import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
-import { startFaultyCluster, type FaultyCluster } from "../../support/faults.js";
+import type { FaultyCluster } from "../../support/faults.js";
 import { call, grpcError } from "../../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { startKubedriverBehindFaults, type KubedriverOn } from "../../support/kubedriver.js";
 import { aCreateRequest } from "../../support/server-groups.js";
 
 // Load balancer reads served from the namespace's watch of Services (and of server-group pods),
 // counted at the API server's door through the fault proxy, on the emulator and on a real cluster.
 let cluster: TestCluster;
-let faulty: FaultyCluster;
-let kd: KubedriverOn;
+let kd: KubedriverOn & { faulty: FaultyCluster };
 let ns: string;
 
 beforeAll(async () => {
   cluster = await startTestCluster();
   ns = await cluster.createNamespace("lbview");
-  faulty = await startFaultyCluster(cluster);
-  kd = await startKubedriverOn(cluster, {
-    accounts: [{ name: "main", namespaces: [ns], kubeconfigFile: faulty.kubeconfigPath }],
+  kd = await startKubedriverBehindFaults(cluster, {
+    accounts: [{ name: "main", namespaces: [ns] }],
     options: { liveViews: { backoffMs: 50, maxBackoffMs: 500 } },
   });
 }, 60_000);
 
 afterAll(async () => {
   await kd?.close();
-  await faulty?.close();
   await cluster?.close();
 });
 
@@ -37,7 +34,7 @@ const upsert = (overrides: Partial<UpsertLoadBalancerRequest>) => call(lbs().ups
 const get = (name: string, consistency = Consistency.CONSISTENCY_UNSPECIFIED) => call(lbs().getLoadBalancer, lbs(), { account: "main", namespace: ns, name, consistency });
 const list = (consistency = Consistency.CONSISTENCY_UNSPECIFIED) =>
   call(lbs().listLoadBalancers, lbs(), { account: "main", namespaces: [ns], managedOnly: false, pageSize: 500, pageToken: "", consistency });
-const reads = () => ["GET", "LIST"].reduce((n, verb) => n + faulty.requestCount({ verb, resource: "services" }) + faulty.requestCount({ verb, resource: "pods" }), 0);
+const reads = () => ["GET", "LIST"].reduce((n, verb) => n + kd.faulty.requestCount({ verb, resource: "services" }) + kd.faulty.requestCount({ verb, resource: "pods" }), 0);
 
 /** Waits until load balancer reads are served from the views: a Get that costs the API server nothing. */
 async function viewSynced(name: string) {

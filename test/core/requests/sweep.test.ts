@@ -1,31 +1,28 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";
-import { startFaultyCluster, type FaultyCluster } from "../../support/faults.js";
+import type { FaultyCluster } from "../../support/faults.js";
 import { call } from "../../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { startKubedriverBehindFaults, type KubedriverOn } from "../../support/kubedriver.js";
 import { aCreateRequest } from "../../support/server-groups.js";
 
 // Request records expire after 24 hours; the first claim in a namespace (and every 100th after) looks for
 // expired ones in the background, so that records do not pile up in a namespace forever.
 let cluster: TestCluster;
-let faulty: FaultyCluster;
-let kd: KubedriverOn;
+let kd: KubedriverOn & { faulty: FaultyCluster };
 let ns: string;
 
 beforeAll(async () => {
   cluster = await startTestCluster();
   ns = await cluster.createNamespace("sweep");
-  faulty = await startFaultyCluster(cluster);
-  kd = await startKubedriverOn(cluster, { accounts: [{ name: "main", namespaces: [ns], kubeconfigFile: faulty.kubeconfigPath }] });
+  kd = await startKubedriverBehindFaults(cluster, { accounts: [{ name: "main", namespaces: [ns] }] });
 });
 
 afterAll(async () => {
   await kd?.close();
-  await faulty?.close();
   await cluster?.close();
 });
 
-const sweeps = () => faulty.requestCount({ verb: "LIST", resource: "secrets" });
+const sweeps = () => kd.faulty.requestCount({ verb: "LIST", resource: "secrets" });
 
 it("sweeps expired request records on the first claim in a namespace, not on every one", async () => {
   const sg = kd.clients.serverGroups;

@@ -10,16 +10,15 @@ import {
 } from "../../../gen/kubedriver/v1/server_groups.js";
 import { Status } from "../../../gen/google/rpc/status.js";
 import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../../support/cluster.js";
-import { startFaultyCluster, type FaultyCluster } from "../../support/faults.js";
+import type { FaultyCluster } from "../../support/faults.js";
 import { call, detailsOf, grpcError } from "../../support/grpc.js";
-import { startKubedriverOn, type KubedriverOn } from "../../support/kubedriver.js";
+import { startKubedriverBehindFaults, type KubedriverOn } from "../../support/kubedriver.js";
 import { aCreateRequest } from "../../support/server-groups.js";
 
 // Reads, streams and waits served from one watch per namespace: counted at the
 // API server's door (the emulator's request log, or the fault proxy on a real cluster).
 let cluster: TestCluster;
-let faulty: FaultyCluster;
-let kd: KubedriverOn;
+let kd: KubedriverOn & { faulty: FaultyCluster };
 let ns: string;
 let other: string;
 
@@ -30,16 +29,14 @@ beforeAll(async () => {
     namespace: ns,
     body: { metadata: { name: "front" }, spec: { selector: { "load-balancer-front": "true" }, ports: [{ port: 80 }] } },
   });
-  faulty = await startFaultyCluster(cluster);
-  kd = await startKubedriverOn(cluster, {
-    accounts: [{ name: "main", namespaces: [ns, other], kubeconfigFile: faulty.kubeconfigPath }],
+  kd = await startKubedriverBehindFaults(cluster, {
+    accounts: [{ name: "main", namespaces: [ns, other] }],
     options: { liveViews: { backoffMs: 50, maxBackoffMs: 500 } },
   });
 }, 60_000);
 
 afterAll(async () => {
   await kd?.close();
-  await faulty?.close();
   await cluster?.close();
 });
 
@@ -51,8 +48,8 @@ const list = (consistency = Consistency.CONSISTENCY_UNSPECIFIED) =>
 const create = (application: string, targetSize: number, extra = {}) =>
   call(sg().createServerGroup, sg(), aCreateRequest({ namespace: ns, application, targetSize, loadBalancers: ["front"], ...extra }));
 const reads = () =>
-  ["GET", "LIST"].reduce((n, verb) => n + faulty.requestCount({ verb, resource: "replicationcontrollers" }) + faulty.requestCount({ verb, resource: "pods" }), 0);
-const watches = () => faulty.requestCount({ verb: "WATCH", resource: "replicationcontrollers" }) + faulty.requestCount({ verb: "WATCH", resource: "pods" });
+  ["GET", "LIST"].reduce((n, verb) => n + kd.faulty.requestCount({ verb, resource: "replicationcontrollers" }) + kd.faulty.requestCount({ verb, resource: "pods" }), 0);
+const watches = () => kd.faulty.requestCount({ verb: "WATCH", resource: "replicationcontrollers" }) + kd.faulty.requestCount({ verb: "WATCH", resource: "pods" });
 
 /** Waits until reads are served from the view: a Get that costs the API server nothing. */
 async function viewSynced(name: string) {
@@ -199,16 +196,16 @@ describe("WatchServerGroups", () => {
       names.push((await create("faulted", 1)).serverGroup!.name);
       // kubedriver's watches drop and cannot come back for a while (new watches and lists are cut);
       // meanwhile the cluster changes through other connections.
-      const cut = faulty.faults.add({ verbs: ["WATCH", "LIST"], reset: true });
-      await faulty.refuseConnections(true);
-      await faulty.refuseConnections(false);
+      const cut = kd.faulty.faults.add({ verbs: ["WATCH", "LIST"], reset: true });
+      await kd.faulty.refuseConnections(true);
+      await kd.faulty.refuseConnections(false);
       await cluster.core.patchNamespacedReplicationController({ namespace: ns, name: names[round]!, body: [{ op: "replace", path: "/spec/replicas", value: 2 }] });
       if (round > 0) await cluster.core.deleteNamespacedReplicationController({ namespace: ns, name: names[round - 1]! });
       // On the emulator, the history is compacted too: the watches resume with 410 Gone and list again.
       if (round === 1) cluster.emulator?.compact();
       await new Promise((r) => setTimeout(r, 300));
       cut();
-      const failing = faulty.faults.add({ verbs: ["WATCH", "LIST"], errorRate: 0.5, errorCode: 503 });
+      const failing = kd.faulty.faults.add({ verbs: ["WATCH", "LIST"], errorRate: 0.5, errorCode: 503 });
       await new Promise((r) => setTimeout(r, 300));
       failing();
     }
