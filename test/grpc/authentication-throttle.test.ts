@@ -12,9 +12,10 @@ import { NamespaceMonitor } from "../../src/core/health/monitor.js";
 import { authenticator } from "../../src/grpc/authentication.js";
 import { CallTracker } from "../../src/grpc/calls.js";
 import { namespaceHealthHandlers, NamespaceHealthService } from "../../src/grpc/namespace-health.js";
-import { startGrpcServer, type RunningGrpcServer } from "../../src/grpc/server.js";
+import type { RunningGrpcServer } from "../../src/grpc/server.js";
 import { Logger, silentLogger } from "../../src/observability/logger.js";
 import { HealthClient } from "../../gen/kubedriver/v1/health.js";
+import { serveAlone } from "../support/grpc-server.js";
 import { bearer, call } from "../support/grpc.js";
 import { aFakeCluster } from "../core/health/fake-cluster.js";
 
@@ -40,19 +41,14 @@ beforeAll(async () => {
   monitor = new NamespaceMonitor(cluster.accounts, { intervalMs: 3_600_000, timeoutMs: 5_000, concurrency: 4, log: silentLogger });
   const tracker = new CallTracker();
   const deps = { log: silentLogger, tracker, authenticate: authenticator({ tokens, clientCertificates: false, log, throttle }) };
-  server = await startGrpcServer({
-    host: "127.0.0.1",
-    port: 0,
-    log: silentLogger,
-    tracker,
-    services: [
-      {
-        name: "kubedriver.v1.Health",
-        definition: NamespaceHealthService,
-        implementation: namespaceHealthHandlers(new AccountRegistry([{ name: "prod" } as Account]), monitor, deps),
-      },
-    ],
-  });
+  server = await serveAlone(
+    {
+      name: "kubedriver.v1.Health",
+      definition: NamespaceHealthService,
+      implementation: namespaceHealthHandlers(new AccountRegistry([{ name: "prod" } as Account]), monitor, deps),
+    },
+    { log: silentLogger, tracker },
+  );
   monitor.start();
   await monitor.latestRound();
 });

@@ -10,12 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubedriver, type Kubedriver } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import { CallTracker, serverStream, unary } from "../../src/grpc/calls.js";
-import { startGrpcServer } from "../../src/grpc/server.js";
+import type { RunningGrpcServer } from "../../src/grpc/server.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { Logger } from "../../src/observability/logger.js";
 import { AccountsService } from "../../gen/kubedriver/v1/accounts.js";
 import { HealthService as NamespaceHealthService, type WatchNamespacesResponse } from "../../gen/kubedriver/v1/health.js";
 import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
+import { serveAlone } from "../support/grpc-server.js";
 import { call, clientsFor, detailsOf, grpcError } from "../support/grpc.js";
 import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
 import { retryDelayMs } from "../support/overload.js";
@@ -149,12 +150,8 @@ describe("handler adapters", () => {
   function slowServer(handler: () => Promise<unknown>) {
     const tracker = new CallTracker();
     const deps = { log: new Logger({ write: () => {} }), tracker };
-    return startGrpcServer({
-      host: "127.0.0.1",
-      port: 0,
-      log: deps.log,
-      tracker,
-      services: [
+    return serveAlone(
+      [
         {
           name: "kubedriver.v1.Accounts",
           definition: AccountsService,
@@ -181,7 +178,8 @@ describe("handler adapters", () => {
           },
         },
       ],
-    });
+      { log: deps.log, tracker },
+    );
   }
 
   it("turns an unexpected error into INTERNAL with a correlation id, even one carrying a numeric code", async () => {
@@ -254,7 +252,7 @@ describe("admission and cancellation", () => {
   };
   let hanging: http.Server;
   let tracker: CallTracker;
-  let server: Awaited<ReturnType<typeof startGrpcServer>>;
+  let server: RunningGrpcServer;
   let c: ReturnType<typeof clientsFor>;
 
   beforeAll(async () => {
@@ -271,31 +269,26 @@ describe("admission and cancellation", () => {
     const kube = new KubeClient("prod", kc);
     tracker = new CallTracker({ maxConcurrentCalls: 1, maxQueuedCalls: 1, retryDelayMs: 250 });
     const deps = { log: new Logger({ write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }), tracker };
-    server = await startGrpcServer({
-      host: "127.0.0.1",
-      port: 0,
-      log: deps.log,
-      tracker,
-      services: [
-        {
-          name: "kubedriver.v1.Accounts",
-          definition: AccountsService,
-          implementation: {
-            listAccounts: unary("ListAccounts", deps, async () => {
-              await gate.opened;
-              return { accounts: [], nextPageToken: "done" };
-            }),
-            getAccount: unary("GetAccount", deps, async (_req, ctx) => {
-              await kube.call({ verb: "get", kind: "namespace", name: "web" }, (o) => kube.core.readNamespace({ name: "web" }, o), {
-                signal: ctx.signal,
-              });
-              return { account: undefined };
-            }),
-            syncAccount: unary("SyncAccount", deps, async () => ({ result: undefined })),
-          },
+    server = await serveAlone(
+      {
+        name: "kubedriver.v1.Accounts",
+        definition: AccountsService,
+        implementation: {
+          listAccounts: unary("ListAccounts", deps, async () => {
+            await gate.opened;
+            return { accounts: [], nextPageToken: "done" };
+          }),
+          getAccount: unary("GetAccount", deps, async (_req, ctx) => {
+            await kube.call({ verb: "get", kind: "namespace", name: "web" }, (o) => kube.core.readNamespace({ name: "web" }, o), {
+              signal: ctx.signal,
+            });
+            return { account: undefined };
+          }),
+          syncAccount: unary("SyncAccount", deps, async () => ({ result: undefined })),
         },
-      ],
-    });
+      },
+      { log: deps.log, tracker },
+    );
     c = clientsFor(server.address);
   });
 

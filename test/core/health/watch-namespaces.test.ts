@@ -5,9 +5,10 @@ import { AccountRegistry } from "../../../src/core/accounts/registry.js";
 import { NamespaceMonitor } from "../../../src/core/health/monitor.js";
 import { CallTracker } from "../../../src/grpc/calls.js";
 import { namespaceHealthHandlers, NamespaceHealthService } from "../../../src/grpc/namespace-health.js";
-import { startGrpcServer, type RunningGrpcServer } from "../../../src/grpc/server.js";
+import type { RunningGrpcServer } from "../../../src/grpc/server.js";
 import { silentLogger } from "../../../src/observability/logger.js";
 import { HealthClient, type WatchNamespacesResponse } from "../../../gen/kubedriver/v1/health.js";
+import { serveAlone } from "../../support/grpc-server.js";
 import { call, grpcError } from "../../support/grpc.js";
 import { aFakeCluster, namespacesNamed } from "./fake-cluster.js";
 
@@ -21,19 +22,14 @@ async function aHealthServer(
   // The registry only answers "is this account configured, and which namespaces does it manage?" here.
   const registry = new AccountRegistry(Object.entries(accounts).map(([name, namespaces]) => ({ name, namespaces }) as Account));
   const tracker = new CallTracker();
-  const server = await startGrpcServer({
-    host: "127.0.0.1",
-    port: 0,
-    log: silentLogger,
-    tracker,
-    services: [
-      {
-        name: "kubedriver.v1.Health",
-        definition: NamespaceHealthService,
-        implementation: namespaceHealthHandlers(registry, monitor, { log: silentLogger, tracker }),
-      },
-    ],
-  });
+  const server = await serveAlone(
+    {
+      name: "kubedriver.v1.Health",
+      definition: NamespaceHealthService,
+      implementation: namespaceHealthHandlers(registry, monitor, { log: silentLogger, tracker }),
+    },
+    { log: silentLogger, tracker },
+  );
   monitor.start();
   const clients: HealthClient[] = [];
   const running = { server, monitor, cluster, clients };
