@@ -7,8 +7,7 @@ import { loadSync } from "@grpc/proto-loader";
 import { KubeConfig } from "@kubernetes/client-node";
 import { concat, NEVER, of } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../src/app.js";
-import { parseConfig } from "../../src/config/load.js";
+import type { Kubedriver } from "../../src/app.js";
 import { CallTracker, serverStream, unary } from "../../src/grpc/calls.js";
 import type { RunningGrpcServer } from "../../src/grpc/server.js";
 import { KubeClient } from "../../src/kube/client.js";
@@ -18,14 +17,16 @@ import { HealthService as NamespaceHealthService, type WatchNamespacesResponse }
 import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health.js";
 import { serveAlone } from "../support/grpc-server.js";
 import { call, clientsFor, detailsOf, grpcError } from "../support/grpc.js";
+import { startKubedriverFrom, type KubedriverOn } from "../support/kubedriver.js";
 import { tempDir, writeKubeconfig } from "../support/kubeconfig.js";
 import { retryDelayMs } from "../support/overload.js";
 
 const tmp = tempDir();
 const logLines: Record<string, unknown>[] = [];
 const log = new Logger({ write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
+let kd: KubedriverOn;
 let app: Kubedriver;
-let clients: ReturnType<typeof clientsFor>;
+let clients: KubedriverOn["clients"];
 
 beforeAll(async () => {
   const kubeconfig = writeKubeconfig(path.join(tmp.dir, "kubeconfig"), {
@@ -33,7 +34,8 @@ beforeAll(async () => {
     users: [{ name: "u1" }],
     contexts: [{ name: "ctx1", cluster: "c1", user: "u1", namespace: "web" }],
   });
-  const config = parseConfig(`
+  kd = await startKubedriverFrom(
+    `
 server: {listen: "127.0.0.1:0"}
 kubernetes:
   accounts:
@@ -41,14 +43,14 @@ kubernetes:
     - {name: dev, kubeconfigFile: ${kubeconfig}, namespaces: [a, b], dockerRegistries: [{accountName: hub, namespaces: [a]}]}
 dockerRegistry:
   accounts: [{name: hub, address: https://index.docker.io, username: u, password: pw-never-shown}]
-`);
-  app = await startKubedriver(config, log);
-  clients = clientsFor(app.grpc.address);
+`,
+    log,
+  );
+  ({ app, clients } = kd);
 });
 
 afterAll(async () => {
-  clients.close();
-  await app.stop();
+  await kd.close();
   tmp.cleanup();
 });
 

@@ -49,8 +49,8 @@ export async function startKubedriverOn(cluster: TestCluster, opts: KubedriverOp
       permissions: ${JSON.stringify(a.permissions)}` : ""}`,
     )
     .join("");
-  const app = await startKubedriver(
-    parseConfig(`
+  return startKubedriverFrom(
+    `
 server: {listen: "127.0.0.1:0"${opts.server ? `, ${opts.server}` : ""}}
 kubernetes:
   ${opts.kubernetes ?? ""}
@@ -58,10 +58,15 @@ kubernetes:
 dockerRegistry:
   accounts:
     - {name: hub, address: https://index.docker.io, username: u, password: hub-password}${(opts.registries ?? []).map((r) => `\n    - ${JSON.stringify({ ...r, username: "u" })}`).join("")}
-`),
-    opts.log ?? silentLogger,
+`,
+    opts.log,
     opts.options,
   );
+}
+
+/** A kubedriver started from a config text (for set-ups with no test cluster), and grpc-js clients for it. */
+export async function startKubedriverFrom(config: string, log: Logger = silentLogger, options?: KubedriverOptions): Promise<KubedriverOn> {
+  const app = await startKubedriver(parseConfig(config), log, options);
   const clients = clientsFor(app.grpc.address);
   return {
     app,
@@ -74,7 +79,7 @@ dockerRegistry:
 }
 
 /**
- * The same, with every account reaching `cluster` through a fault-injecting
+ * startKubedriverOn, with every account reaching `cluster` through a fault-injecting
  * proxy (test/support/faults.ts), which also counts the requests that reach
  * the API server's door; closing closes both.
  */

@@ -1,11 +1,10 @@
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKubedriver, type Kubedriver } from "../../../src/app.js";
-import { parseConfig } from "../../../src/config/load.js";
 import { Logger } from "../../../src/observability/logger.js";
 import { HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health.js";
-import { call, clientsFor } from "../../support/grpc.js";
+import { call } from "../../support/grpc.js";
+import { startKubedriverFrom, type KubedriverOn } from "../../support/kubedriver.js";
 import { tempDir, writeKubeconfig } from "../../support/kubeconfig.js";
 
 /** A loopback port with nothing listening on it, so connections are refused at once. */
@@ -20,8 +19,8 @@ async function aClosedPort(): Promise<number> {
 const tmp = tempDir();
 const logLines: Record<string, unknown>[] = [];
 const log = new Logger({ write: (line) => logLines.push(JSON.parse(line) as Record<string, unknown>) });
-let app: Kubedriver;
-let clients: ReturnType<typeof clientsFor>;
+let kd: KubedriverOn;
+let clients: KubedriverOn["clients"];
 
 beforeAll(async () => {
   const kubeconfig = writeKubeconfig(path.join(tmp.dir, "kubeconfig"), {
@@ -29,23 +28,22 @@ beforeAll(async () => {
     users: [{ name: "u", token: "token-never-shown" }],
     contexts: [{ name: "gone", cluster: "gone", user: "u" }],
   });
-  app = await startKubedriver(
-    parseConfig(`
+  kd = await startKubedriverFrom(
+    `
 server: {listen: "127.0.0.1:0"}
 kubernetes:
   accounts:
     - {name: down, kubeconfigFile: ${kubeconfig}, namespaces: [web, batch], dockerRegistries: [{accountName: hub}]}
 dockerRegistry:
   accounts: [{name: hub, address: https://index.docker.io, username: u, password: pw-never-shown}]
-`),
+`,
     log,
   );
-  clients = clientsFor(app.grpc.address);
+  clients = kd.clients;
 });
 
 afterAll(async () => {
-  clients.close();
-  await app.stop();
+  await kd.close();
   tmp.cleanup();
 });
 
