@@ -178,7 +178,7 @@ denied=(
   "update replicationcontrollers" "update replicationcontrollers/status"
   "patch replicationcontrollers/scale"
   "patch secrets" "watch secrets" "deletecollection secrets"
-  "patch services" "watch services" "deletecollection pods"
+  "patch services" "deletecollection pods"
   "patch horizontalpodautoscalers" "update horizontalpodautoscalers/status"
   "get configmaps" "create deployments.apps" "create serviceaccounts/token"
   "create roles.rbac.authorization.k8s.io" "create rolebindings.rbac.authorization.k8s.io"
