@@ -32,12 +32,18 @@ export interface FieldViolation {
   description: string;
 }
 
-/** Collects every problem of an input so that one answer names them all. */
+/**
+ * Collects every problem of an input so that one answer names them all.
+ * `rename` maps a path as checks write it to the path the input has it at
+ * (a request that wraps a field in a message names it one level deeper).
+ */
 export class FieldErrors {
   readonly violations: FieldViolation[] = [];
 
+  constructor(private readonly rename: (field: string) => string = (field) => field) {}
+
   add(path: FieldPath | string, description: string): void {
-    this.violations.push({ field: path.toString(), description });
+    this.violations.push({ field: this.rename(path.toString()), description });
   }
 
   get empty(): boolean {

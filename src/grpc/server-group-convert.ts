@@ -19,7 +19,7 @@ import {
 
 /** Proto → core for the server-group spec, collecting what only the wire can get wrong (enums, durations). */
 export class SpecReader {
-  readonly errors = new FieldErrors();
+  constructor(readonly errors = new FieldErrors()) {}
 
   containers(list: Container[], at = FieldPath.root("containers")): core.ContainerSpec[] {
     return list.map((c, i) => this.container(c, at.index(i)));

@@ -64,11 +64,8 @@ const cloneWrapped: [RegExp, string][] = [
   [/^node_selector(?=\[)/, "node_selector.entries"],
 ];
 
-function onCloneWire(err: InvalidArgumentError): InvalidArgumentError {
-  const errors = new FieldErrors();
-  for (const v of err.violations) errors.add(cloneWrapped.reduce((field, [from, to]) => field.replace(from, to), v.field), v.description);
-  const what = err.message.slice(0, Math.max(0, err.message.indexOf(": "))) || "invalid clone request";
-  return new InvalidArgumentError(`${what}: ${errors.violations.map((v) => `${v.field}: ${v.description}`).join("; ")}`, errors.violations);
+function cloneWirePath(field: string): string {
+  return cloneWrapped.reduce((renamed, [from, to]) => renamed.replace(from, to), field);
 }
 
 function watchFilterProblems(req: WatchServerGroupsRequest): FieldErrors {
@@ -123,8 +120,8 @@ export function serverGroupsHandlers(
 
     cloneServerGroup: unary("CloneServerGroup", deps, async (req, ctx) => {
       // One pass: the wire's problems, the names, the request id and the merged spec's, in one answer.
-      const reader = new SpecReader();
-      const errors = reader.errors;
+      const errors = new FieldErrors(cloneWirePath);
+      const reader = new SpecReader(errors);
       checkField(errors, "account", req.account);
       checkField(errors, "namespace", req.namespace);
       const sourceProblem = req.source ? serverGroupNameProblem(req.source) : "is required";
@@ -137,7 +134,7 @@ export function serverGroupsHandlers(
         stack: req.stack,
         detail: req.detail,
         targetSize: req.targetSize,
-        containers: req.containers && reader.containers(req.containers.items, FieldPath.root("containers").child("items")),
+        containers: req.containers && reader.containers(req.containers.items),
         loadBalancers: req.loadBalancers?.items,
         volumes: req.volumes && reader.volumes(req.volumes.items),
         labels: req.labels?.entries,
@@ -157,9 +154,7 @@ export function serverGroupsHandlers(
           problems: errors,
         },
         { signal: ctx.signal },
-      ).catch((err: unknown) => {
-        throw err instanceof InvalidArgumentError ? onCloneWire(err) : err;
-      });
+      );
       return { serverGroup: serverGroupToProto(created) };
     }),
 

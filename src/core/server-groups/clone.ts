@@ -1,4 +1,4 @@
-import type { FieldErrors } from "../../common/field-path.js";
+import { FieldErrors } from "../../common/field-path.js";
 import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { ensureAutoscaler } from "../autoscalers/ownership.js";
@@ -6,7 +6,7 @@ import { claimNextVersion, createdOnce } from "./create.js";
 import { readServerGroup } from "./read.js";
 import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupRef, ServerGroupSpec } from "./spec.js";
-import { checkSpec, throwInvalid, validateSpec } from "./validate.js";
+import { checkSpec, throwInvalid } from "./validate.js";
 
 export interface CloneRequest {
   source: ServerGroupRef;
@@ -16,9 +16,9 @@ export interface CloneRequest {
   overrides: Partial<ServerGroupSpec>;
   requestId?: string;
   /**
-   * Problems the caller already found in the request (wire fields, request
-   * id): answered together with the merged spec's, so that one answer names
-   * them all; nothing is written.
+   * Where the merged spec's problems go, beside those the caller already
+   * found in the request (wire fields, request id), so that one answer names
+   * them all, at the caller's paths; with any of them, nothing is written.
    */
   problems?: FieldErrors;
 }
@@ -32,11 +32,12 @@ export interface CloneRequest {
 export async function cloneServerGroup(registry: AccountRegistry, req: CloneRequest, opts?: KubeCallOptions): Promise<ServerGroup> {
   const sourceAccount = managedNamespace(registry, req.source.account, req.source.namespace);
   const defined = Object.fromEntries(Object.entries(req.overrides).filter(([, v]) => v !== undefined)) as Partial<ServerGroupSpec>;
-  if (req.problems && !req.problems.empty) {
+  const problems = req.problems ?? new FieldErrors();
+  if (!problems.empty) {
     // Only a read, to name the merged spec's problems too; a source that cannot be read adds none.
     const source = await readServerGroup(sourceAccount, req.source, opts).catch(() => undefined);
-    if (source) checkSpec({ ...source.spec, ...defined }, req.problems);
-    throwInvalid(req.problems, "invalid clone request");
+    if (source) checkSpec({ ...source.spec, ...defined }, problems);
+    throwInvalid(problems, "invalid clone request");
   }
   const namespace = req.targetNamespace ?? req.source.namespace;
   const account = managedNamespace(registry, req.source.account, namespace);
@@ -44,7 +45,8 @@ export async function cloneServerGroup(registry: AccountRegistry, req: CloneRequ
     { account, namespace, requestId: req.requestId, operation: "CloneServerGroup", request: { source: req.source, overrides: defined } },
     async (o) => {
       const source = await readServerGroup(sourceAccount, req.source, o);
-      const spec = validateSpec({ ...source.spec, ...defined });
+      const spec = checkSpec({ ...source.spec, ...defined }, problems);
+      throwInvalid(problems, "invalid clone request");
       const clone = await claimNextVersion(account, namespace, spec, req.requestId, o);
       if (!source.autoscaler) return clone;
       // Also when resumed: the clone found again gets the autoscaler an earlier holder may not have made.
