@@ -1,6 +1,6 @@
 import v3Documents from "./generated/openapi-v3.json" with { type: "json" };
 import type { ResourceType } from "./resources.js";
-import { badRequest, StatusError } from "./status.js";
+import { badRequest, failure, type StatusError } from "./status.js";
 
 type Json = Record<string, any>;
 type Schema = Json;
@@ -36,16 +36,7 @@ export function decodePatched(type: ResourceType, subresource: string | undefine
   if (directive === "Strict" && unknown.length > 0) {
     const value = contentType.startsWith("application/strategic-merge-patch+json") ? goValue(patch) : JSON.stringify(patched);
     const message = `Invalid value: ${goQuote(value)}: ${strictDecodingError(unknown)}`;
-    throw new StatusError({
-      kind: "Status",
-      apiVersion: "v1",
-      metadata: {},
-      status: "Failure",
-      message: ` "" is invalid: patch: ${message}`,
-      reason: "Invalid",
-      details: { causes: [{ reason: "FieldValueInvalid", message, field: "patch" }] },
-      code: 422,
-    });
+    throw failure(422, "Invalid", ` "" is invalid: patch: ${message}`, { causes: [{ reason: "FieldValueInvalid", message, field: "patch" }] });
   }
   return patched;
 }
@@ -146,14 +137,9 @@ function schemaOf(resourceApiVersion: string, apiVersion: string, kind: string):
 function unsupportedDirective(options: string, value: string): StatusError {
   const supported = directives.map((d) => `"${d}"`).join(", ");
   const message = `Unsupported value: "${value}": supported values: ${supported}`;
-  return new StatusError({
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message: `${options}.meta.k8s.io "" is invalid: fieldValidation: ${message}`,
-    reason: "Invalid",
-    details: { group: "meta.k8s.io", kind: options, causes: [{ reason: "FieldValueNotSupported", message, field: "fieldValidation" }] },
-    code: 422,
+  return failure(422, "Invalid", `${options}.meta.k8s.io "" is invalid: fieldValidation: ${message}`, {
+    group: "meta.k8s.io",
+    kind: options,
+    causes: [{ reason: "FieldValueNotSupported", message, field: "fieldValidation" }],
   });
 }

@@ -27,7 +27,8 @@ export class StatusError extends Error {
   }
 }
 
-function failure(code: number, reason: string, message: string, details?: StatusBody["details"]): StatusError {
+/** A Failure Status as kube-apiserver writes it; the named builders below cover the common ones. */
+export function failure(code: number, reason: string, message: string, details?: StatusBody["details"]): StatusError {
   return new StatusError({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, details, code });
 }
 

@@ -160,7 +160,7 @@ function viewClosed(view: NamespaceView): UnavailableError {
 }
 
 /** Resolves once `view` has listed and is watching, or after `ms`, or on abort. */
-export async function untilReady(view: NamespaceView, ms: number, signal: AbortSignal): Promise<void> {
+async function untilReady(view: NamespaceView, ms: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + ms;
   while (!view.ready && !view.closed && !signal.aborted && Date.now() < deadline) await view.nextProgress(deadline - Date.now(), signal);
 }

@@ -1,4 +1,4 @@
-import { badRequest, notAcceptable, StatusError, unsupportedMediaType } from "../status.js";
+import { badRequest, failure, notAcceptable, unsupportedMediaType } from "../status.js";
 import { decodeObject, encodeObject, encodeWatchFrame, hasProtobuf } from "./codec.js";
 
 type Json = Record<string, any>;
@@ -90,15 +90,7 @@ export function decodeBody(method: string, contentType: string, bytes: Buffer, e
   if (bytes.length === 0) return undefined;
   if (media === protobufMediaType) return decodeObject(bytes, expectedKind);
   if (method !== "PATCH" && media !== "" && media !== "application/json") {
-    throw new StatusError({
-      kind: "Status",
-      apiVersion: "v1",
-      metadata: {},
-      status: "Failure",
-      message: `the body of the request was in an unknown format - accepted media types include: ${servedMediaTypes.join(", ")}`,
-      reason: "UnsupportedMediaType",
-      code: 415,
-    });
+    throw failure(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${servedMediaTypes.join(", ")}`);
   }
   const text = bytes.toString("utf8");
   if (text.trim() === "") return undefined;
