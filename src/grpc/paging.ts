@@ -1,6 +1,14 @@
 import { createHash } from "node:crypto";
 import { InvalidArgumentError } from "../common/errors.js";
 
+/** At most this many items a page, and, when `bytes` is given, items of at most this size in all. */
+export interface PageLimits<T> {
+  defaultSize: number;
+  maxSize: number;
+  /** A page stops before the item that would take it past `max` (a page always holds one item, however large). */
+  bytes?: { max: number; of: (item: T) => number };
+}
+
 /**
  * Pages through items sorted by a unique key. The token is the last key
  * served, so paging stays stable when items are added or removed between
@@ -12,7 +20,7 @@ export function pageOf<T>(
   sorted: readonly T[],
   keyOf: (item: T) => string,
   req: { pageSize: number; pageToken: string },
-  limits: { defaultSize: number; maxSize: number },
+  limits: PageLimits<T>,
 ): { items: T[]; nextPageToken: string } {
   if (req.pageSize < 0) {
     throw new InvalidArgumentError("page_size must not be negative", [{ field: "page_size", description: "must not be negative" }]);
@@ -21,11 +29,33 @@ export function pageOf<T>(
   const size = Math.min(req.pageSize || limits.defaultSize, limits.maxSize);
   const query = queryOf(req);
   const after = req.pageToken ? decodeToken(req.pageToken, query) : undefined;
-  const start = after === undefined ? 0 : sorted.findIndex((item) => keyOf(item) > after);
-  const from = start === -1 ? sorted.length : start;
-  const items = sorted.slice(from, from + size);
-  const more = from + size < sorted.length;
+  const from = after === undefined ? 0 : firstAfter(sorted, keyOf, after);
+  const end = limits.bytes ? fitting(sorted, from, Math.min(sorted.length, from + size), limits.bytes) : from + size;
+  const items = sorted.slice(from, end);
+  const more = end < sorted.length;
   return { items, nextPageToken: more ? Buffer.from(`${query}:${keyOf(items[items.length - 1]!)}`).toString("base64url") : "" };
+}
+
+/** Where a page from `from` ends, at `end` or before, so that its items' bytes stay within `bytes.max`. */
+function fitting<T>(sorted: readonly T[], from: number, end: number, bytes: { max: number; of: (item: T) => number }): number {
+  let total = 0;
+  for (let i = from; i < end; i++) {
+    total += bytes.of(sorted[i]!);
+    if (total > bytes.max && i > from) return i;
+  }
+  return end;
+}
+
+/** The index of the first item whose key sorts after `key` (a binary search: lists run to thousands of items). */
+function firstAfter<T>(sorted: readonly T[], keyOf: (item: T) => string, key: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (keyOf(sorted[mid]!) > key) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }
 
 /** The request's fields other than paging ones (the filters, and which list it is by their names), digested. */

@@ -15,6 +15,7 @@ import {
  * are those ts-proto's encoders write (field by field, length-delimited).
  */
 const groupBytes = new WeakMap<ServerGroup, Uint8Array>();
+const groupFields = new WeakMap<ServerGroup, Buffer>();
 const watchBytes = new WeakMap<WatchServerGroupsResponse, Buffer>();
 
 function encodedGroup(group: ServerGroup): Uint8Array {
@@ -23,17 +24,29 @@ function encodedGroup(group: ServerGroup): Uint8Array {
   return bytes;
 }
 
+/** A group as field 1, the field that carries groups in both Get's and List's answers: a List is these bytes put end to end. */
+function groupField(group: ServerGroup): Buffer {
+  let field = groupFields.get(group);
+  if (!field) {
+    const w = new BinaryWriter().uint32(10).bytes(encodedGroup(group)).finish();
+    groupFields.set(group, (field = Buffer.from(w.buffer, w.byteOffset, w.byteLength)));
+  }
+  return field;
+}
+
+/** A group's bytes in a Get or List answer, for sizing pages. */
+export function encodedSize(group: ServerGroup): number {
+  return groupField(group).length;
+}
+
 function getResponse(m: GetServerGroupResponse): Buffer {
-  const w = new BinaryWriter();
-  if (m.serverGroup !== undefined) w.uint32(10).bytes(encodedGroup(m.serverGroup));
-  return Buffer.from(w.finish());
+  return m.serverGroup === undefined ? Buffer.alloc(0) : groupField(m.serverGroup);
 }
 
 function listResponse(m: ListServerGroupsResponse): Buffer {
-  const w = new BinaryWriter();
-  for (const g of m.serverGroups) w.uint32(10).bytes(encodedGroup(g));
-  if (m.nextPageToken !== "") w.uint32(18).string(m.nextPageToken);
-  return Buffer.from(w.finish());
+  const fields = m.serverGroups.map(groupField);
+  if (m.nextPageToken !== "") fields.push(Buffer.from(new BinaryWriter().uint32(18).string(m.nextPageToken).finish()));
+  return Buffer.concat(fields);
 }
 
 function watchResponse(m: WatchServerGroupsResponse): Buffer {

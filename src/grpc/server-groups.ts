@@ -10,7 +10,7 @@ import { keyOf, listServerGroups } from "../core/server-groups/list.js";
 import { listFilterProblems } from "../core/server-groups/naming.js";
 import { getServerGroup } from "../core/server-groups/read.js";
 import { resizeServerGroup } from "../core/server-groups/resize.js";
-import type { ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
+import type { ServerGroup as CoreServerGroup, ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
 import type { TrafficChanges } from "../core/server-groups/traffic.js";
 import { checkSpec, checkTargetSize, throwInvalid } from "../core/server-groups/validate.js";
 import {
@@ -27,11 +27,23 @@ import { mergeBatches, watchServerGroups } from "../core/server-groups/watch.js"
 import { serverGroupNameProblem } from "../core/server-groups/naming.js";
 import { map } from "rxjs";
 import { serverStream, unary, type CallContext, type CallDeps } from "./calls.js";
-import { pageOf } from "./paging.js";
+import { pageOf, type PageLimits } from "./paging.js";
 import { batchOf, batchToProto, durationMs, serverGroupToProto, SpecReader } from "./server-group-convert.js";
+import { encodedSize } from "./server-groups-wire.js";
 import { checkField } from "./validation.js";
 
 export { ServerGroupsService } from "./server-groups-wire.js";
+
+/**
+ * ListServerGroups' pages: up to 1,000 groups, and under 2 MiB however large
+ * the groups, so that every gRPC client's default 4 MiB receive limit holds
+ * a page (a group can take 250 KiB: its spec is stored in 256 KiB of annotations).
+ */
+const pageLimits: PageLimits<CoreServerGroup> = {
+  defaultSize: 100,
+  maxSize: 1_000,
+  bytes: { max: 2 * 1024 * 1024, of: (g) => encodedSize(serverGroupToProto(g)) },
+};
 
 const maxRequestIdLength = 128;
 /** Before the deadline, so that the answer (and its details) is ours, not grpc-js's bare DEADLINE_EXCEEDED. */
@@ -183,7 +195,7 @@ export function serverGroupsHandlers(
         { signal: ctx.signal },
         { views, consistency: consistencyOf(req.consistency) },
       );
-      const page = pageOf(found, keyOf, req, { defaultSize: 100, maxSize: 500 });
+      const page = pageOf(found, keyOf, req, pageLimits);
       return { serverGroups: page.items.map(serverGroupToProto), nextPageToken: page.nextPageToken };
     }),
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replicationControllerFor } from "../../src/core/server-groups/manifest.js";
-import { Consistency } from "../../gen/kubedriver/v1/server_groups.js";
+import { Consistency, ListServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
 import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
 import { retryDelayMs } from "../support/overload.js";
@@ -23,12 +23,13 @@ let sideNs: string;
 let guardedNs: string;
 let pagedNs: string;
 let flakyNs: string;
+let bigNs: string;
 let faulty: FaultyCluster;
 const tokens = { rita: "rita-token-0123456789abcdef", otto: "otto-token-0123456789abcdef" };
 
 beforeAll(async () => {
   cluster = await startTestCluster();
-  [mainNs, sideNs, guardedNs, pagedNs, flakyNs] = await Promise.all(["main", "side", "guarded", "paged", "flaky"].map((prefix) => cluster.createNamespace(prefix)));
+  [mainNs, sideNs, guardedNs, pagedNs, flakyNs, bigNs] = await Promise.all(["main", "side", "guarded", "paged", "flaky", "big"].map((prefix) => cluster.createNamespace(prefix)));
   faulty = await startFaultyCluster(cluster);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubedriver-contract-"));
   const tokensFile = path.join(dir, "tokens.yaml");
@@ -37,7 +38,7 @@ beforeAll(async () => {
   [open, secured] = await Promise.all([
     startKubedriverOn(cluster, {
       accounts: [
-        { name: "main", namespaces: [mainNs, pagedNs] },
+        { name: "main", namespaces: [mainNs, pagedNs, bigNs] },
         { name: "side", namespaces: [sideNs] },
         { name: "flaky", namespaces: [flakyNs], kubeconfigFile: faulty.kubeconfigPath },
       ],
@@ -134,22 +135,24 @@ async function createMany(n: number, create: (i: number) => Promise<unknown>): P
 }
 
 describe("a page_size above the maximum", () => {
-  it("serves the maximum and a token for the rest on ListServerGroups (500) and ListLoadBalancers (500)", async () => {
+  const spec = (application: string, annotations: Record<string, string> = {}) =>
+    ({ application, stack: "", detail: "", targetSize: 0, containers: [{ name: "web", image: "web:1", command: [], args: [], env: [], ports: [], resources: { requests: {}, limits: {} }, volumeMounts: [] }], loadBalancers: [], volumes: [], labels: {}, annotations, nodeSelector: {} }) as never;
+  // Read live: these objects are written past kubedriver, so its watch-fed view may not hold them all yet.
+  const strong = Consistency.CONSISTENCY_STRONG;
+
+  it("serves the maximum and a token for the rest on ListServerGroups (1,000) and ListLoadBalancers (500)", async () => {
     // Headless Services: a real cluster's service IP range would not hold 501 more.
-    const spec = { application: "paged", stack: "", detail: "", targetSize: 0, containers: [{ name: "web", image: "web:1", command: [], args: [], env: [], ports: [], resources: { requests: {}, limits: {} }, volumeMounts: [] }], loadBalancers: [], volumes: [], labels: {}, annotations: {}, nodeSelector: {} };
-    await createMany(501, (v) =>
+    await createMany(1_001, (v) =>
       Promise.all([
-        cluster.core.createNamespacedReplicationController({ namespace: pagedNs, body: replicationControllerFor(spec as never, v, []) }),
-        cluster.core.createNamespacedService({ namespace: pagedNs, body: { metadata: { name: `lb${v}` }, spec: { clusterIP: "None", selector: { app: "x" }, ports: [{ port: 80 }] } } }),
+        cluster.core.createNamespacedReplicationController({ namespace: pagedNs, body: replicationControllerFor(spec("paged"), v, []) }),
+        v < 501 && cluster.core.createNamespacedService({ namespace: pagedNs, body: { metadata: { name: `lb${v}` }, spec: { clusterIP: "None", selector: { app: "x" }, ports: [{ port: 80 }] } } }),
       ]),
     );
     const sg = open.clients.serverGroups;
-    // Read live: these objects were written past kubedriver, so its watch-fed view may not hold all 501 yet.
-    const strong = Consistency.CONSISTENCY_STRONG;
     const groups = (pageSize: number, pageToken = "") =>
       call(sg.listServerGroups, sg, { account: "main", namespaces: [pagedNs], application: "paged", cluster: "", pageSize, pageToken, consistency: strong });
     const first = await groups(1_000_000);
-    expect(first.serverGroups).toHaveLength(500);
+    expect(first.serverGroups).toHaveLength(1_000);
     expect(first.nextPageToken).not.toBe("");
     const rest = await groups(1_000_000, first.nextPageToken);
     expect([rest.serverGroups.length, rest.nextPageToken]).toEqual([1, ""]);
@@ -161,6 +164,25 @@ describe("a page_size above the maximum", () => {
     expect(lbFirst.loadBalancers).toHaveLength(500);
     expect(lbFirst.nextPageToken).not.toBe("");
     expect((await balancers(501, lbFirst.nextPageToken)).loadBalancers).toHaveLength(1);
+  }, 180_000);
+
+  it("ends a page of server groups before 2 MiB, so that a client's default 4 MiB receive limit holds every page", async () => {
+    // 44 groups of 100 KB: 4.4 MB in all, one answer too large for the client had they been one page.
+    const big = { note: "x".repeat(100_000) };
+    await createMany(44, (v) => cluster.core.createNamespacedReplicationController({ namespace: bigNs, body: replicationControllerFor(spec("big", big), v, []) }));
+    const sg = open.clients.serverGroups;
+    const pages: ListServerGroupsResponse[] = [];
+    let token = "";
+    do {
+      const page = await call(sg.listServerGroups, sg, { account: "main", namespaces: [bigNs], application: "", cluster: "", pageSize: 1_000, pageToken: token, consistency: strong });
+      pages.push(page);
+      token = page.nextPageToken;
+    } while (token);
+    expect(pages.length).toBeGreaterThan(2);
+    for (const page of pages) expect(ListServerGroupsResponse.encode(page).finish().length).toBeLessThanOrEqual(2 * 1024 * 1024);
+    const names = pages.flatMap((p) => p.serverGroups.map((g) => g.name));
+    expect(names).toEqual(Array.from({ length: 44 }, (_, v) => `big-v${String(v).padStart(3, "0")}`));
+    expect(pages.flatMap((p) => p.serverGroups).every((g) => g.annotations.note === big.note)).toBe(true);
   }, 120_000);
 
   it("is refused when negative, naming page_size", async () => {

@@ -32,4 +32,20 @@ describe("pageOf", () => {
     expect(isInvalidArgument(err)).toBe(true);
     expect((err as { violations: { field: string }[] }).violations.map((v) => v.field)).toEqual(["page_token"]);
   });
+
+  it("ends a page before the item that would take it past the byte limit, and always serves one item", () => {
+    const sizes = new Map(names.map((n, i) => [n, i === 3 ? 500 : 30]));
+    const bytes = { max: 100, of: (n: string) => sizes.get(n)! };
+    const pages: string[][] = [];
+    let token = "";
+    do {
+      const p = pageOf(names, (n) => n, { pageSize: 10, pageToken: token }, { ...limits, bytes });
+      pages.push(p.items);
+      token = p.nextPageToken;
+    } while (token);
+    // 30 + 30 + 30 fit in 100; n03 alone is larger than the limit and still gets its page.
+    expect(pages.slice(0, 3)).toEqual([["n00", "n01", "n02"], ["n03"], ["n04", "n05", "n06"]]);
+    expect(pages.flat()).toEqual(names);
+    expect(pages.every((items) => items.length === 1 || items.reduce((n, i) => n + bytes.of(i), 0) <= bytes.max)).toBe(true);
+  });
 });

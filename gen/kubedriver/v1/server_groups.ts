@@ -389,8 +389,11 @@ export interface ListServerGroupsRequest {
   cluster: string;
   /**
    * Maximum number of server groups to return: 0 means 100, and a value
-   * above the maximum of 500 is treated as 500 (AIP-158); negative is
-   * INVALID_ARGUMENT naming `page_size`. Only the last page holds fewer.
+   * above the maximum of 1,000 is treated as 1,000 (AIP-158); negative is
+   * INVALID_ARGUMENT naming `page_size`. A page also ends before it would
+   * pass 2 MiB (it always holds one group), so that a client's default 4 MiB
+   * receive limit holds it: a page may hold fewer than asked for, and only an
+   * empty `next_page_token` ends the list.
    */
   pageSize: number;
   /**

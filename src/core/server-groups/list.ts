@@ -25,16 +25,16 @@ export interface ListFilter {
 
 /**
  * Every server group matching the filter, ordered by account, namespace and
- * name: from each namespace's view when it is ready and caught up with this
- * replica's writes, else three Kubernetes requests per namespace (RCs, pods and
- * autoscalers), whatever the number of groups.
+ * name (`keyOf`): from each namespace's view when it is ready and caught up
+ * with this replica's writes, else three Kubernetes requests per namespace
+ * (RCs, pods and autoscalers), whatever the number of groups.
  */
 export async function listServerGroups(
   registry: AccountRegistry,
   filter: ListFilter,
   opts?: KubeCallOptions,
   from: { views?: LiveViews; consistency?: Consistency } = {},
-): Promise<ServerGroup[]> {
+): Promise<readonly ServerGroup[]> {
   const scopes: [Account, string][] = filter.account
     ? filter.namespaces.length
       ? filter.namespaces.map((ns) => [managedNamespace(registry, filter.account, ns), ns])
@@ -43,13 +43,18 @@ export async function listServerGroups(
         .list()
         .filter((a) => filter.include?.(a) ?? true)
         .flatMap((a) => a.namespaces.filter((ns) => !filter.namespaces.length || filter.namespaces.includes(ns)).map((ns): [Account, string] => [a, ns]));
+  // Scopes in key order, each scope's groups by name: their concatenation is in key order, with no sort of the whole.
+  const ordered = [...new Map(scopes.map(([a, ns]) => [scopeKey(a.name, ns), [a, ns] as const])).entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, scope]) => scope);
   const selector = selectors.serverGroups({ application: filter.application, cluster: filter.cluster });
+  const filtered = filter.application || filter.cluster;
 
   const perScope = await Promise.all(
-    scopes.map(async ([account, namespace]) => {
+    ordered.map(async ([account, namespace]) => {
       const view = from.consistency === "strong" ? undefined : from.views?.view(account.name, namespace);
       if (view && (await view.caughtUp(opts))) {
-        return view.list().filter((g) => matches(g, filter));
+        return filtered ? view.list().filter((g) => matches(g, filter)) : view.list();
       }
       const [rcs, pods, autoscalers] = await Promise.all([
         listReplicationControllers(account.kube, namespace, selector, opts),
@@ -65,15 +70,24 @@ export async function listServerGroups(
       }
       return rcs
         .filter(isServerGroup)
-        .map((rc) => serverGroupView(account.name, rc, podsOf.get(rc.metadata!.name!) ?? [], autoscalers.get(rc.metadata!.name!)));
+        .map((rc) => serverGroupView(account.name, rc, podsOf.get(rc.metadata!.name!) ?? [], autoscalers.get(rc.metadata!.name!)))
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
     }),
   );
-  return perScope.flat().sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  return perScope.length === 1 ? perScope[0]! : perScope.flat();
 }
 
-/** The stable order and page key of a server group. */
+/**
+ * The stable order and page key of a server group. Account and namespace
+ * names hold no '/', so no scope's prefix starts another's: ordering scopes
+ * by prefix and each scope by name orders the keys.
+ */
 export function keyOf(g: ServerGroup): string {
-  return `${g.account}/${g.namespace}/${g.name}`;
+  return scopeKey(g.account, g.namespace) + g.name;
+}
+
+function scopeKey(account: string, namespace: string): string {
+  return `${account}/${namespace}/`;
 }
 
 /** The filter's application and cluster, as the label selector applies them to a live list. */

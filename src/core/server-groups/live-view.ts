@@ -37,6 +37,8 @@ export class NamespaceView {
   private readonly pods = new Map<string, Map<string, V1Pod>>();
   private readonly autoscalers = new Map<string, AutoscalerPolicy>();
   private readonly built = new Map<string, ServerGroup>();
+  /** Every group by name, kept until the next change, so a List of the namespace sorts nothing. */
+  private listed: readonly ServerGroup[] | undefined;
   private readonly reflectors: { rcs: Reflector<V1ReplicationController>; pods: Reflector<V1Pod>; hpas: Reflector<V2HorizontalPodAutoscaler> };
   private readonly state: Record<Watched, { synced: boolean; up: boolean; version: bigint }> = {
     rcs: { synced: false, up: false, version: 0n },
@@ -153,8 +155,10 @@ export class NamespaceView {
     return [...this.pods.values()].flatMap((group) => [...group.values()]);
   }
 
-  list(): ServerGroup[] {
-    return [...this.rcs.keys()].map((name) => this.get(name)!);
+  /** Every group, ordered by name. */
+  list(): readonly ServerGroup[] {
+    this.listed ??= [...this.rcs.keys()].sort().map((name) => this.get(name)!);
+    return this.listed;
   }
 
   /**
@@ -251,7 +255,7 @@ export class NamespaceView {
     const before = this.rcs.get(name);
     if (before?.metadata?.resourceVersion === rc.metadata?.resourceVersion) return;
     this.rcs.set(name, rc);
-    this.built.delete(name);
+    this.forget(name);
     this.changes.next({ type: before ? "MODIFIED" : "ADDED", group: this.get(name)! });
   }
 
@@ -259,14 +263,19 @@ export class NamespaceView {
     const last = this.get(name);
     if (!last) return;
     this.rcs.delete(name);
-    this.built.delete(name);
+    this.forget(name);
     this.changes.next({ type: "DELETED", group: last });
   }
 
   /** A group's pods changed: its view is built anew, and subscribers told, when its RC is known. */
   private rebuilt(group: string): void {
-    this.built.delete(group);
+    this.forget(group);
     if (this.rcs.has(group)) this.changes.next({ type: "MODIFIED", group: this.get(group)! });
+  }
+
+  private forget(group: string): void {
+    this.built.delete(group);
+    this.listed = undefined;
   }
 
   private advance(which: Watched, version: string): void {
