@@ -211,6 +211,8 @@ export interface StreamOptions<Res> {
    * Without it every message is written at once and grpc-js buffers them.
    */
   conflate?: (older: Res, newer: Res) => Res;
+  /** Writes a message as these parts, in order, so that none is too large for a caller to receive; merged messages are split after merging. */
+  split?: (message: Res) => readonly Res[];
 }
 
 /**
@@ -234,14 +236,21 @@ export function serverStream<Req, Res>(
     const log = () => ctx.context.log;
     let finished = false;
     let subscription: { unsubscribe(): void } | undefined;
-    const { conflate } = options;
+    const { conflate, split = (message: Res) => [message] } = options;
     let writing = false;
     let pending: { message: Res } | undefined;
+    /** Writes `message`'s parts; `written` runs once grpc-js has taken the last. */
+    const write = (message: Res, written?: () => void) => {
+      const parts = split(message);
+      parts.forEach((part, i) => {
+        observed.sent();
+        call.write(part, i === parts.length - 1 ? written : undefined);
+      });
+    };
     const send = (message: Res) => {
       if (finished) return;
       if (!conflate) {
-        observed.sent();
-        call.write(message);
+        write(message);
         return;
       }
       if (writing) {
@@ -249,8 +258,7 @@ export function serverStream<Req, Res>(
         return;
       }
       writing = true;
-      observed.sent();
-      call.write(message, () => {
+      write(message, () => {
         writing = false;
         const next = pending;
         pending = undefined;
@@ -297,10 +305,7 @@ export function serverStream<Req, Res>(
           error: (err: unknown) => finish(toServiceError(err, log())),
           complete: () => {
             // Ending the stream must not drop the merged message still waiting its turn.
-            if (pending && !finished) {
-              observed.sent();
-              call.write(pending.message);
-            }
+            if (pending && !finished) write(pending.message);
             finish();
           },
         });

@@ -140,6 +140,7 @@ export function batchToProto(batch: GroupBatch): WatchServerGroupsResponse {
   message = {
     snapshot: batch.snapshot,
     changes: batch.changes.map((c) => ({ type: changeTypes[c.type], serverGroup: serverGroupToProto(c.group) })),
+    continued: false,
   };
   batches.set(message, batch);
   messages.set(batch, message);

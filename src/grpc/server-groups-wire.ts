@@ -14,9 +14,17 @@ import {
  * subscribers costs one encoding per group, not one per message. The bytes
  * are those ts-proto's encoders write (field by field, length-delimited).
  */
+/**
+ * The largest answer or stream message kubedriver builds of several groups:
+ * half of the 4 MiB every gRPC client receives by default. A List page ends
+ * before it; a larger stream batch is sent in parts.
+ */
+export const maxMessageBytes = 2 * 1024 * 1024;
+
 const groupBytes = new WeakMap<ServerGroup, Uint8Array>();
 const groupFields = new WeakMap<ServerGroup, Buffer>();
 const watchBytes = new WeakMap<WatchServerGroupsResponse, Buffer>();
+const watchParts = new WeakMap<WatchServerGroupsResponse, readonly WatchServerGroupsResponse[]>();
 
 function encodedGroup(group: ServerGroup): Uint8Array {
   let bytes = groupBytes.get(group);
@@ -60,8 +68,34 @@ function watchResponse(m: WatchServerGroupsResponse): Buffer {
     if (c.serverGroup !== undefined) change.uint32(18).bytes(encodedGroup(c.serverGroup));
     w.uint32(18).bytes(change.finish());
   }
+  if (m.continued) w.uint32(24).bool(true);
   watchBytes.set(m, (bytes = Buffer.from(w.finish())));
   return bytes;
+}
+
+/**
+ * A WatchServerGroups message as parts of at most `maxMessageBytes` (one
+ * group may be alone and larger), each but the last `continued`, the first
+ * keeping `snapshot`. A message shared by every subscriber is split once.
+ */
+export function splitWatchResponse(m: WatchServerGroupsResponse): readonly WatchServerGroupsResponse[] {
+  let parts = watchParts.get(m);
+  if (parts) return parts;
+  const runs: (typeof m.changes)[] = [[]];
+  let bytes = 0;
+  for (const change of m.changes) {
+    // The change's own framing (its type, two tags and lengths) is at most 16 bytes.
+    const size = (change.serverGroup ? encodedGroup(change.serverGroup).length : 0) + 16;
+    if (bytes + size > maxMessageBytes && runs.at(-1)!.length) {
+      runs.push([]);
+      bytes = 0;
+    }
+    runs.at(-1)!.push(change);
+    bytes += size;
+  }
+  parts = runs.length === 1 ? [m] : runs.map((changes, i) => ({ snapshot: m.snapshot && i === 0, changes, continued: i < runs.length - 1 }));
+  watchParts.set(m, parts);
+  return parts;
 }
 
 /** The ServerGroups service definition, with the responses that carry groups encoded as above. */

@@ -29,20 +29,20 @@ import { map } from "rxjs";
 import { serverStream, unary, type CallContext, type CallDeps } from "./calls.js";
 import { pageOf, type PageLimits } from "./paging.js";
 import { batchOf, batchToProto, durationMs, serverGroupToProto, SpecReader } from "./server-group-convert.js";
-import { encodedSize } from "./server-groups-wire.js";
+import { encodedSize, maxMessageBytes, splitWatchResponse } from "./server-groups-wire.js";
 import { checkField } from "./validation.js";
 
 export { ServerGroupsService } from "./server-groups-wire.js";
 
 /**
- * ListServerGroups' pages: up to 1,000 groups, and under 2 MiB however large
- * the groups, so that every gRPC client's default 4 MiB receive limit holds
- * a page (a group can take 250 KiB: its spec is stored in 256 KiB of annotations).
+ * ListServerGroups' pages: up to 1,000 groups, and under `maxMessageBytes`
+ * however large the groups (a group can take 250 KiB: its spec is stored in
+ * 256 KiB of annotations).
  */
 const pageLimits: PageLimits<CoreServerGroup> = {
   defaultSize: 100,
   maxSize: 1_000,
-  bytes: { max: 2 * 1024 * 1024, of: (g) => encodedSize(serverGroupToProto(g)) },
+  bytes: { max: maxMessageBytes, of: (g) => encodedSize(serverGroupToProto(g)) },
 };
 
 const maxRequestIdLength = 128;
@@ -238,7 +238,7 @@ export function serverGroupsHandlers(
         scopes();
         return watchServerGroups(views, { scopes, application: req.application, cluster: req.cluster, name: req.name }).pipe(map(batchToProto));
       },
-      { conflate: (older, newer) => batchToProto(mergeBatches(batchOf(older), batchOf(newer))) },
+      { conflate: (older, newer) => batchToProto(mergeBatches(batchOf(older), batchOf(newer))), split: splitWatchResponse },
     ),
 
     waitForServerGroup: unary("WaitForServerGroup", deps, async (req, ctx) => {

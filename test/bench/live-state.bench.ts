@@ -49,7 +49,10 @@ beforeAll(async () => {
     }
   }
   faulty = await startFaultyCluster(cluster);
-  kd = await startKubedriverOn(cluster, { accounts: [{ name: "main", namespaces: [small, large], kubeconfigFile: faulty.kubeconfigPath }] });
+  kd = await startKubedriverOn(cluster, {
+    accounts: [{ name: "main", namespaces: [small, large], kubeconfigFile: faulty.kubeconfigPath }],
+    server: `healthListen: "127.0.0.1:0"`,
+  });
 }, 600_000);
 
 afterAll(async () => {
@@ -162,16 +165,20 @@ describe("the live view", () => {
 
   it("1,000 concurrent Lists over 100 groups: grpc.health.v1 meanwhile", async () => {
     await untilReady(large);
-    const health = sampleGrpcHealth(kd.app.grpc.address, 20);
+    // Sampled where kubelet probes it, the health-only port (a thread of its own), and, for the record, on the API port.
+    const health = sampleGrpcHealth(kd.app.grpc.healthAddress!, 20);
+    const onApiPort = sampleGrpcHealth(kd.app.grpc.address, 20);
     const list = () => call(sg().listServerGroups, sg(), {
       account: "main", namespaces: [large], application: "big0", cluster: "", pageSize: 500, pageToken: "", consistency: Consistency.CONSISTENCY_UNSPECIFIED,
     });
     const t = performance.now();
     const results = await Promise.allSettled(Array.from({ length: 1_000 }, list));
     const wall = performance.now() - t;
-    const samples = await health.stop();
+    const [samples, api] = await Promise.all([health.stop(), onApiPort.stop()]);
     const ok = results.filter((r) => r.status === "fulfilled").length;
-    rows.push(`1,000 concurrent Lists (100 groups) ${ok} OK, ${1_000 - ok} refused, all in ${ms(wall)} | grpc.health.v1 p50 ${ms(samples.p50)} p99 ${ms(samples.p99)} max ${ms(samples.max)} (${samples.latenciesMs.length} samples, ${samples.failures.length} failed)`);
+    rows.push(
+      `1,000 concurrent Lists (100 groups) ${ok} OK, ${1_000 - ok} refused, all in ${ms(wall)} | grpc.health.v1 on the probe port p50 ${ms(samples.p50)} p99 ${ms(samples.p99)} max ${ms(samples.max)} (${samples.latenciesMs.length} samples, ${samples.failures.length} failed); on the API port p99 ${ms(api.p99)}`,
+    );
   });
 
   it("WatchServerGroups: 1,000 subscribers from one watch per namespace", async () => {

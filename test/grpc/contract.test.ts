@@ -4,7 +4,7 @@ import path from "node:path";
 import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replicationControllerFor } from "../../src/core/server-groups/manifest.js";
-import { Consistency, ListServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
+import { ChangeType, Consistency, ListServerGroupsResponse, WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
 import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
 import { retryDelayMs } from "../support/overload.js";
@@ -135,8 +135,8 @@ async function createMany(n: number, create: (i: number) => Promise<unknown>): P
 }
 
 describe("a page_size above the maximum", () => {
-  const spec = (application: string, annotations: Record<string, string> = {}) =>
-    ({ application, stack: "", detail: "", targetSize: 0, containers: [{ name: "web", image: "web:1", command: [], args: [], env: [], ports: [], resources: { requests: {}, limits: {} }, volumeMounts: [] }], loadBalancers: [], volumes: [], labels: {}, annotations, nodeSelector: {} }) as never;
+  const spec = (application: string) =>
+    ({ application, stack: "", detail: "", targetSize: 0, containers: [{ name: "web", image: "web:1", command: [], args: [], env: [], ports: [], resources: { requests: {}, limits: {} }, volumeMounts: [] }], loadBalancers: [], volumes: [], labels: {}, annotations: {}, nodeSelector: {} }) as never;
   // Read live: these objects are written past kubedriver, so its watch-fed view may not hold them all yet.
   const strong = Consistency.CONSISTENCY_STRONG;
 
@@ -166,29 +166,65 @@ describe("a page_size above the maximum", () => {
     expect((await balancers(501, lbFirst.nextPageToken)).loadBalancers).toHaveLength(1);
   }, 180_000);
 
-  it("ends a page of server groups before 2 MiB, so that a client's default 4 MiB receive limit holds every page", async () => {
-    // 44 groups of 100 KB: 4.4 MB in all, one answer too large for the client had they been one page.
-    const big = { note: "x".repeat(100_000) };
-    await createMany(44, (v) => cluster.core.createNamespacedReplicationController({ namespace: bigNs, body: replicationControllerFor(spec("big", big), v, []) }));
-    const sg = open.clients.serverGroups;
-    const pages: ListServerGroupsResponse[] = [];
-    let token = "";
-    do {
-      const page = await call(sg.listServerGroups, sg, { account: "main", namespaces: [bigNs], application: "", cluster: "", pageSize: 1_000, pageToken: token, consistency: strong });
-      pages.push(page);
-      token = page.nextPageToken;
-    } while (token);
-    expect(pages.length).toBeGreaterThan(2);
-    for (const page of pages) expect(ListServerGroupsResponse.encode(page).finish().length).toBeLessThanOrEqual(2 * 1024 * 1024);
-    const names = pages.flatMap((p) => p.serverGroups.map((g) => g.name));
-    expect(names).toEqual(Array.from({ length: 44 }, (_, v) => `big-v${String(v).padStart(3, "0")}`));
-    expect(pages.flatMap((p) => p.serverGroups).every((g) => g.annotations.note === big.note)).toBe(true);
-  }, 120_000);
-
   it("is refused when negative, naming page_size", async () => {
     const err = await grpcError(call(open.clients.serverGroups.listServerGroups, open.clients.serverGroups, { account: "main", namespaces: [], application: "", cluster: "", pageSize: -1, pageToken: "", consistency: 0 }));
     expect(err.code).toBe(Code.INVALID_ARGUMENT);
     expect(detailsOf(err)!.fieldViolations.map((v) => v.field)).toEqual(["page_size"]);
+  });
+});
+
+describe("server groups too large for one message", () => {
+  // 44 groups of 100 KB: 4.4 MB in all, one answer too large for a client's default 4 MiB receive limit.
+  const big = { note: "x".repeat(100_000) };
+  const names = Array.from({ length: 44 }, (_, v) => `big-v${String(v).padStart(3, "0")}`);
+  const sg = () => open.clients.serverGroups;
+  const pagesOf = async (consistency: Consistency) => {
+    const pages: ListServerGroupsResponse[] = [];
+    let token = "";
+    do {
+      const page = await call(sg().listServerGroups, sg(), { account: "main", namespaces: [bigNs], application: "", cluster: "", pageSize: 1_000, pageToken: token, consistency });
+      pages.push(page);
+      token = page.nextPageToken;
+    } while (token);
+    return pages;
+  };
+
+  beforeAll(async () => {
+    const spec = { application: "big", stack: "", detail: "", targetSize: 0, containers: [{ name: "web", image: "web:1", command: [], args: [], env: [], ports: [], resources: { requests: {}, limits: {} }, volumeMounts: [] }], loadBalancers: [], volumes: [], labels: {}, annotations: big, nodeSelector: {} };
+    await createMany(names.length, (v) => cluster.core.createNamespacedReplicationController({ namespace: bigNs, body: replicationControllerFor(spec as never, v, []) }));
+  }, 120_000);
+
+  it("ends each ListServerGroups page before 2 MiB", async () => {
+    // Read live: the groups were written past kubedriver, so its watch-fed view may not hold them all yet.
+    const pages = await pagesOf(Consistency.CONSISTENCY_STRONG);
+    expect(pages.length).toBeGreaterThan(2);
+    for (const page of pages) expect(ListServerGroupsResponse.encode(page).finish().length).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(pages.flatMap((p) => p.serverGroups.map((g) => g.name))).toEqual(names);
+    expect(pages.flatMap((p) => p.serverGroups).every((g) => g.annotations.note === big.note)).toBe(true);
+  });
+
+  it("sends a WatchServerGroups snapshot in continued parts under 2 MiB", async () => {
+    const deadline = Date.now() + 30_000;
+    while ((await pagesOf(Consistency.CONSISTENCY_UNSPECIFIED)).flatMap((p) => p.serverGroups).length < names.length) {
+      if (Date.now() > deadline) throw new Error("kubedriver's view never held the 44 groups");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const stream = sg().watchServerGroups({ account: "main", namespaces: [bigNs], application: "", cluster: "", name: "" });
+    const parts: WatchServerGroupsResponse[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on("data", (m: WatchServerGroupsResponse) => {
+        parts.push(m);
+        if (!m.continued) resolve();
+      });
+      stream.on("error", reject);
+    });
+    stream.cancel();
+    expect(parts.length).toBeGreaterThan(2);
+    expect(parts.map((p) => [p.snapshot, p.continued])).toEqual(parts.map((_, i) => [i === 0, i < parts.length - 1]));
+    for (const part of parts) expect(WatchServerGroupsResponse.encode(part).finish().length).toBeLessThanOrEqual(2 * 1024 * 1024);
+    const changes = parts.flatMap((p) => p.changes);
+    expect(changes.map((c) => c.serverGroup!.name)).toEqual(names);
+    expect(changes.every((c) => c.type === ChangeType.CHANGE_TYPE_ADDED)).toBe(true);
   });
 });
 

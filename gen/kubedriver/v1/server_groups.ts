@@ -525,15 +525,24 @@ export interface WatchServerGroupsRequest {
   name: string;
 }
 
-/** WatchServerGroupsResponse is a batch of changes, in order. */
+/**
+ * WatchServerGroupsResponse is a batch of changes, in order. A batch over
+ * 2 MiB (a large snapshot, or many changes merged for a slow reader) comes
+ * as several messages, each under 2 MiB unless one group is larger, so that
+ * a client's default 4 MiB receive limit holds them: every part but the
+ * last has `continued` set. Applying each message as it comes is correct;
+ * a caller that waits for the whole snapshot waits for `continued` false.
+ */
 export interface WatchServerGroupsResponse {
   /**
-   * True on the first message: `changes` then holds every matching group,
-   * each ADDED.
+   * True on the first message (the first part of the first batch): with its
+   * continuations, `changes` then holds every matching group, each ADDED.
    */
   snapshot: boolean;
   /** The changes; at most one per group. */
   changes: ServerGroupChange[];
+  /** True when the next message carries more of this batch. */
+  continued: boolean;
 }
 
 /** ServerGroupChange is one group's change. */
@@ -3535,7 +3544,7 @@ export const WatchServerGroupsRequest: MessageFns<WatchServerGroupsRequest> = {
 };
 
 function createBaseWatchServerGroupsResponse(): WatchServerGroupsResponse {
-  return { snapshot: false, changes: [] };
+  return { snapshot: false, changes: [], continued: false };
 }
 
 export const WatchServerGroupsResponse: MessageFns<WatchServerGroupsResponse> = {
@@ -3545,6 +3554,9 @@ export const WatchServerGroupsResponse: MessageFns<WatchServerGroupsResponse> = 
     }
     for (const v of message.changes) {
       ServerGroupChange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.continued !== false) {
+      writer.uint32(24).bool(message.continued);
     }
     return writer;
   },
@@ -3578,6 +3590,14 @@ export const WatchServerGroupsResponse: MessageFns<WatchServerGroupsResponse> = 
             message.changes.push(ServerGroupChange.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.continued = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3596,6 +3616,7 @@ export const WatchServerGroupsResponse: MessageFns<WatchServerGroupsResponse> = 
       changes: globalThis.Array.isArray(object?.changes)
         ? object.changes.map((e: any) => ServerGroupChange.fromJSON(e))
         : [],
+      continued: isSet(object.continued) ? globalThis.Boolean(object.continued) : false,
     };
   },
 
@@ -3607,6 +3628,9 @@ export const WatchServerGroupsResponse: MessageFns<WatchServerGroupsResponse> = 
     if (message.changes?.length) {
       obj.changes = message.changes.map((e) => ServerGroupChange.toJSON(e));
     }
+    if (message.continued !== false) {
+      obj.continued = message.continued;
+    }
     return obj;
   },
 
@@ -3617,6 +3641,7 @@ export const WatchServerGroupsResponse: MessageFns<WatchServerGroupsResponse> = 
     const message = createBaseWatchServerGroupsResponse();
     message.snapshot = object.snapshot ?? false;
     message.changes = object.changes?.map((e) => ServerGroupChange.fromPartial(e)) || [];
+    message.continued = object.continued ?? false;
     return message;
   },
 };
