@@ -13,7 +13,7 @@ import { upsertLoadBalancer } from "../core/load-balancers/upsert.js";
 import { loadBalancerProblems, serviceNameCheck } from "../core/load-balancers/validate.js";
 import { Protocol } from "../../gen/kubedriver/v1/server_group.js";
 import {
-  type LoadBalancer,
+  LoadBalancer,
   LoadBalancersService,
   type LoadBalancersServer,
   type ServicePort,
@@ -24,7 +24,7 @@ import {
 import { Consistency } from "../../gen/kubedriver/v1/server_groups.js";
 import { unary, type CallDeps } from "./calls.js";
 import { requestIdProblems, requiredNames } from "./common-fields.js";
-import { pageOf } from "./paging.js";
+import { maxMessageBytes, pageOf } from "./paging.js";
 
 export { LoadBalancersService };
 
@@ -72,8 +72,19 @@ export function loadBalancersHandlers(registry: AccountRegistry, views: LoadBala
         { signal: ctx.signal },
         from(req.consistency),
       );
-      const page = pageOf(found, keyOf, req, { defaultSize: 100, maxSize: 500 });
-      return { loadBalancers: page.items.map(toProto), nextPageToken: page.nextPageToken };
+      // A Service may carry 256 KiB of annotations (kubectl's last-applied configuration among them), so pages are sized too.
+      const converted = new Map<core.LoadBalancer, LoadBalancer>();
+      const protoOf = (lb: core.LoadBalancer) => {
+        let proto = converted.get(lb);
+        if (!proto) converted.set(lb, (proto = toProto(lb)));
+        return proto;
+      };
+      const page = pageOf(found, keyOf, req, {
+        defaultSize: 100,
+        maxSize: 500,
+        bytes: { max: maxMessageBytes, of: (lb) => LoadBalancer.encode(protoOf(lb)).finish().length },
+      });
+      return { loadBalancers: page.items.map(protoOf), nextPageToken: page.nextPageToken };
     }),
 
     deleteLoadBalancer: unary("DeleteLoadBalancer", deps, async (req, ctx) => {

@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import { InvalidArgumentError } from "../common/errors.js";
 
+/**
+ * The largest answer or stream message kubedriver builds of several objects:
+ * half of the 4 MiB every gRPC client receives by default. A page ends
+ * before it; a larger stream batch is sent in parts.
+ */
+export const maxMessageBytes = 2 * 1024 * 1024;
+
 /** At most this many items a page, and, when `bytes` is given, items of at most this size in all. */
 export interface PageLimits<T> {
   defaultSize: number;

@@ -6,6 +6,7 @@ import {
   ServerGroupsService as Generated,
   type WatchServerGroupsResponse,
 } from "../../gen/kubedriver/v1/server_groups.js";
+import { maxMessageBytes } from "./paging.js";
 
 /**
  * Groups served from the live view are shared objects (see
@@ -14,13 +15,6 @@ import {
  * subscribers costs one encoding per group, not one per message. The bytes
  * are those ts-proto's encoders write (field by field, length-delimited).
  */
-/**
- * The largest answer or stream message kubedriver builds of several groups:
- * half of the 4 MiB every gRPC client receives by default. A List page ends
- * before it; a larger stream batch is sent in parts.
- */
-export const maxMessageBytes = 2 * 1024 * 1024;
-
 const groupBytes = new WeakMap<ServerGroup, Uint8Array>();
 const groupFields = new WeakMap<ServerGroup, Buffer>();
 const watchBytes = new WeakMap<WatchServerGroupsResponse, Buffer>();

@@ -27,9 +27,9 @@ import { mergeBatches, watchServerGroups } from "../core/server-groups/watch.js"
 import { serverGroupNameProblem } from "../core/server-groups/naming.js";
 import { map } from "rxjs";
 import { serverStream, unary, type CallContext, type CallDeps } from "./calls.js";
-import { pageOf, type PageLimits } from "./paging.js";
+import { maxMessageBytes, pageOf, type PageLimits } from "./paging.js";
 import { batchOf, batchToProto, durationMs, serverGroupToProto, SpecReader } from "./server-group-convert.js";
-import { encodedSize, maxMessageBytes, splitWatchResponse } from "./server-groups-wire.js";
+import { encodedSize, splitWatchResponse } from "./server-groups-wire.js";
 import { checkField } from "./validation.js";
 
 export { ServerGroupsService } from "./server-groups-wire.js";

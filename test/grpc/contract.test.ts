@@ -5,6 +5,7 @@ import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replicationControllerFor } from "../../src/core/server-groups/manifest.js";
 import { ChangeType, Consistency, ListServerGroupsResponse, WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
+import { ListLoadBalancersResponse } from "../../gen/kubedriver/v1/load_balancers.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
 import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
 import { retryDelayMs } from "../support/overload.js";
@@ -173,7 +174,7 @@ describe("a page_size above the maximum", () => {
   });
 });
 
-describe("server groups too large for one message", () => {
+describe("answers too large for one message", () => {
   // 44 groups of 100 KB: 4.4 MB in all, one answer too large for a client's default 4 MiB receive limit.
   const big = { note: "x".repeat(100_000) };
   const names = Array.from({ length: 44 }, (_, v) => `big-v${String(v).padStart(3, "0")}`);
@@ -225,6 +226,28 @@ describe("server groups too large for one message", () => {
     const changes = parts.flatMap((p) => p.changes);
     expect(changes.map((c) => c.serverGroup!.name)).toEqual(names);
     expect(changes.every((c) => c.type === ChangeType.CHANGE_TYPE_ADDED)).toBe(true);
+  });
+
+  it("ends each ListLoadBalancers page before 2 MiB", async () => {
+    // Services of others in a managed namespace, each with 200 KB of annotations (as a large kubectl last-applied configuration has).
+    const services = Array.from({ length: 25 }, (_, i) => `wide${String(i).padStart(2, "0")}`);
+    await createMany(services.length, (i) =>
+      cluster.core.createNamespacedService({
+        namespace: bigNs,
+        body: { metadata: { name: services[i]!, annotations: { note: "y".repeat(200_000) } }, spec: { clusterIP: "None", selector: { app: "x" }, ports: [{ port: 80 }] } },
+      }),
+    );
+    const lb = open.clients.loadBalancers;
+    const pages: ListLoadBalancersResponse[] = [];
+    let token = "";
+    do {
+      const page = await call(lb.listLoadBalancers, lb, { account: "main", namespaces: [bigNs], managedOnly: false, pageSize: 500, pageToken: token, consistency: Consistency.CONSISTENCY_STRONG });
+      pages.push(page);
+      token = page.nextPageToken;
+    } while (token);
+    expect(pages.length).toBeGreaterThan(2);
+    for (const page of pages) expect(ListLoadBalancersResponse.encode(page).finish().length).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(pages.flatMap((p) => p.loadBalancers.map((l) => l.name))).toEqual(services);
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ServerGroup, TrafficState } from "../../gen/kubedriver/v1/server_group.js";
 import { ChangeType, ServerGroupsService as Generated, WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
-import { maxMessageBytes, ServerGroupsService, splitWatchResponse } from "../../src/grpc/server-groups-wire.js";
+import { maxMessageBytes } from "../../src/grpc/paging.js";
+import { ServerGroupsService, splitWatchResponse } from "../../src/grpc/server-groups-wire.js";
 
 const group = (name: string) =>
   ServerGroup.fromPartial({

@@ -294,7 +294,10 @@ export interface ListLoadBalancersRequest {
   /**
    * Maximum number of load balancers to return: 0 means 100, and a value
    * above the maximum of 500 is treated as 500 (AIP-158); negative is
-   * INVALID_ARGUMENT naming `page_size`. Only the last page holds fewer.
+   * INVALID_ARGUMENT naming `page_size`. A page also ends before it would
+   * pass 2 MiB (it always holds one load balancer), so that a client's
+   * default 4 MiB receive limit holds it: a page may hold fewer than asked
+   * for, and only an empty `next_page_token` ends the list.
    */
   pageSize: number;
   /**
