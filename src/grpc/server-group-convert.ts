@@ -1,8 +1,9 @@
 import { FieldErrors, FieldPath } from "../common/field-path.js";
+import { keyOf } from "../core/server-groups/list.js";
 import type * as core from "../core/server-groups/spec.js";
 import type { GroupChange } from "../core/server-groups/live-view.js";
 import type { GroupBatch } from "../core/server-groups/watch.js";
-import { ChangeType, type WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
+import { ChangeType, type ListServerGroupsResponse, type WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
 import type { Duration } from "../../gen/google/protobuf/duration.js";
 import {
   type Container,
@@ -149,6 +150,29 @@ export function batchToProto(batch: GroupBatch): WatchServerGroupsResponse {
 
 export function batchOf(message: WatchServerGroupsResponse): GroupBatch {
   return batches.get(message)!;
+}
+
+/** Pages answered from one list (a namespace view's, until its next change), by first group, length and token. */
+const pages = new WeakMap<readonly core.ServerGroup[], Map<string, ListServerGroupsResponse>>();
+/** Enough for the pages callers read of one view between changes; a caller walking many page sizes only empties it. */
+const maxPagesPerList = 16;
+
+/**
+ * A ListServerGroups answer for `items`, a page of `listed`: the same object
+ * for the same page of the same list, so that callers reading an unchanged
+ * namespace share one encoding of it. A filtered or merged list is new at
+ * each call, and so is its answer.
+ */
+export function pageToProto(listed: readonly core.ServerGroup[], items: readonly core.ServerGroup[], nextPageToken: string): ListServerGroupsResponse {
+  let answered = pages.get(listed);
+  if (!answered) pages.set(listed, (answered = new Map()));
+  const key = `${items[0] ? keyOf(items[0]) : ""}|${items.length}|${nextPageToken}`;
+  let answer = answered.get(key);
+  if (!answer) {
+    if (answered.size >= maxPagesPerList) answered.clear();
+    answered.set(key, (answer = { serverGroups: items.map(serverGroupToProto), nextPageToken }));
+  }
+  return answer;
 }
 
 /** A whole number of milliseconds from a non-negative Duration; a violation at `field` otherwise. */

@@ -17,6 +17,7 @@ import { maxMessageBytes } from "./paging.js";
  */
 const groupBytes = new WeakMap<ServerGroup, Uint8Array>();
 const groupFields = new WeakMap<ServerGroup, Buffer>();
+const listBytes = new WeakMap<ListServerGroupsResponse, Buffer>();
 const watchBytes = new WeakMap<WatchServerGroupsResponse, Buffer>();
 const watchParts = new WeakMap<WatchServerGroupsResponse, readonly WatchServerGroupsResponse[]>();
 
@@ -45,10 +46,14 @@ function getResponse(m: GetServerGroupResponse): Buffer {
   return m.serverGroup === undefined ? Buffer.alloc(0) : groupField(m.serverGroup);
 }
 
+/** A page shared by its callers (see `pageToProto`) is encoded once. */
 function listResponse(m: ListServerGroupsResponse): Buffer {
+  let bytes = listBytes.get(m);
+  if (bytes) return bytes;
   const fields = m.serverGroups.map(groupField);
   if (m.nextPageToken !== "") fields.push(Buffer.from(new BinaryWriter().uint32(18).string(m.nextPageToken).finish()));
-  return Buffer.concat(fields);
+  listBytes.set(m, (bytes = Buffer.concat(fields)));
+  return bytes;
 }
 
 function watchResponse(m: WatchServerGroupsResponse): Buffer {

@@ -28,7 +28,7 @@ import { serverGroupNameProblem } from "../core/server-groups/naming.js";
 import { map } from "rxjs";
 import { serverStream, unary, type CallContext, type CallDeps } from "./calls.js";
 import { maxMessageBytes, pageOf, type PageLimits } from "./paging.js";
-import { batchOf, batchToProto, durationMs, serverGroupToProto, SpecReader } from "./server-group-convert.js";
+import { batchOf, batchToProto, durationMs, pageToProto, serverGroupToProto, SpecReader } from "./server-group-convert.js";
 import { encodedSize, splitWatchResponse } from "./server-groups-wire.js";
 import { checkField } from "./validation.js";
 
@@ -196,7 +196,7 @@ export function serverGroupsHandlers(
         { views, consistency: consistencyOf(req.consistency) },
       );
       const page = pageOf(found, keyOf, req, pageLimits);
-      return { serverGroups: page.items.map(serverGroupToProto), nextPageToken: page.nextPageToken };
+      return pageToProto(found, page.items, page.nextPageToken);
     }),
 
     resizeServerGroup: unary("ResizeServerGroup", deps, async (req, ctx) => {
