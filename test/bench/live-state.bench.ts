@@ -3,7 +3,8 @@ import { Worker } from "node:worker_threads";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { replicationControllerFor } from "../../src/core/server-groups/manifest.js";
 import { holds } from "../../src/core/server-groups/wait.js";
-import { Consistency, WaitCondition, type WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Consistency, ListServerGroupsResponse, ServerGroupsService, WaitCondition, type WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
 import { onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
 import { call } from "../support/grpc.js";
@@ -93,9 +94,9 @@ async function untilReady(namespace: string) {
 }
 
 /** A caller of its own thread (list-caller.mjs) that lists a namespace through kubedriver, or straight from the API server with client-node. */
-async function listCaller(side: "kubedriver" | "client-node", pageSize: number, namespace: string) {
+async function listCaller(side: "kubedriver" | "client-node", pageSize: number, namespace: string, address = kd.app.grpc.address) {
   const caller = new Worker(new URL("./list-caller.mjs", import.meta.url), {
-    workerData: { side, pageSize, address: kd.app.grpc.address, kubeconfigPath: cluster.kubeconfigPath, account: "main", namespace, warmup: 200, rounds: 50 },
+    workerData: { side, pageSize, address, kubeconfigPath: cluster.kubeconfigPath, account: "main", namespace, warmup: 200, rounds: 50 },
   });
   const next = <T>() =>
     new Promise<T>((resolve, reject) => {
@@ -141,10 +142,20 @@ describe("the live view", () => {
       } while (token);
     }
     const perCall = (requests() - before) / 40;
+    // The floor: a bare grpc-js server answering every List with the same bytes kubedriver sends for the one page.
+    const answer = Buffer.from(
+      ListServerGroupsResponse.encode(
+        await call(sg().listServerGroups, sg(), { account: "main", namespaces: [large], application: "", cluster: "", pageSize: 1_000, pageToken: "", consistency: Consistency.CONSISTENCY_UNSPECIFIED }),
+      ).finish(),
+    );
+    const bare = new Server();
+    bare.addService({ list: { ...ServerGroupsService.listServerGroups, responseSerialize: (b: Buffer) => b } }, { list: (_call: unknown, done: (err: null, b: Buffer) => void) => done(null, answer) });
+    const barePort = await new Promise<number>((resolve, reject) => bare.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
     const sides = {
       "one page": { caller: await listCaller("kubedriver", 1_000, large), samples: [] as number[] },
       "pages of 500": { caller: await listCaller("kubedriver", 500, large), samples: [] as number[] },
       "client-node": { caller: await listCaller("client-node", 0, large), samples: [] as number[] },
+      "bare server": { caller: await listCaller("kubedriver", 1_000, large, `127.0.0.1:${barePort}`), samples: [] as number[] },
     };
     // Rounds alternated, so that no side gets a quieter machine than the
     // others; each starts from a collected heap (the emulator serves from this one).
@@ -157,9 +168,10 @@ describe("the live view", () => {
       }
     }
     for (const { caller } of Object.values(sides)) caller.close();
-    const [one, paged, direct] = Object.values(sides).map((s) => percentile(s.samples, 50));
+    bare.forceShutdown();
+    const [one, paged, direct, floor] = Object.values(sides).map((s) => percentile(s.samples, 50));
     rows.push(
-      `ListServerGroups, 1,000 groups      view p50 ${ms(one!)} (one page), ${ms(paged!)} (pages of 500) | raw client-node list p50 ${ms(direct!)} | ratio ${(one! / direct!).toFixed(3)}, ${(paged! / direct!).toFixed(3)} | k8s requests/RPC ${perCall} (callers on threads of their own, ${sides["one page"].samples.length} lists each)`,
+      `ListServerGroups, 1,000 groups      view p50 ${ms(one!)} (one page), ${ms(paged!)} (pages of 500) | raw client-node list p50 ${ms(direct!)} | ratio ${(one! / direct!).toFixed(3)}, ${(paged! / direct!).toFixed(3)} | k8s requests/RPC ${perCall} (callers on threads of their own, ${sides["one page"].samples.length} lists each) | floor, the same bytes from a bare grpc-js server, p50 ${ms(floor!)}`,
     );
   });
 
