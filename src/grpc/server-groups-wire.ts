@@ -15,26 +15,28 @@ import { maxMessageBytes } from "./paging.js";
  * subscribers costs one encoding per group, not one per message. The bytes
  * are those ts-proto's encoders write (field by field, length-delimited).
  */
-const groupBytes = new WeakMap<ServerGroup, Uint8Array>();
 const groupFields = new WeakMap<ServerGroup, Buffer>();
 const listBytes = new WeakMap<ListServerGroupsResponse, Buffer>();
 const watchBytes = new WeakMap<WatchServerGroupsResponse, Buffer>();
 const watchParts = new WeakMap<WatchServerGroupsResponse, readonly WatchServerGroupsResponse[]>();
 
-function encodedGroup(group: ServerGroup): Uint8Array {
-  let bytes = groupBytes.get(group);
-  if (!bytes) groupBytes.set(group, (bytes = ServerGroup.encode(group).finish()));
-  return bytes;
-}
-
-/** A group as field 1, the field that carries groups in both Get's and List's answers: a List is these bytes put end to end. */
+/**
+ * A group as field 1, the field that carries groups in both Get's and List's
+ * answers: a List is these bytes put end to end. Past its one-byte tag, it is
+ * the length and bytes any other field carrying the group writes.
+ */
 function groupField(group: ServerGroup): Buffer {
   let field = groupFields.get(group);
   if (!field) {
-    const w = new BinaryWriter().uint32(10).bytes(encodedGroup(group)).finish();
+    const w = new BinaryWriter().uint32(10).bytes(ServerGroup.encode(group).finish()).finish();
     groupFields.set(group, (field = Buffer.from(w.buffer, w.byteOffset, w.byteLength)));
   }
   return field;
+}
+
+/** The group as a length-delimited value, to be written after a field's tag. */
+function delimitedGroup(group: ServerGroup): Uint8Array {
+  return groupField(group).subarray(1);
 }
 
 /** A group's bytes in a Get or List answer, for sizing pages. */
@@ -64,7 +66,7 @@ function watchResponse(m: WatchServerGroupsResponse): Buffer {
   for (const c of m.changes) {
     const change = new BinaryWriter();
     if (c.type !== 0) change.uint32(8).int32(c.type);
-    if (c.serverGroup !== undefined) change.uint32(18).bytes(encodedGroup(c.serverGroup));
+    if (c.serverGroup !== undefined) change.uint32(18).raw(delimitedGroup(c.serverGroup));
     w.uint32(18).bytes(change.finish());
   }
   if (m.continued) w.uint32(24).bool(true);
@@ -84,7 +86,7 @@ export function splitWatchResponse(m: WatchServerGroupsResponse): readonly Watch
   let bytes = 0;
   for (const change of m.changes) {
     // The change's own framing (its type, two tags and lengths) is at most 16 bytes.
-    const size = (change.serverGroup ? encodedGroup(change.serverGroup).length : 0) + 16;
+    const size = (change.serverGroup ? groupField(change.serverGroup).length : 0) + 16;
     if (bytes + size > maxMessageBytes && runs.at(-1)!.length) {
       runs.push([]);
       bytes = 0;
