@@ -63,21 +63,25 @@ export function defaultPod(pod: Json): void {
   pod.spec.enableServiceLinks ??= true;
 }
 
-export function defaultService(svc: Json, clusterIP: string): void {
+export function defaultService(svc: Json): void {
   svc.spec ??= {};
   svc.spec.type ??= "ClusterIP";
   svc.spec.sessionAffinity ??= "None";
+  svc.spec.internalTrafficPolicy ??= "Cluster";
+  for (const p of svc.spec.ports ?? []) {
+    p.protocol ??= "TCP";
+    p.targetPort ??= p.port;
+  }
+}
+
+/** What the service REST allocates after defaulting (so no field manager owns it): cluster IPs, IP families, node ports. */
+export function allocateService(svc: Json, clusterIP: string): void {
   svc.spec.clusterIP ??= clusterIP;
   svc.spec.clusterIPs ??= [svc.spec.clusterIP];
   svc.spec.ipFamilies ??= ["IPv4"];
   svc.spec.ipFamilyPolicy ??= "SingleStack";
-  svc.spec.internalTrafficPolicy ??= "Cluster";
-  const nodePorts = svc.spec.type === "NodePort" || svc.spec.type === "LoadBalancer";
-  for (const p of svc.spec.ports ?? []) {
-    p.protocol ??= "TCP";
-    p.targetPort ??= p.port;
-    if (nodePorts) p.nodePort ??= allocateNodePort();
-  }
+  if (svc.spec.type !== "NodePort" && svc.spec.type !== "LoadBalancer") return;
+  for (const p of svc.spec.ports ?? []) p.nodePort ??= allocateNodePort();
 }
 
 let nextNodePort = 0;
@@ -89,7 +93,11 @@ function allocateNodePort(): number {
 
 export function defaultNamespace(ns: Json): void {
   ns.metadata.labels = { ...ns.metadata.labels, "kubernetes.io/metadata.name": ns.metadata.name };
-  ns.spec = { finalizers: ["kubernetes"] };
+}
+
+/** The namespace strategy: a new namespace gets the `kubernetes` finalizer, an update keeps the current ones, whatever the request said. */
+export function prepareNamespace(ns: Json, current: Json | undefined): void {
+  ns.spec = { finalizers: current ? [...(current.spec?.finalizers ?? [])] : ["kubernetes"] };
 }
 
 export function defaultSecret(secret: Json): void {

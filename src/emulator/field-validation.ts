@@ -28,7 +28,7 @@ export function decodeFields(type: ResourceType, subresource: string | undefined
  * it (keys in sorted order), in the Invalid Status kube-apiserver answers: for
  * a strategic merge patch the patch itself is quoted as Go prints the map;
  * for the other patch types the patched object is quoted as the emulator
- * stores it (kube-apiserver's would also carry managedFields).
+ * stores it.
  */
 export function decodePatched(type: ResourceType, subresource: string | undefined, patched: Json, patch: unknown, contentType: string, query: URLSearchParams): Json {
   const directive = directiveOf(query, "PatchOptions");

@@ -61,7 +61,8 @@ export class HttpFront {
       const contentType = String(req.headers["content-type"] ?? "");
       output = negotiateOutput(req.headers.accept, record.verb === "WATCH");
       const body = decodeBody(method, contentType, await readBytes(req), target.subresource === "scale" ? "Scale" : target.type.kind);
-      const reply = this.rest.serve({ method, target, query: url.searchParams, user, body, contentType });
+      const userAgent = String(req.headers["user-agent"] ?? "");
+      const reply = this.rest.serve({ method, target, query: url.searchParams, user, body, contentType, userAgent });
       record.code = reply.code;
       if (effect.loseResponse) {
         req.socket.destroy();

@@ -80,7 +80,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       store,
       (pod) => {
         try {
-          store.create("pods", prepareControllerPod(pod));
+          store.create("pods", prepareControllerPod(pod), { manager: "kube-controller-manager" });
           return true;
         } catch {
           // The namespace is going away; the controller stops with it.
@@ -148,32 +148,36 @@ function seedCluster(store: Store): void {
   const namespaces = resourceTypes.find((r) => r.name === "namespaces")!;
   for (const name of ["default", "kube-node-lease", "kube-public", "kube-system"]) {
     const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name } };
-    namespaces.defaults(ns, { allocateIP: () => "" });
+    namespaces.defaults(ns);
+    const wrote = structuredClone(ns);
+    namespaces.prepare(ns, { allocateIP: () => "" });
     ns.status = initialStatus("Namespace");
-    store.create("namespaces", ns);
+    store.create("namespaces", ns, { manager: "kube-apiserver", wrote });
   }
-  store.create("services", {
+  const kubernetes: KubeObject = {
     apiVersion: "v1",
     kind: "Service",
     metadata: { name: "kubernetes", namespace: "default", labels: { component: "apiserver", provider: "kubernetes" } },
     spec: {
       ports: [{ name: "https", protocol: "TCP", port: 443, targetPort: 6443 }],
       clusterIP: "10.96.0.1",
-      clusterIPs: ["10.96.0.1"],
       type: "ClusterIP",
       sessionAffinity: "None",
-      ipFamilies: ["IPv4"],
       ipFamilyPolicy: "SingleStack",
       internalTrafficPolicy: "Cluster",
     },
-    status: { loadBalancer: {} },
-  });
+  };
+  // The API server's bootstrap controller sets the address and family policy itself; the rest is allocated.
+  const wrote = structuredClone(kubernetes);
+  Object.assign(kubernetes.spec as object, { clusterIPs: ["10.96.0.1"], ipFamilies: ["IPv4"] });
+  kubernetes.status = { loadBalancer: {} };
+  store.create("services", kubernetes, { manager: "kube-apiserver", wrote });
 }
 
 /** Pods made by the RC loop go through the same defaulting as created ones. */
 function prepareControllerPod(pod: KubeObject): KubeObject {
   const type = resourceTypes.find((r) => r.name === "pods")!;
-  type.defaults(pod, { allocateIP: () => "" });
+  type.defaults(pod);
   pod.status = { phase: "Pending", qosClass: "BestEffort" };
   return pod;
 }

@@ -1,4 +1,4 @@
-import { defaultNamespace, defaultPod, defaultReplicationController, defaultSecret, defaultService } from "./defaults.js";
+import { allocateService, defaultNamespace, defaultPod, defaultReplicationController, defaultSecret, defaultService, prepareNamespace } from "./defaults.js";
 import type { KubeObject } from "./store.js";
 import { invalid, invalidCause, requiredCause, type StatusCause } from "./status.js";
 import { validateLabels, validateMetadataName, validatePodSpec, type NameRule } from "./validation.js";
@@ -27,8 +27,10 @@ export interface ResourceType {
   fieldSelectors: string[];
   /** What an empty object of the kind serialises to beside metadata (the body of a watch bookmark). */
   emptyShape: Record<string, unknown>;
-  /** Applies the API server's defaults to a new object. */
-  defaults(obj: KubeObject, ctx: { allocateIP(): string }): void;
+  /** Applies the API server's defaults to a new or updated object, as decoding does (its writer owns them). */
+  defaults(obj: KubeObject): void;
+  /** What the server sets after that, on create and on update of `current` (no field manager owns it); `allocateIP` keeps an updated service's address. */
+  prepare(obj: KubeObject, ctx: { allocateIP(): string; current?: KubeObject }): void;
   /** Kind-specific validation; metadata.name and labels are checked for every kind. */
   validate(obj: KubeObject, causes: StatusCause[]): void;
 }
@@ -54,6 +56,7 @@ export const resourceTypes: ResourceType[] = [
     fieldSelectors: ["status.phase"],
     emptyShape: { spec: {}, status: {} },
     defaults: (o) => defaultNamespace(o),
+    prepare: (o, ctx) => prepareNamespace(o, ctx.current),
     validate: noop,
   },
   {
@@ -72,6 +75,7 @@ export const resourceTypes: ResourceType[] = [
     fieldSelectors: ["type"],
     emptyShape: {},
     defaults: (o) => defaultSecret(o),
+    prepare: noop,
     validate: (o, causes) => {
       for (const [k, v] of Object.entries((o.data as Record<string, unknown>) ?? {})) {
         if (typeof v !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) causes.push(invalidCause(`data[${k}]`, "<secret contents redacted>", "illegal base64 data"));
@@ -97,6 +101,7 @@ export const resourceTypes: ResourceType[] = [
     fieldSelectors: ["status.replicas"],
     emptyShape: { spec: {}, status: { replicas: 0 } },
     defaults: (o) => defaultReplicationController(o),
+    prepare: noop,
     validate: (o, causes) => {
       const spec = (o.spec ?? {}) as { replicas?: number; selector?: Record<string, string>; template?: any };
       if ((spec.replicas ?? 0) < 0) causes.push(invalidCause("spec.replicas", spec.replicas, "must be greater than or equal to 0"));
@@ -128,6 +133,7 @@ export const resourceTypes: ResourceType[] = [
     fieldSelectors: ["status.phase", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName"],
     emptyShape: { spec: { containers: null }, status: {} },
     defaults: (o) => defaultPod(o),
+    prepare: noop,
     validate: (o, causes) => validatePodSpec(o.spec as { containers?: [] }, "spec", causes),
   },
   {
@@ -145,7 +151,8 @@ export const resourceTypes: ResourceType[] = [
     subresources: ["status"],
     fieldSelectors: [],
     emptyShape: { spec: {}, status: { loadBalancer: {} } },
-    defaults: (o, ctx) => defaultService(o, ctx.allocateIP()),
+    defaults: (o) => defaultService(o),
+    prepare: (o, ctx) => allocateService(o, ctx.allocateIP()),
     validate: (o, causes) => {
       const spec = (o.spec ?? {}) as { type?: string; sessionAffinity?: string; ports?: { name?: string; port?: number; nodePort?: number }[] };
       const ports = spec.ports ?? [];
@@ -179,6 +186,7 @@ export const resourceTypes: ResourceType[] = [
     fieldSelectors: [],
     emptyShape: {},
     defaults: noop,
+    prepare: noop,
     validate: noop,
   },
   {
@@ -197,6 +205,7 @@ export const resourceTypes: ResourceType[] = [
     fieldSelectors: eventFields,
     emptyShape: { involvedObject: {}, source: {}, firstTimestamp: null, lastTimestamp: null, eventTime: null, reportingComponent: "", reportingInstance: "" },
     defaults: noop,
+    prepare: noop,
     validate: noop,
   },
   {
@@ -215,6 +224,7 @@ export const resourceTypes: ResourceType[] = [
     fieldSelectors: [],
     emptyShape: { spec: {}, status: {} },
     defaults: noop,
+    prepare: noop,
     validate: (o, causes) => {
       const spec = (o.spec ?? {}) as { minReplicas?: number; maxReplicas?: number; scaleTargetRef?: { kind?: string; name?: string } };
       if (!spec.scaleTargetRef?.kind) causes.push(requiredCause("spec.scaleTargetRef.kind"));

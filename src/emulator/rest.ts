@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { Authenticator, User, Verb } from "./auth.js";
 import { initialStatus } from "./defaults.js";
 import { decodeFields, decodePatched, directiveOf } from "./field-validation.js";
+import { managerOf } from "./managed-fields.js";
 import { applyPatch } from "./patch.js";
 import type { PodLogs } from "./pod-logs.js";
 import { resourceByName, validateObject, type ResourceType } from "./resources.js";
@@ -38,6 +39,8 @@ export interface RestRequest {
   user: User;
   body: Json | undefined;
   contentType: string;
+  /** The User-Agent header: its product names the field manager of a write without `fieldManager`. */
+  userAgent: string;
 }
 
 /** An answer: one object, a stream of watch events, or a pod's log (plain text, written by the fake kubelet). */
@@ -61,7 +64,7 @@ export class RestApi {
     private readonly logs: PodLogs,
   ) {}
 
-  serve({ method, target: t, query, user, body, contentType }: RestRequest): Reply {
+  serve({ method, target: t, query, user, body, contentType, userAgent }: RestRequest): Reply {
     const authorize = (verb: Verb) => this.auth.authorize(user, verb, t.type.name, t.namespace, t.name, t.subresource);
     switch (method) {
       case "GET":
@@ -81,16 +84,16 @@ export class RestApi {
       case "POST":
         if (t.name) throw methodNotAllowed();
         authorize("create");
-        return { code: 201, body: this.create(t, decodeFields(t.type, t.subresource, requireBody(body), query, "CreateOptions")) };
+        return { code: 201, body: this.create(t, decodeFields(t.type, t.subresource, requireBody(body), query, "CreateOptions"), managerOf(query, userAgent, "CreateOptions")) };
       case "PUT":
         if (!t.name) throw methodNotAllowed();
         authorize("update");
-        return { code: 200, body: this.replace(t, decodeFields(t.type, t.subresource, requireBody(body), query, "UpdateOptions")) };
+        return { code: 200, body: this.replace(t, decodeFields(t.type, t.subresource, requireBody(body), query, "UpdateOptions"), managerOf(query, userAgent, "UpdateOptions")) };
       case "PATCH":
         if (!t.name) throw methodNotAllowed();
         authorize("patch");
         directiveOf(query, "PatchOptions");
-        return { code: 200, body: this.patch(t, requireBody(body), contentType, query) };
+        return { code: 200, body: this.patch(t, requireBody(body), contentType, query, managerOf(query, userAgent, "PatchOptions")) };
       case "DELETE":
         if (!t.name) throw methodNotAllowed();
         authorize("delete");
@@ -159,7 +162,7 @@ export class RestApi {
     };
   }
 
-  private create(t: Target, body: Json): KubeObject {
+  private create(t: Target, body: Json, manager: string): KubeObject {
     const obj = body as KubeObject;
     obj.metadata ??= { name: "" };
     if (t.type.namespaced) {
@@ -176,40 +179,43 @@ export class RestApi {
     delete obj.metadata.deletionTimestamp;
     obj.apiVersion = t.type.apiVersion;
     obj.kind = t.type.kind;
-    t.type.defaults(obj, { allocateIP: () => this.allocateServiceIp() });
+    t.type.defaults(obj);
+    const wrote = structuredClone(obj);
+    t.type.prepare(obj, { allocateIP: () => this.allocateServiceIp() });
     const status = initialStatus(t.type.kind);
     if (status) obj.status = status;
     else delete obj.status;
     if (t.type.tracksGeneration) obj.metadata.generation = 1;
     validateObject(t.type, obj);
-    return this.store.create(t.type.name, obj);
+    return this.store.create(t.type.name, obj, { manager, wrote });
   }
 
-  private replace(t: Target, body: Json): unknown {
+  private replace(t: Target, body: Json, manager: string): unknown {
     const obj = body as KubeObject;
     // Scale's replicas is omitempty: absent means 0, as a JSON or protobuf client sends a scale to zero.
-    if (t.subresource === "scale") return this.scale(t, body.spec?.replicas ?? 0, body.metadata?.resourceVersion);
+    if (t.subresource === "scale") return this.scale(t, body.spec?.replicas ?? 0, body.metadata?.resourceVersion, manager);
     if (obj.metadata?.name !== t.name) {
       throw badRequest(`the name of the object (${obj.metadata?.name}) does not match the name on the URL (${t.name})`);
     }
-    return this.write(t, obj, obj.metadata.resourceVersion);
+    return this.write(t, obj, obj.metadata.resourceVersion, manager);
   }
 
-  private patch(t: Target, body: Json, contentType: string, query: URLSearchParams): unknown {
+  private patch(t: Target, body: Json, contentType: string, query: URLSearchParams, manager: string): unknown {
     const current = this.store.mustGet(t.type.name, t.namespace, t.name!);
     if (t.subresource === "scale") {
       const scale = decodePatched(t.type, t.subresource, applyPatch(scaleOf(current), body, contentType) as Json, body, contentType, query);
-      return this.scale(t, scale.spec?.replicas ?? 0, scale.metadata?.resourceVersion);
+      return this.scale(t, scale.spec?.replicas ?? 0, scale.metadata?.resourceVersion, manager);
     }
     const patched = decodePatched(t.type, t.subresource, applyPatch(current, body, contentType) as Json, body, contentType, query) as KubeObject;
     if (patched.metadata?.name !== current.metadata.name) throw badRequest("metadata.name cannot be changed by a patch");
-    return this.write(t, patched, patched.metadata.resourceVersion);
+    return this.write(t, patched, patched.metadata.resourceVersion, manager);
   }
 
   /** The common update path of PUT and PATCH, for the object or its status. */
-  private write(t: Target, obj: KubeObject, expectedVersion: string | undefined): KubeObject {
+  private write(t: Target, obj: KubeObject, expectedVersion: string | undefined, manager: string): KubeObject {
     const current = this.store.mustGet(t.type.name, t.namespace, t.name!);
     let next: KubeObject;
+    let wrote: KubeObject | undefined;
     if (t.subresource === "status") {
       next = { ...current, status: obj.status };
     } else {
@@ -224,7 +230,9 @@ export class RestApi {
       };
       if (next.metadata.deletionTimestamp === undefined) delete next.metadata.deletionTimestamp;
       if (next.metadata.generation === undefined) delete next.metadata.generation;
-      t.type.defaults(next, { allocateIP: () => String((current.spec as Json | undefined)?.clusterIP ?? this.allocateServiceIp()) });
+      t.type.defaults(next);
+      wrote = structuredClone(next);
+      t.type.prepare(next, { allocateIP: () => String((current.spec as Json | undefined)?.clusterIP ?? this.allocateServiceIp()), current });
       next.status = current.status;
       if (t.type.tracksGeneration && JSON.stringify(next.spec) !== JSON.stringify(current.spec)) {
         next.metadata.generation = (current.metadata.generation ?? 0) + 1;
@@ -235,10 +243,11 @@ export class RestApi {
       if (expectedVersion && expectedVersion !== current.metadata.resourceVersion) this.store.update(t.type.name, next, expectedVersion);
       return this.store.remove(t.type.name, t.namespace, t.name!);
     }
-    return this.store.update(t.type.name, next, expectedVersion);
+    const subresource = t.subresource === "status" ? "status" : undefined;
+    return this.store.update(t.type.name, next, expectedVersion, { manager, subresource, wrote });
   }
 
-  private scale(t: Target, replicas: unknown, expectedVersion: string | undefined): Json {
+  private scale(t: Target, replicas: unknown, expectedVersion: string | undefined, manager: string): Json {
     if (t.type.name !== "replicationcontrollers") throw notFound(t.type.name, t.name!);
     const current = this.store.mustGet(t.type.name, t.namespace, t.name!);
     const next = structuredClone(current);
@@ -261,7 +270,7 @@ export class RestApi {
       });
     }
     if (JSON.stringify(next.spec) !== JSON.stringify(current.spec)) next.metadata.generation = (current.metadata.generation ?? 0) + 1;
-    return scaleOf(this.store.update(t.type.name, next, expectedVersion));
+    return scaleOf(this.store.update(t.type.name, next, expectedVersion, { manager, subresource: "scale" }));
   }
 
   private delete(t: Target, body: Json | undefined, query: URLSearchParams): unknown {

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { kindType, storedForm } from "./go-types.js";
+import { trackFields, type Writer } from "./managed-fields.js";
 import { alreadyExists, conflict, notFound } from "./status.js";
 
 /** Any Kubernetes object as JSON; the emulator only relies on metadata. */
@@ -55,9 +57,11 @@ const copy = <T>(value: T): T => structuredClone(value);
 /**
  * The one store of every object, keyed like etcd (`resource/namespace/name`).
  * Every write goes through `commit`, which assigns uid and creationTimestamp
- * on create, bumps the global resourceVersion, and emits the event
- * controllers react to. Objects are copied in and out, so nobody holds a
- * reference into the store.
+ * on create, drops what the Go types would not keep (empty omitempty maps and
+ * lists), records the writer's fields in managedFields (a write without a
+ * writer, like deletion's, keeps the managedFields the object carries), bumps the global
+ * resourceVersion, and emits the event controllers react to. Objects are
+ * copied in and out, so nobody holds a reference into the store.
  */
 export class Store {
   private readonly objects = new Map<string, KubeObject>();
@@ -119,34 +123,34 @@ export class Store {
       .map(([, o]) => copy(o));
   }
 
-  create(resource: string, obj: KubeObject): KubeObject {
+  create(resource: string, obj: KubeObject, writer?: Writer): KubeObject {
     const k = key(resource, obj.metadata.namespace, obj.metadata.name);
     if (this.objects.has(k)) throw alreadyExists(resource, obj.metadata.name);
     obj.metadata.uid = randomUUID();
-    obj.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-    return this.commit(resource, obj, "ADDED");
+    obj.metadata.creationTimestamp = now();
+    return this.commit(resource, obj, "ADDED", undefined, writer);
   }
 
   /**
    * Replaces an object. With `expectedVersion`, a stale version is a 409
    * Conflict, as on a real API server.
    */
-  update(resource: string, obj: KubeObject, expectedVersion?: string): KubeObject {
+  update(resource: string, obj: KubeObject, expectedVersion?: string, writer?: Writer): KubeObject {
     const current = this.mustGet(resource, obj.metadata.namespace, obj.metadata.name);
     if (expectedVersion && expectedVersion !== current.metadata.resourceVersion) throw conflict(resource, obj.metadata.name);
     obj.metadata.uid = current.metadata.uid;
     obj.metadata.creationTimestamp = current.metadata.creationTimestamp;
-    return this.commit(resource, obj, "MODIFIED", current);
+    return this.commit(resource, obj, "MODIFIED", current, writer);
   }
 
   /** Reads, changes and writes an object; controllers use this for status. */
-  mutate(resource: string, namespace: string | undefined, name: string, change: (obj: KubeObject) => void): KubeObject | undefined {
+  mutate(resource: string, namespace: string | undefined, name: string, change: (obj: KubeObject) => void, writer?: Writer): KubeObject | undefined {
     const current = this.get(resource, namespace, name);
     if (!current) return undefined;
     const before = JSON.stringify(current);
     change(current);
     if (JSON.stringify(current) === before) return current;
-    return this.commit(resource, current, "MODIFIED", JSON.parse(before) as KubeObject);
+    return this.commit(resource, current, "MODIFIED", JSON.parse(before) as KubeObject, writer);
   }
 
   remove(resource: string, namespace: string | undefined, name: string): KubeObject {
@@ -161,7 +165,9 @@ export class Store {
     return gone;
   }
 
-  private commit(resource: string, obj: KubeObject, type: EventType, previous?: KubeObject): KubeObject {
+  private commit(resource: string, written: KubeObject, type: EventType, previous: KubeObject | undefined, writer: Writer | undefined): KubeObject {
+    const obj: KubeObject = storedForm(kindType(String(written.apiVersion), String(written.kind)), written);
+    if (writer) trackFields(previous, obj, writer, now());
     this.revision++;
     obj.metadata.resourceVersion = String(this.revision);
     this.objects.set(key(resource, obj.metadata.namespace, obj.metadata.name), copy(obj));
@@ -177,6 +183,10 @@ export class Store {
     }
     this.events.emit("change", event);
   }
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
 }
 
 function key(resource: string, namespace: string | undefined, name: string): string {

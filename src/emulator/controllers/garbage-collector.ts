@@ -1,5 +1,8 @@
+import type { Writer } from "../managed-fields.js";
 import type { KubeObject, Store, StoreEvent } from "../store.js";
 import { WorkQueue, splitKey } from "./queue.js";
+
+const gc: Writer = { manager: "kube-controller-manager" };
 
 /**
  * Deletes dependents whose owner is gone (background), finishes foreground
@@ -18,7 +21,7 @@ export function startGarbageCollector(store: Store, dependentResources: string[]
       orphanDependentsOf(owner);
       const rest = owner.metadata.finalizers.filter((f) => f !== "orphan");
       if (rest.length === 0) store.remove(resource, namespace, name);
-      else store.mutate(resource, namespace, name, (o) => void (o.metadata.finalizers = rest));
+      else store.mutate(resource, namespace, name, (o) => void (o.metadata.finalizers = rest), gc);
       return;
     }
     if (!owner.metadata.finalizers?.includes("foregroundDeletion")) return;
@@ -40,7 +43,7 @@ export function startGarbageCollector(store: Store, dependentResources: string[]
       store.mutate(res, d.metadata.namespace, d.metadata.name, (o) => {
         o.metadata.ownerReferences = o.metadata.ownerReferences?.filter((r) => r.uid !== owner.metadata.uid);
         if (o.metadata.ownerReferences?.length === 0) delete o.metadata.ownerReferences;
-      });
+      }, gc);
     }
   }
 

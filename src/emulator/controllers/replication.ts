@@ -70,7 +70,7 @@ export function startReplicationController(store: Store, createPod: (pod: KubeOb
         status.availableReplicas = ready;
       }
       o.status = status;
-    });
+    }, { manager: "kube-controller-manager", subresource: "status" });
   }
 
   return () => {

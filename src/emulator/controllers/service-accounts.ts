@@ -8,7 +8,7 @@ export function startServiceAccounts(store: Store): () => void {
     setImmediate(() => {
       if (store.get("serviceaccounts", namespace, "default") || !store.get("namespaces", undefined, namespace)) return;
       try {
-        store.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace } });
+        store.create("serviceaccounts", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace } }, { manager: "kube-controller-manager" });
       } catch {
         // Created meanwhile.
       }
