@@ -6,6 +6,7 @@ import { observeKubeRequest, type KubeRequestObservation } from "../observabilit
 import { AgentPool } from "./agent-pool.js";
 import { describeTarget, isTlsFailure, toCoreError, type CallTarget } from "./errors.js";
 import { checkedResponse } from "./response-check.js";
+import { identify, userAgent } from "./user-agent.js";
 
 export interface KubeCallOptions {
   /** Give up after this long; default the client's request timeout. */
@@ -128,6 +129,7 @@ export class KubeClient {
       getCurrentCluster: () => this.kubeConfig.getCurrentCluster(),
       applyToFetchOptions: async (init: object) => {
         const options = await this.kubeConfig.applyToFetchOptions(init as never);
+        identify(options.headers);
         return { ...options, agent: agents.reuse(options.agent as never) };
       },
     };
@@ -230,6 +232,7 @@ function requestOptions(signal: AbortSignal, agents: AgentPool, request: KubeReq
       {
         pre: (ctx) => {
           ctx.setSignal(signal);
+          ctx.setHeaderParam("User-Agent", userAgent);
           request.inject((name, value) => ctx.setHeaderParam(name, value));
           // Authentication has run by now and chosen the request's TLS options.
           const agent = agents.reuse(ctx.getAgent());

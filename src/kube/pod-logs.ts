@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { type KubeConfig, Log } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
 import { toCoreError } from "./errors.js";
+import { identify } from "./user-agent.js";
 
 export interface LogSelection {
   container: string;
@@ -94,7 +95,8 @@ function abortableBy(kc: KubeConfig, signal: AbortSignal): KubeConfig {
   const config = {
     getCurrentCluster: () => kc.getCurrentCluster(),
     applyToFetchOptions: async (init: object) => {
-      const options: object = await kc.applyToFetchOptions(init as never);
+      const options: { headers?: unknown } = await kc.applyToFetchOptions(init as never);
+      identify(options.headers);
       let joined: AbortSignal | undefined;
       return Object.defineProperty(options, "signal", {
         enumerable: true,

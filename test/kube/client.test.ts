@@ -4,12 +4,15 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as errors from "../../src/common/errors.js";
 import { KubeClient } from "../../src/kube/client.js";
+import { followPodLog, readPodLog } from "../../src/kube/pod-logs.js";
 
 // A bare HTTP server answering like an API server would, so that the error
 // conversion is checked on what client-node really throws.
 const responses = new Map<string, { status: number; body: unknown } | "hang">();
 /** Requests per path, and how many more of them answer 503 before the normal answer. */
 const hits = new Map<string, number>();
+/** The User-Agent of each path's latest request. */
+const agents = new Map<string, string | undefined>();
 const failFirst = new Map<string, number>();
 let server: http.Server;
 let url: string;
@@ -19,6 +22,7 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     const path = req.url?.split("?")[0] ?? "";
     hits.set(path, (hits.get(path) ?? 0) + 1);
+    agents.set(path, req.headers["user-agent"]);
     const failures = failFirst.get(path) ?? 0;
     if (failures > 0) {
       failFirst.set(path, failures - 1);
@@ -161,6 +165,23 @@ describe("Kubernetes calls through KubeClient", () => {
       await client.call({ verb: "get", kind: "namespace", name: "ok" }, (o) => client.core.readNamespace({ name: "ok" }, o));
     }
     expect(connections - before).toBe(1);
+  });
+});
+
+describe("the client's name", () => {
+  // kube-apiserver names a write's field manager after the User-Agent's product, and audit logs the client by it.
+  it("is kubedriver on every request it makes: calls, watches, logs read and followed", async () => {
+    const client = clientFor(url);
+    await readNamespace("named");
+    await client.watch({ verb: "watch", kind: "pod", namespace: "web" }, "/api/v1/namespaces/web/pods", {}, () => {}, new AbortController().signal);
+    await readPodLog(client, "web", "web-1", {});
+    await followPodLog(client, "web", "web-2", {}, () => {}, new AbortController().signal).catch(() => undefined);
+    expect(Object.fromEntries(["/api/v1/namespaces/named", "/api/v1/namespaces/web/pods", "/api/v1/namespaces/web/pods/web-1/log", "/api/v1/namespaces/web/pods/web-2/log"].map((p) => [p, agents.get(p)]))).toEqual({
+      "/api/v1/namespaces/named": "kubedriver",
+      "/api/v1/namespaces/web/pods": "kubedriver",
+      "/api/v1/namespaces/web/pods/web-1/log": "kubedriver",
+      "/api/v1/namespaces/web/pods/web-2/log": "kubedriver",
+    });
   });
 });
 

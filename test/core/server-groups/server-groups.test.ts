@@ -159,6 +159,12 @@ describe("CreateServerGroup", () => {
     expect(listed.items.map((p) => p.metadata!.name).sort()).toEqual(pods.map((p) => p.metadata!.name).sort());
   });
 
+  it("names kubedriver as the field manager of the RC it writes, so `kubectl get --show-managed-fields` tells who owns what", async () => {
+    const name = (await create({ application: "owner", targetSize: 0 })).serverGroup!.name;
+    const managers = (await rcNamed(name)).metadata?.managedFields?.filter((e) => !e.subresource).map((e) => e.manager);
+    expect(managers).toEqual(["kubedriver"]);
+  });
+
   it("refuses labels that would hide kubedriver's own, the recommended ones too", async () => {
     const err = await grpcError(create({ application: "hide", labels: { "app.kubernetes.io/instance": "other", "app.kubernetes.io/name": "x" } }));
     expect(err.code).toBe(Code.INVALID_ARGUMENT);
