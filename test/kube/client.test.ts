@@ -174,8 +174,8 @@ describe("the client's name", () => {
     const client = clientFor(url);
     await readNamespace("named");
     await client.watch({ verb: "watch", kind: "pod", namespace: "web" }, "/api/v1/namespaces/web/pods", {}, () => {}, new AbortController().signal);
-    await readPodLog(client, "web", "web-1", {});
-    await followPodLog(client, "web", "web-2", {}, () => {}, new AbortController().signal).catch(() => undefined);
+    await readPodLog(client, "web", "web-1", { container: "web" });
+    await followPodLog(client, "web", "web-2", { container: "web" }, () => {}, new AbortController().signal).catch(() => undefined);
     expect(Object.fromEntries(["/api/v1/namespaces/named", "/api/v1/namespaces/web/pods", "/api/v1/namespaces/web/pods/web-1/log", "/api/v1/namespaces/web/pods/web-2/log"].map((p) => [p, agents.get(p)]))).toEqual({
       "/api/v1/namespaces/named": "kubedriver",
       "/api/v1/namespaces/web/pods": "kubedriver",
