@@ -1,4 +1,4 @@
-type Json = any;
+import { isObject, type Json } from "./json.js";
 
 /** A set of field paths as a tree; a node is a member itself, or only leads to members. */
 export class FieldSet {
@@ -123,9 +123,4 @@ function compareValues(a: Json, b: Json): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
   const [x, y] = [typeof a === "string" ? a : JSON.stringify(a), typeof b === "string" ? b : JSON.stringify(b)];
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-
-function isObject(v: unknown): v is Record<string, Json> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -1,7 +1,6 @@
 import v3Documents from "./generated/openapi-v3.json" with { type: "json" };
+import { isObject, type Json } from "./json.js";
 import { goFields } from "./protobuf/generated/go-fields.js";
-
-type Json = any;
 
 /** A schema of a kind's OpenAPI v3 document (the served one, of the pinned release), with the document its references resolve in. */
 export interface TypeRef {
@@ -122,8 +121,4 @@ function walk(type: TypeRef, value: Json, zeroes: boolean): Json {
     else if ((property.default === "" || property.default === 0 || property.default === false) && !omitted?.has(name)) out[name] = property.default;
   }
   return out;
-}
-
-function isObject(v: unknown): v is Record<string, Json> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -1,9 +1,8 @@
 import { FieldSet } from "./field-set.js";
 import { goForm, kindType, shapeOf, type TypeRef } from "./go-types.js";
+import { isObject, type Json } from "./json.js";
 import { failure, type StatusError } from "./status.js";
 import type { KubeObject } from "./store.js";
-
-type Json = any;
 
 /**
  * Who makes a write: the field manager (a request's `fieldManager`, else the
@@ -137,8 +136,11 @@ function identity(manager: string | undefined, apiVersion: string, subresource: 
   return JSON.stringify([manager ?? "", apiVersion, subresource ?? ""]);
 }
 
-function decode(entries: unknown): Map<string, { entry: Omit<ManagedFieldsEntry, "fieldsV1">; set: FieldSet }> {
-  const managers = new Map<string, { entry: Omit<ManagedFieldsEntry, "fieldsV1">; set: FieldSet }>();
+/** Each manager's entry (without its fields) and field set, by identity. */
+type Managers = Map<string, { entry: Omit<ManagedFieldsEntry, "fieldsV1">; set: FieldSet }>;
+
+function decode(entries: unknown): Managers {
+  const managers: Managers = new Map();
   if (!Array.isArray(entries)) return managers;
   for (const raw of entries as ManagedFieldsEntry[]) {
     if (raw?.operation !== "Update" || raw.fieldsType !== "FieldsV1") continue;
@@ -203,9 +205,4 @@ function equal(a: Json, b: Json): boolean {
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   const [ka, kb] = [Object.keys(a), Object.keys(b)];
   return ka.length === kb.length && ka.every((k) => k in b && equal(a[k], b[k]));
-}
-
-
-function isObject(v: unknown): v is Record<string, Json> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

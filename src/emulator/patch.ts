@@ -1,6 +1,5 @@
+import { isObject, type Json } from "./json.js";
 import { badRequest, StatusError, unsupportedMediaType } from "./status.js";
-
-type Json = any;
 
 /** Applies a PATCH body by its content type, as the API server does. */
 export function applyPatch(target: Json, patch: Json, contentType: string): Json {
@@ -127,9 +126,6 @@ function removeAt(doc: Json, path: string[]): Json {
   return doc;
 }
 
-function isObject(v: unknown): v is Record<string, Json> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function isNamed(v: unknown): boolean {
   return isObject(v) && typeof v.name === "string";
