@@ -56,7 +56,7 @@ function invalidOptions(options: string, cause: { reason: string; message: strin
 
 interface ManagedFieldsEntry {
   manager?: string;
-  operation: "Update";
+  operation: "Update" | "Apply";
   apiVersion: string;
   time?: string;
   fieldsType: "FieldsV1";
@@ -78,8 +78,12 @@ interface ManagedFieldsEntry {
 export function trackFields(live: KubeObject | undefined, next: KubeObject, writer: Writer, time: string): void {
   const type = kindType(String(next.apiVersion), String(next.kind));
   const wrote = writer.wrote ?? next;
-  const requested = wrote.metadata.managedFields;
-  const managers = decode(Array.isArray(requested) && requested.length > 0 && !writer.subresource ? requested : live?.metadata.managedFields);
+  const requested = writer.subresource ? undefined : wrote.metadata.managedFields;
+  if (isReset(requested)) {
+    delete next.metadata.managedFields;
+    return;
+  }
+  const managers = decode(requested) ?? decode(live?.metadata.managedFields) ?? new Map();
   const before = goForm(type, live ? withoutManagedFields(live) : {});
   const after = goForm(type, withoutManagedFields(wrote));
   const changed = new FieldSet();
@@ -90,7 +94,7 @@ export function trackFields(live: KubeObject | undefined, next: KubeObject, writ
     if (writer.subresource === "scale") set.keepOnly(["f:spec", "f:replicas"]);
     for (const path of stripped) set.remove(path);
   }
-  const id = identity(writer.manager, String(next.apiVersion), writer.subresource);
+  const id = identity({ manager: writer.manager, operation: "Update", apiVersion: String(next.apiVersion), subresource: writer.subresource });
   for (const [key, managed] of managers) {
     managed.set.subtract(changed);
     managed.set.subtract(removed);
@@ -131,21 +135,28 @@ function entryOf(writer: Writer, apiVersion: string, time: string): Omit<Managed
   };
 }
 
-/** A manager is its name, operation, apiVersion and subresource (BuildManagerIdentifier). */
-function identity(manager: string | undefined, apiVersion: string, subresource: string | undefined): string {
-  return JSON.stringify([manager ?? "", apiVersion, subresource ?? ""]);
+/** A manager is its name, operation, apiVersion (not an applier's) and subresource (BuildManagerIdentifier). */
+function identity(e: Pick<ManagedFieldsEntry, "manager" | "operation" | "apiVersion" | "subresource">): string {
+  return JSON.stringify([e.manager ?? "", e.operation, e.operation === "Apply" ? "" : e.apiVersion, e.subresource ?? ""]);
+}
+
+/** `managedFields: []` or `[{}]` in a write clears them, this write's own fields too, as kube-apiserver lets a client reset them. */
+function isReset(requested: unknown): boolean {
+  if (!Array.isArray(requested)) return false;
+  return requested.length === 0 || (requested.length === 1 && (requested[0] === null || (isObject(requested[0]) && Object.keys(requested[0]).length === 0)));
 }
 
 /** Each manager's entry (without its fields) and field set, by identity. */
 type Managers = Map<string, { entry: Omit<ManagedFieldsEntry, "fieldsV1">; set: FieldSet }>;
 
-function decode(entries: unknown): Managers {
+/** A write's or the live object's managedFields; undefined when absent or when any entry is malformed (the write's are then ignored, as kube-apiserver ignores them). */
+function decode(entries: unknown): Managers | undefined {
+  if (!Array.isArray(entries)) return undefined;
   const managers: Managers = new Map();
-  if (!Array.isArray(entries)) return managers;
   for (const raw of entries as ManagedFieldsEntry[]) {
-    if (raw?.operation !== "Update" || raw.fieldsType !== "FieldsV1") continue;
+    if (!isObject(raw) || !["Update", "Apply"].includes(raw.operation) || raw.fieldsType !== "FieldsV1" || !isObject(raw.fieldsV1)) return undefined;
     const { fieldsV1, ...entry } = raw;
-    managers.set(identity(raw.manager, raw.apiVersion, raw.subresource), { entry, set: FieldSet.fromJson(fieldsV1) });
+    managers.set(identity(raw), { entry, set: FieldSet.fromJson(fieldsV1) });
   }
   return managers;
 }

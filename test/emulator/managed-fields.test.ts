@@ -148,6 +148,34 @@ describe("managedFields", () => {
     expect(entry(body, "pipeline")?.fieldsV1).toEqual(created);
   });
 
+  it("takes managedFields a write sends: [] or [{}] clears them, an edited list replaces them, a malformed one is ignored", async () => {
+    const secretPath = (name = "") => `/api/v1/namespaces/${ns}/secrets${name ? `/${name}` : ""}`;
+    const data = { "f:data": { ".": {}, "f:a": {} }, "f:type": {} };
+    const label = { "f:metadata": { "f:labels": { ".": {}, "f:k": {} } } };
+    const cases: [string, unknown, [string | undefined, unknown][]][] = [
+      ["empty", [], []],
+      ["one-empty-entry", [{}], []],
+      ["edited", [{ manager: "fake", operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: { "f:data": { "f:a": {} } } }], [["fake", { "f:data": { "f:a": {} } }], ["editor", label]]],
+      ["applied", [{ manager: "applier", operation: "Apply", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: { "f:data": { "f:a": {} } } }], [["applier", { "f:data": { "f:a": {} } }], ["editor", label]]],
+      ["malformed", [{ manager: "x", operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: "nope" }], [["editor", label], ["pipeline", data]]],
+      ["two-empty-entries", [{}, {}], [["editor", label], ["pipeline", data]]],
+    ];
+    for (const [name, managedFields, expected] of cases) {
+      await send("POST", `${secretPath()}?fieldManager=pipeline`, { apiVersion: "v1", kind: "Secret", metadata: { name }, data: { a: "Yg==" } });
+      const { status, body } = await eventually(async () => {
+        const { body: current } = await send("GET", secretPath(name), undefined);
+        const replaced = await send("PUT", `${secretPath(name)}?fieldManager=editor`, { ...current, metadata: { ...current.metadata, managedFields, labels: { k: "v" } } });
+        expect(replaced.status).not.toBe(409);
+        return replaced;
+      });
+      expect(status).toBe(200);
+      const got = entriesOf(body)
+        .map((e): [string | undefined, unknown] => [e.manager, e.fieldsV1])
+        .sort(([a], [b]) => String(a).localeCompare(String(b)));
+      expect([name, got]).toEqual([name, [...expected].sort(([a], [b]) => String(a).localeCompare(String(b)))]);
+    }
+  });
+
   it("names a writer without fieldManager by its User-Agent's product, cut to 128 bytes", async () => {
     const secret = (name: string) => ({ apiVersion: "v1", kind: "Secret", metadata: { name }, data: { a: "Yg==" } });
     const named = await send("POST", `/api/v1/namespaces/${ns}/secrets`, secret("by-agent"), { "user-agent": "deployer/1.2.3 (linux/amd64)" });
