@@ -140,6 +140,8 @@ describe("the replication controller loop", () => {
         expect(p.status?.phase).toBe("Running");
         expect(p.status?.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
         expect(p.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+        // KWOK's fake nodes set these and the binding adds PodScheduled; PodReadyToStartContainers is a real kubelet's.
+        expect(p.status?.conditions?.map((c) => c.type).sort()).toEqual(["ContainersReady", "Initialized", "PodScheduled", "Ready"]);
       }
       return list;
     });
