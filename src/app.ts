@@ -26,6 +26,7 @@ import { startGrpcServer, type RunningGrpcServer } from "./grpc/server.js";
 import type { Logger, SecretRegistry } from "./observability/logger.js";
 import { gaugeSource, type ConfigReloadOutcome } from "./observability/metrics.js";
 import { startMetricsServer, type MetricsServer } from "./observability/metrics-server.js";
+import { logSkippedObjectsTo } from "./observability/skipped-objects.js";
 
 export interface Kubedriver {
   grpc: RunningGrpcServer;
@@ -135,6 +136,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
     await grpc.shutdown(0);
     throw err;
   }
+  const stopLoggingSkipped = logSkippedObjectsTo(log.child({ component: "views" }));
   const unregisterGauges = [
     gaugeSource("open_streams", () => tracker.activeStreams),
     gaugeSource("admitted_calls", () => tracker.admittedCalls),
@@ -204,6 +206,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
       following.unsubscribe();
       for (const t of retiring) clearTimeout(t);
       for (const unregister of unregisterGauges) unregister();
+      stopLoggingSkipped();
       healthStatus.unsubscribe();
       namespaceMonitor.stop();
       provisioner.stop();

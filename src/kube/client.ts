@@ -1,13 +1,16 @@
-import { ApiException, AutoscalingV2Api, CoreV1Api, Observable, Watch, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
+import { AutoscalingV2Api, CoreV1Api, Observable, type ConfigurationOptions, type KubeConfig } from "@kubernetes/client-node";
 import { CancelledError, DeadlineExceededError, findKubedriverError, isCancelled, isUnavailable } from "../common/errors.js";
 import { Limiter } from "../common/limiter.js";
 import { sleep } from "../common/sleep.js";
 import { observeKubeRequest, type KubeRequestObservation } from "../observability/kube-requests.js";
+import { recordOversized, recordUnreadableWatchLine } from "../observability/metrics.js";
 import { AgentPool } from "./agent-pool.js";
+import { BoundedHttpLibrary, defaultReadLimits, ResponseTooLargeError, type ReadLimits } from "./bounded-http.js";
 import { describeTarget, isTlsFailure, toCoreError, type CallTarget } from "./errors.js";
 import type { Kind } from "./kinds.js";
 import { checkedResponse } from "./response-check.js";
 import { identify, userAgent } from "./user-agent.js";
+import { streamWatch } from "./watch-stream.js";
 
 export interface KubeCallOptions {
   /** Give up after this long; default the client's request timeout. */
@@ -21,6 +24,12 @@ export interface KubeCallOptions {
    * waits behind callers' requests and a busy account is not reported unreachable.
    */
   lane?: "callers" | "probe";
+  /**
+   * Read at most this many bytes of the answer and answer with them (for
+   * text, such as a log, whose head is worth having); default: the client's
+   * `readLimits.maxResponseBytes`, past which the call fails.
+   */
+  readAtMost?: number;
 }
 
 export interface KubeClientDefaults {
@@ -38,6 +47,8 @@ export interface KubeClientDefaults {
   maxConcurrentRequests: number;
   /** Health probes in flight at once, apart from callers' requests. */
   maxConcurrentProbes: number;
+  /** The most kubedriver reads of one answer and of one watch event (see ReadLimits). */
+  readLimits: ReadLimits;
 }
 
 const clientDefaults: KubeClientDefaults = {
@@ -47,6 +58,7 @@ const clientDefaults: KubeClientDefaults = {
   maxBackoffMs: 2_000,
   maxConcurrentRequests: 16,
   maxConcurrentProbes: 8,
+  readLimits: defaultReadLimits,
 };
 
 /** Only these verbs may be repeated without changing what a first, lost attempt did. */
@@ -76,10 +88,12 @@ export class KubeClient {
       callers: new Limiter(this.defaults.maxConcurrentRequests),
       probe: new Limiter(this.defaults.maxConcurrentProbes),
     };
+    this.http = new BoundedHttpLibrary(this.defaults.readLimits.maxResponseBytes);
   }
 
   private readonly defaults: KubeClientDefaults;
   private readonly agents = new AgentPool();
+  private readonly http: BoundedHttpLibrary;
   private readonly lanes: Record<NonNullable<KubeCallOptions["lane"]>, Limiter>;
   /** The newest resourceVersion each kind in each namespace was written at by this process. */
   private readonly written = new Map<string, bigint>();
@@ -114,10 +128,11 @@ export class KubeClient {
    * ends it, `signal` aborts, or it fails. Resolves "ended" when it ended
    * cleanly, "expired" when the API server no longer has the requested
    * resourceVersion (410 Gone: list again); rejects with a core error naming
-   * the account. A watch holds no request slot: it lasts as long as the API
-   * server lets it.
+   * the account (an event past `readLimits.maxWatchLineBytes` among them,
+   * UNAVAILABLE: nothing of it is kept). A watch holds no request slot: it
+   * lasts as long as the API server lets it.
    */
-  watch(
+  async watch(
     target: Omit<CallTarget, "account">,
     path: string,
     query: Record<string, string>,
@@ -126,41 +141,32 @@ export class KubeClient {
     onOpen: () => void = () => {},
   ): Promise<"ended" | "expired"> {
     const full = { ...target, account: this.account };
-    const agents = this.agents;
-    const config = {
-      getCurrentCluster: () => this.kubeConfig.getCurrentCluster(),
-      applyToFetchOptions: async (init: object) => {
-        const options = await this.kubeConfig.applyToFetchOptions(init as never);
-        identify(options.headers);
-        return { ...options, agent: agents.reuse(options.agent as never) };
-      },
-    };
-    return new Promise((resolve, reject) => {
-      let controller: AbortController | undefined;
-      let finished = false;
-      // client-node hands out the watch's controller only once the API server has answered: until then
-      // an abort cannot reach the request, so it ends the watch for us at once and the request when it can.
-      const stop = () => {
-        controller?.abort();
-        resolve("ended");
-      };
-      signal.addEventListener("abort", stop, { once: true });
-      const done = (err: unknown) => {
-        finished = true;
-        signal.removeEventListener("abort", stop);
-        if (!err || signal.aborted) return resolve("ended");
-        if ((err as { statusCode?: unknown }).statusCode === 410) return resolve("expired");
-        reject(toCoreError(watchError(err), full));
-      };
-      new Watch(config as unknown as KubeConfig)
-        .watch(path, query, onEvent, done)
-        .then((c) => {
-          controller = c;
-          if (signal.aborted) c.abort();
-          // Resolved without `done`: the API server answered 200 and the events flow.
-          else if (!finished) onOpen();
-        }, done);
-    });
+    try {
+      const cluster = this.kubeConfig.getCurrentCluster();
+      if (!cluster) throw new Error("the kubeconfig has no current cluster");
+      const url = new URL(cluster.server.replace(/\/+$/, "") + path);
+      url.searchParams.set("watch", "true");
+      for (const [key, value] of Object.entries(query)) if (value !== "") url.searchParams.set(key, value);
+      const options = await this.kubeConfig.applyToFetchOptions({});
+      identify(options.headers);
+      const headers = Object.fromEntries((options.headers as unknown as { entries(): Iterable<[string, string]> }).entries());
+      await streamWatch({
+        url,
+        headers,
+        agent: this.agents.reuse(options.agent as never),
+        signal,
+        maxLineBytes: this.defaults.readLimits.maxWatchLineBytes,
+        opened: onOpen,
+        event: onEvent,
+        unreadable: () => recordUnreadableWatchLine(this.account, target.kind),
+      });
+      return "ended";
+    } catch (err) {
+      if (signal.aborted) return "ended";
+      if ((err as { code?: unknown }).code === 410) return "expired";
+      if (err instanceof ResponseTooLargeError) recordOversized(this.account, target.kind, err.what);
+      throw toCoreError(err, full);
+    }
   }
 
   async call<T>(
@@ -179,11 +185,13 @@ export class KubeClient {
       let core: unknown;
       const request = observeKubeRequest(full);
       try {
-        const result = await fn(requestOptions(signal, this.agents, request));
+        const httpApi = opts.readAtMost === undefined ? this.http : new BoundedHttpLibrary(opts.readAtMost, true);
+        const result = await fn(requestOptions(signal, this.agents, httpApi, request));
         request.end();
         if (!idempotentVerbs.has(target.verb)) this.noteWrite(target, result);
         return result;
       } catch (err) {
+        if (err instanceof ResponseTooLargeError) recordOversized(this.account, target.kind, err.what);
         core = toCoreError(err, full, signal.reason);
         request.end(findKubedriverError(core)?.kind ?? "Unknown");
       } finally {
@@ -200,12 +208,6 @@ export class KubeClient {
 function resourceVersionOf(result: unknown): bigint | undefined {
   const version = (result as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
   return version && /^\d+$/.test(version) ? BigInt(version) : undefined;
-}
-
-/** client-node's Watch fails with a plain Error carrying the HTTP status; give it the shape of an ApiException. */
-function watchError(err: unknown): unknown {
-  const status = (err as { statusCode?: unknown })?.statusCode;
-  return typeof status === "number" ? new ApiException(status, (err as Error).message, "", {}) : err;
 }
 
 /** The signal aborted while the call waited for a slot: the caller went away, or the deadline passed. */
@@ -228,8 +230,9 @@ function worthRetrying(err: unknown): boolean {
  * object-style APIs hand these to the observable layer, which expects
  * client-node's own Observable from middleware, not a promise.
  */
-function requestOptions(signal: AbortSignal, agents: AgentPool, request: KubeRequestObservation): ConfigurationOptions {
+function requestOptions(signal: AbortSignal, agents: AgentPool, httpApi: BoundedHttpLibrary, request: KubeRequestObservation): ConfigurationOptions {
   return {
+    httpApi,
     middleware: [
       {
         pre: (ctx) => {

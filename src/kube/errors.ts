@@ -13,6 +13,7 @@ import {
   isCancelled,
   type ResourceRef,
 } from "../common/errors.js";
+import { ResponseTooLargeError } from "./bounded-http.js";
 import { CredentialPluginError } from "./exec-credentials.js";
 import { InvalidResponseError } from "./response-check.js";
 
@@ -101,6 +102,14 @@ export function toCoreError(err: unknown, target: CallTarget, abortReason?: unkn
   if (err instanceof CredentialPluginError) {
     // Retryable: an expired login or a plugin that hung may work once an operator fixes it.
     return new UnavailableError(`${where}: the kubeconfig's exec credential plugin ${err.why}`, { cause: err, resource, metadata, reason: "CREDENTIAL_PLUGIN_FAILED" });
+  }
+  if (err instanceof ResponseTooLargeError) {
+    return new UnavailableError(`${where}: the API server sent an ${err.what} longer than ${err.limit} bytes, more than kubedriver reads; nothing of it was kept`, {
+      cause: err,
+      resource,
+      metadata,
+      reason: "RESPONSE_TOO_LARGE",
+    });
   }
   if (err instanceof InvalidResponseError) {
     return new UnavailableError(`${where}: the API server ${err.why}`, { cause: err, resource, metadata, reason: "INVALID_RESPONSE" });

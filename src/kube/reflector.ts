@@ -1,4 +1,5 @@
 import { sleep } from "../common/sleep.js";
+import { recordSkippedObject, recordWatchRestart } from "../observability/metrics.js";
 import type { KubeClient } from "./client.js";
 import { collectionPath, listAt, type ListedKind } from "./kinds.js";
 
@@ -35,7 +36,17 @@ export interface ReflectorOptions {
   /** After a failure, waits from this long, doubling up to `maxBackoffMs`. */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * A watch that sends neither an event nor a bookmark for this long is
+   * taken for broken (an API server, or a proxy, holding it open and silent)
+   * and replaced by a new LIST and WATCH. kube-apiserver sends a bookmark
+   * about every minute to a watch that asks for them, so the default, 75 s,
+   * is a minute and a margin; it bounds how stale a view can be.
+   */
+  maxSilenceMs?: number;
 }
+
+export const defaultMaxSilenceMs = 75_000;
 
 /** A watch that ends sooner than this counts as a failure to watch, for backoff. */
 const minWatchMs = 1_000;
@@ -78,13 +89,21 @@ export class Reflector<T extends Watched> {
           const { client, kind, namespace, labelSelector } = this.spec;
           const { items, resourceVersion } = await listAt(client, kind, namespace, labelSelector, { signal: this.stop.signal });
           this.resourceVersion = resourceVersion;
-          this.sink.replace(items, resourceVersion);
+          const named = items.filter(usable);
+          if (named.length < items.length) recordSkippedObject(client.account, kind.plural, "no_name");
+          this.sink.replace(named, resourceVersion);
         }
         const started = Date.now();
         const outcome = await this.watchOnce(() => {
           if (!healthy) this.sink.connected((healthy = true));
         });
         if (outcome === "expired") this.resourceVersion = "";
+        if (outcome === "silent") {
+          // What the view holds may be old by now: readers go live until a new LIST has replaced it.
+          this.resourceVersion = "";
+          recordWatchRestart(this.spec.client.account, this.spec.kind.plural, "silent");
+          if (healthy) this.sink.connected((healthy = false), new Error(`the watch sent nothing for ${this.options.maxSilenceMs ?? defaultMaxSilenceMs} ms`));
+        }
         // A watch the server ends at once, again and again, must not become a tight loop.
         if (outcome === "ended" && Date.now() - started < minWatchMs) {
           await sleep(Math.random() * backoff, this.stop.signal);
@@ -100,13 +119,18 @@ export class Reflector<T extends Watched> {
     }
   }
 
-  private async watchOnce(opened: () => void): Promise<"ended" | "expired"> {
+  private async watchOnce(opened: () => void): Promise<"ended" | "expired" | "silent"> {
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60);
     // Past the asked timeout by a margin, a silent connection is taken for a dead one.
     const watchdog = AbortSignal.timeout((timeoutSeconds + 30) * 1000);
     const ended = new AbortController();
     const signal = AbortSignal.any([this.stop.signal, watchdog, ended.signal]);
     let expired = false;
+    let silent = false;
+    const silence = setTimeout(() => {
+      silent = true;
+      ended.abort();
+    }, this.options.maxSilenceMs ?? defaultMaxSilenceMs);
     const outcome = await this.spec.client.watch(
       { verb: "watch", kind: this.spec.kind.plural, namespace: this.spec.namespace },
       collectionPath(this.spec.kind, this.spec.namespace),
@@ -118,9 +142,11 @@ export class Reflector<T extends Watched> {
       },
       (type, object) => {
         if (ended.signal.aborted) return;
+        silence.refresh();
         const version = (object as Watched)?.metadata?.resourceVersion ?? "";
         if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") {
           this.resourceVersion = version || this.resourceVersion;
+          if (!usable(object)) return recordSkippedObject(this.spec.client.account, this.spec.kind.plural, "no_name");
           this.sink.change(type, object as T, this.resourceVersion);
         } else if (type === "BOOKMARK") {
           this.resourceVersion = version || this.resourceVersion;
@@ -133,7 +159,12 @@ export class Reflector<T extends Watched> {
       },
       signal,
       opened,
-    );
-    return expired ? "expired" : outcome;
+    ).finally(() => clearTimeout(silence));
+    return silent ? "silent" : expired ? "expired" : outcome;
   }
+}
+
+/** An object a store can key: every object the API server sends has a name; one without is left out. */
+function usable(object: unknown): boolean {
+  return typeof (object as Watched | undefined)?.metadata?.name === "string";
 }

@@ -44,6 +44,26 @@ const kubeSeconds = new Histogram({
   registers,
 });
 
+const oversized = new Counter({
+  name: "kubedriver_kube_oversized_reads_total",
+  help: "Answers and watch events of an API server longer than kubedriver reads (the connection was cut, nothing kept); what is answer or watch_event.",
+  labelNames: ["account", "resource", "what"],
+  registers,
+});
+const skippedObjects = new Counter({
+  name: "kubedriver_kube_objects_skipped_total",
+  help: "Objects (or watch lines) read from an API server that kubedriver could not use and left out, by why.",
+  labelNames: ["account", "resource", "reason"],
+  registers,
+});
+
+const watchRestarts = new Counter({
+  name: "kubedriver_kube_watch_restarts_total",
+  help: "Watches of a view given up and replaced by a new LIST and WATCH, by why (silent: no event or bookmark within the bound).",
+  labelNames: ["account", "resource", "reason"],
+  registers,
+});
+
 const namespaceReachable = new Gauge({
   name: "kubedriver_namespace_reachable",
   help: "1 when the latest probe round reached the namespace, else 0.",
@@ -152,6 +172,26 @@ export interface KubeRequestLabels {
 export function recordKubeRequest(labels: KubeRequestLabels, status: number | undefined, seconds: number): void {
   kubeRequests.labels({ ...labels, code: status === undefined ? "<error>" : String(status) }).inc();
   kubeSeconds.labels(labels).observe(seconds);
+}
+
+/** An answer or watch event past kubedriver's read bound. */
+export function recordOversized(account: string, kind: string, what: "answer" | "watch event"): void {
+  oversized.labels({ account, resource: resourceOf(kind), what: what.replace(" ", "_") }).inc();
+}
+
+/** A view's watch replaced by a new LIST and WATCH. */
+export function recordWatchRestart(account: string, kind: string, reason: string): void {
+  watchRestarts.labels({ account, resource: resourceOf(kind), reason }).inc();
+}
+
+/** A watch line that is not a JSON event. */
+export function recordUnreadableWatchLine(account: string, kind: string): void {
+  skippedObjects.labels({ account, resource: resourceOf(kind), reason: "unreadable_watch_line" }).inc();
+}
+
+/** An object kubedriver cannot use (a malformed field), left out of reads; `reason` is a fixed word of our code. */
+export function recordSkippedObject(account: string, kind: string, reason: string): void {
+  skippedObjects.labels({ account, resource: resourceOf(kind), reason }).inc();
 }
 
 /** The resource name of a kind as our code spells it ("replication controller(s)", "pod"). */

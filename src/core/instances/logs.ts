@@ -32,7 +32,8 @@ export async function getInstanceLogs(account: Account, req: LogRequest & { limi
   const container = await containerOf(account, req, opts);
   const limit = Math.min(req.limitBytes || maxLogBytes, maxLogBytes);
   // One byte more than asked says whether there was more.
-  const text = await readPodLog(account.kube, req.namespace, req.name, { container, tailLines: req.tailLines, sinceSeconds: req.sinceSeconds, limitBytes: limit + 1 }, opts);
+  // Read no more of the answer than asked, whether or not the API server honours limitBytes.
+  const text = await readPodLog(account.kube, req.namespace, req.name, { container, tailLines: req.tailLines, sinceSeconds: req.sinceSeconds, limitBytes: limit + 1 }, { ...opts, readAtMost: limit + 1 });
   const bytes = Buffer.from(text, "utf8");
   if (bytes.length <= limit) return { content: text, truncated: false };
   return { content: utf8Head(bytes, limit).toString("utf8"), truncated: true };

@@ -6,9 +6,10 @@ import { replicationControllerKind } from "../../kube/replication-controllers.js
 import type { Account } from "../accounts/account.js";
 import { readThrough } from "../shared/consistency.js";
 import { autoscalersIn } from "../shared/hpa.js";
-import { selectors, serverGroupOf } from "../shared/ownership.js";
+import { isOurs, selectors, serverGroupOf } from "../shared/ownership.js";
 import type { Scope } from "../shared/scope.js";
-import { isServerGroup } from "./ownership.js";
+import { isServerGroup, unreadableSpec } from "./ownership.js";
+import { hasUnreadableSpec } from "./stored-spec.js";
 import type { ReadFrom } from "./read.js";
 import type { ServerGroup } from "./spec.js";
 import { serverGroupView } from "./view.js";
@@ -53,6 +54,7 @@ async function listLive(account: Account, namespace: string, filter: ListFilter,
     if (known) known.push(p);
     else podsOf.set(group, [p]);
   }
+  for (const rc of rcs) if (isOurs(rc) && hasUnreadableSpec(rc)) unreadableSpec(account.name, rc);
   return rcs
     .filter(isServerGroup)
     .map((rc) => serverGroupView(account.name, rc, podsOf.get(rc.metadata!.name!) ?? [], autoscalers.get(rc.metadata!.name!)))

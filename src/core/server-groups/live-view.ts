@@ -8,10 +8,11 @@ import { Reflector, type ChangeType, type ReflectorOptions, type ReflectorSink, 
 import { replicationControllerKind } from "../../kube/replication-controllers.js";
 import type { Account } from "../accounts/account.js";
 import { autoscaledGroup, type AutoscalerPolicy } from "../shared/hpa.js";
-import { selectors, serverGroupOf } from "../shared/ownership.js";
+import { isOurs, selectors, serverGroupOf } from "../shared/ownership.js";
 import { ViewProgress } from "../shared/progress.js";
 import { slim } from "../shared/slim.js";
-import { isServerGroup } from "./ownership.js";
+import { isServerGroup, unreadableSpec } from "./ownership.js";
+import { hasUnreadableSpec } from "./stored-spec.js";
 import type { ServerGroup } from "./spec.js";
 import { serverGroupView } from "./view.js";
 
@@ -135,16 +136,25 @@ export class NamespaceView {
   }
 
   private replaceRcs(items: V1ReplicationController[], version: string): void {
-    const fresh = new Map(items.filter(isServerGroup).map((rc) => [rc.metadata!.name!, slim(rc)]));
+    const fresh = new Map(items.flatMap((rc) => this.serverGroupRc(rc) ?? []).map((rc) => [rc.metadata!.name!, rc]));
     for (const [name] of this.rcs) if (!fresh.has(name)) this.removeRc(name);
     for (const rc of fresh.values()) this.putRc(rc);
     this.progress.synced("rcs", version);
   }
 
   private changeRc(type: ChangeType, rc: V1ReplicationController, version: string): void {
-    if (type === "DELETED" || !isServerGroup(rc)) this.removeRc(rc.metadata!.name!);
-    else this.putRc(slim(rc));
+    const group = type === "DELETED" ? undefined : this.serverGroupRc(rc);
+    if (group) this.putRc(group);
+    else this.removeRc(rc.metadata!.name!);
     this.progress.advance("rcs", version);
+  }
+
+  /** The RC as the view keeps it, when it is a server group; one whose spec cannot be read is left out and reported. */
+  private serverGroupRc(rc: V1ReplicationController): V1ReplicationController | undefined {
+    const kept = slim(rc);
+    if (isServerGroup(kept)) return kept;
+    if (isOurs(kept) && hasUnreadableSpec(kept)) unreadableSpec(this.account.name, kept);
+    return undefined;
   }
 
   private replacePods(items: V1Pod[], version: string): void {
@@ -180,7 +190,7 @@ export class NamespaceView {
   }
 
   private replaceAutoscalers(items: V2HorizontalPodAutoscaler[], version: string): void {
-    const fresh = new Map(items.flatMap((h) => autoscaledGroup(h) ?? []).map((a) => [a.group, a.policy]));
+    const fresh = new Map(items.flatMap((h) => autoscaledGroup(this.account.name, h) ?? []).map((a) => [a.group, a.policy]));
     for (const group of new Set([...this.autoscalers.keys(), ...fresh.keys()])) {
       const before = this.autoscalers.get(group);
       const after = fresh.get(group);
@@ -192,7 +202,7 @@ export class NamespaceView {
   }
 
   private changeAutoscaler(type: ChangeType, hpa: V2HorizontalPodAutoscaler, version: string): void {
-    const scaled = type === "DELETED" ? undefined : autoscaledGroup(hpa);
+    const scaled = type === "DELETED" ? undefined : autoscaledGroup(this.account.name, hpa);
     // An HPA's name is its group's (see autoscalerManifest); deleted or foreign, it scales nothing of ours.
     const group = scaled?.group ?? hpa.metadata!.name!;
     if (scaled) this.autoscalers.set(group, scaled.policy);

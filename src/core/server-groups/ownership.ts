@@ -3,8 +3,11 @@ import { isNotFound, type NotFoundError } from "../../common/errors.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { readReplicationController } from "../../kube/replication-controllers.js";
 import type { Account } from "../accounts/account.js";
-import { annotationKeys, isOurs, labelKeys, markOurs } from "../shared/ownership.js";
+import { isOurs, labelKeys, markOurs } from "../shared/ownership.js";
 import { notFound, type ObjectRef } from "../shared/refs.js";
+import { skippedObject } from "../../observability/skipped-objects.js";
+import { replicationControllerKind } from "../../kube/replication-controllers.js";
+import { hasUnreadableSpec, storedSpec } from "./stored-spec.js";
 
 /**
  * A ReplicationController that is a server group: kubedriver's, with the
@@ -12,12 +15,24 @@ import { notFound, type ObjectRef } from "../shared/refs.js";
  * provided it is ours".
  */
 export function isServerGroup(rc: V1ReplicationController): boolean {
-  return isOurs(rc) && Boolean(rc.metadata?.annotations?.[annotationKeys.spec]);
+  return isOurs(rc) && storedSpec(rc) !== undefined;
 }
 
 /** The selector the RC itself uses: identity only, never the load-balancer labels that enable/disable flip. */
 export function rcSelector(name: string): Record<string, string> {
   return markOurs({ [labelKeys.serverGroup]: name });
+}
+
+/** Reports an RC of kubedriver's whose spec cannot be read: it is left out of every read. */
+export function unreadableSpec(account: string, rc: V1ReplicationController): void {
+  skippedObject({
+    account,
+    kind: replicationControllerKind.name,
+    namespace: rc.metadata?.namespace,
+    name: rc.metadata?.name,
+    reason: "unreadable_spec",
+    detail: `its kubedriver.io/spec annotation is not a server group's spec (edited by hand?); it is not shown as a server group`,
+  });
 }
 
 export function serverGroupNotFound(ref: ObjectRef, cause?: unknown, why = ""): NotFoundError {
@@ -26,9 +41,11 @@ export function serverGroupNotFound(ref: ObjectRef, cause?: unknown, why = ""): 
 
 /** Only ReplicationControllers kubedriver created are server groups. */
 export function requireServerGroup(rc: V1ReplicationController, ref: ObjectRef): void {
-  if (!isServerGroup(rc)) {
-    throw serverGroupNotFound(ref, undefined, " (a ReplicationController of that name exists, but kubedriver did not create it)");
-  }
+  if (isServerGroup(rc)) return;
+  const unreadable = isOurs(rc) && hasUnreadableSpec(rc);
+  if (unreadable) unreadableSpec(ref.account, rc);
+  const why = unreadable ? "its kubedriver.io/spec annotation cannot be read (edited by hand?)" : "kubedriver did not create it";
+  throw serverGroupNotFound(ref, undefined, ` (a ReplicationController of that name exists, but ${why})`);
 }
 
 /** The server group's RC: NOT_FOUND naming it when absent or not kubedriver's. */

@@ -1,14 +1,15 @@
 import type { V1Pod, V1ReplicationController } from "@kubernetes/client-node";
 import type { AutoscalerPolicy } from "../shared/hpa.js";
-import { annotationKeys, isReservedAnnotation, labelKeys } from "../shared/ownership.js";
+import { isReservedAnnotation, labelKeys } from "../shared/ownership.js";
 import { deregisteredFrom, isDisabled, isEnabled, loadBalancersIn } from "../shared/traffic-labels.js";
 import { parseServerGroupName } from "./naming.js";
+import { storedSpec } from "./stored-spec.js";
 import type { ContainerState, Instance, ServerGroup, ServerGroupSpec, TrafficState } from "./spec.js";
 
-/** A server group as the API shows it: the requested spec, with the live state of the RC, its pods and its autoscaler. */
+/** A server group (an RC that `isServerGroup`) as the API shows it: the requested spec, with the live state of the RC, its pods and its autoscaler. */
 export function serverGroupView(account: string, rc: V1ReplicationController, pods: V1Pod[], autoscaler?: AutoscalerPolicy): ServerGroup {
   const meta = rc.metadata!;
-  const requested = JSON.parse(meta.annotations![annotationKeys.spec]!) as ServerGroupSpec;
+  const requested = storedSpec(rc)!;
   const template = rc.spec?.template;
   const templateLabels = template?.metadata?.labels ?? {};
   const ownAnnotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => !isReservedAnnotation(k)));

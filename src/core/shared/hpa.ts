@@ -4,6 +4,7 @@ import type { KubeCallOptions } from "../../kube/client.js";
 import { createAutoscaler, autoscalerKind, readAutoscaler, replaceAutoscaler } from "../../kube/autoscalers.js";
 import { apiVersionOf, list } from "../../kube/kinds.js";
 import { replicationControllerKind } from "../../kube/replication-controllers.js";
+import { skippedObject } from "../../observability/skipped-objects.js";
 import type { Account } from "../accounts/account.js";
 import { isOurs, labelKeys, markOurs, selectors } from "./ownership.js";
 import type { ObjectRef } from "./refs.js";
@@ -59,16 +60,33 @@ export async function findAutoscaler(account: Account, ref: ObjectRef, opts?: Ku
   return hpa && scales(hpa, ref.name) ? hpa : undefined;
 }
 
-/** The server group a kubedriver HPA scales, and its policy; undefined for an HPA kubedriver did not make. */
-export function autoscaledGroup(hpa: V2HorizontalPodAutoscaler): { group: string; policy: AutoscalerPolicy } | undefined {
-  const group = hpa.spec?.scaleTargetRef?.name ?? "";
+/**
+ * The server group a kubedriver HPA scales, and its policy; undefined for an
+ * HPA kubedriver did not make, and for one of ours that names no target
+ * (edited by hand), which is reported and scales nothing.
+ */
+export function autoscaledGroup(account: string, hpa: V2HorizontalPodAutoscaler): { group: string; policy: AutoscalerPolicy } | undefined {
+  const group = hpa.spec?.scaleTargetRef?.name;
+  if (group === undefined || group === "") {
+    if (isOurs(hpa)) {
+      skippedObject({
+        account,
+        kind: autoscalerKind.name,
+        namespace: hpa.metadata?.namespace,
+        name: hpa.metadata?.name,
+        reason: "no_scale_target",
+        detail: "a HorizontalPodAutoscaler of kubedriver's has no spec.scaleTargetRef; it is not shown as any group's autoscaler",
+      });
+    }
+    return undefined;
+  }
   return scales(hpa, group) ? { group, policy: policyOf(hpa) } : undefined;
 }
 
 /** The policies of every kubedriver HPA of a namespace, by server group name. */
 export async function autoscalersIn(account: Account, namespace: string, opts?: KubeCallOptions): Promise<Map<string, AutoscalerPolicy>> {
   const hpas = await list(account.kube, autoscalerKind, namespace, selectors.managed(), opts);
-  return new Map(hpas.flatMap((h) => autoscaledGroup(h) ?? []).map((a) => [a.group, a.policy]));
+  return new Map(hpas.flatMap((h) => autoscaledGroup(account.name, h) ?? []).map((a) => [a.group, a.policy]));
 }
 
 const maxAttempts = 10;
