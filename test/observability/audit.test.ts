@@ -1,5 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CloneServerGroupRequest } from "../../gen/kubedriver/v1/server_groups.js";
 import { Logger } from "../../src/observability/logger.js";
 import { subjectOf } from "../../src/observability/rpc.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
@@ -46,7 +47,7 @@ describe("the rpc log line as an audit trail", () => {
     expect(rpcLine("ResizeServerGroup")).toMatchObject({ account: "main", namespace, name: serverGroup!.name, requestId: "resize-audit-1", code: "OK" });
 
     const { serverGroup: clone } = await call(kd.clients.serverGroups.cloneServerGroup, kd.clients.serverGroups, {
-      account: "main", namespace, source: serverGroup!.name, targetSize: 0, requestId: "clone-audit-1",
+      ...CloneServerGroupRequest.fromPartial({ account: "main", namespace, source: serverGroup!.name, targetSize: 0, requestId: "clone-audit-1" }),
     });
     expect(rpcLine("CloneServerGroup")).toMatchObject({ source: serverGroup!.name, name: clone!.name, requestId: "clone-audit-1", code: "OK" });
   });
