@@ -2,6 +2,7 @@ import { ApiException, AutoscalingV2Api, CoreV1Api, Observable, Watch, type Conf
 import { CancelledError, DeadlineExceededError, findKubedriverError, isCancelled, isUnavailable } from "../common/errors.js";
 import { Limiter } from "../common/limiter.js";
 import { sleep } from "../common/sleep.js";
+import { outsideTraces } from "../observability/background-traces.js";
 import { observeKubeRequest, type KubeRequestObservation } from "../observability/kube-requests.js";
 import { AgentPool } from "./agent-pool.js";
 import { describeTarget, isTlsFailure, toCoreError, type CallTarget } from "./errors.js";
@@ -125,11 +126,15 @@ export class KubeClient {
   ): Promise<"ended" | "expired"> {
     const full = { ...target, account: this.account };
     const agents = this.agents;
+    // Observed until the API server answers: the request is then over, and the events flow.
+    const request = observeKubeRequest(full);
     const config = {
       getCurrentCluster: () => this.kubeConfig.getCurrentCluster(),
       applyToFetchOptions: async (init: object) => {
         const options = await this.kubeConfig.applyToFetchOptions(init as never);
         identify(options.headers);
+        const headers = options.headers as unknown as { set(name: string, value: string): void };
+        request.sending({ method: "GET", url: watchUrl(this.kubeConfig, path, query), setHeader: (name, value) => headers.set(name, value) });
         return { ...options, agent: agents.reuse(options.agent as never) };
       },
     };
@@ -146,17 +151,27 @@ export class KubeClient {
       const done = (err: unknown) => {
         finished = true;
         signal.removeEventListener("abort", stop);
-        if (!err || signal.aborted) return resolve("ended");
-        if ((err as { statusCode?: unknown }).statusCode === 410) return resolve("expired");
-        reject(toCoreError(watchError(err), full));
+        const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+        if (typeof status === "number") request.answered(status);
+        if (!err || signal.aborted || status === 410) {
+          request.end();
+          return resolve(!err || signal.aborted ? "ended" : "expired");
+        }
+        const core = toCoreError(watchError(err), full);
+        request.end(findKubedriverError(core)?.kind ?? "Unknown");
+        reject(core);
       };
       new Watch(config as unknown as KubeConfig)
-        .watch(path, query, onEvent, done)
+        .watch(path, query, outsideTraces(onEvent), done)
         .then((c) => {
           controller = c;
           if (signal.aborted) c.abort();
           // Resolved without `done`: the API server answered 200 and the events flow.
-          else if (!finished) onOpen();
+          else if (!finished) {
+            request.answered(200);
+            request.end();
+            onOpen();
+          }
         }, done);
     });
   }
@@ -193,6 +208,14 @@ export class KubeClient {
       if (!(await sleep(Math.random() * ceiling, signal))) throw core;
     }
   }
+}
+
+/** The URL client-node's Watch requests for `path` and `query`. */
+function watchUrl(kubeConfig: KubeConfig, path: string, query: Record<string, string>): string {
+  const url = new URL((kubeConfig.getCurrentCluster()?.server ?? "") + path);
+  url.searchParams.set("watch", "true");
+  for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+  return url.toString();
 }
 
 function resourceVersionOf(result: unknown): bigint | undefined {
@@ -233,7 +256,7 @@ function requestOptions(signal: AbortSignal, agents: AgentPool, request: KubeReq
         pre: (ctx) => {
           ctx.setSignal(signal);
           ctx.setHeaderParam("User-Agent", userAgent);
-          request.inject((name, value) => ctx.setHeaderParam(name, value));
+          request.sending({ method: ctx.getHttpMethod(), url: ctx.getUrl(), setHeader: (name, value) => ctx.setHeaderParam(name, value) });
           // Authentication has run by now and chosen the request's TLS options.
           const agent = agents.reuse(ctx.getAgent());
           if (agent) ctx.setAgent(agent);

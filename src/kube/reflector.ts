@@ -1,4 +1,5 @@
 import { sleep } from "../common/sleep.js";
+import { traceViewSync } from "../observability/background-traces.js";
 import type { KubeClient } from "./client.js";
 
 /** The metadata a reflector reads of every object. */
@@ -75,16 +76,21 @@ export class Reflector<T extends Watched> {
     let backoff = backoffMs;
     let healthy = false;
     while (!this.stop.signal.aborted) {
+      const sync = traceViewSync(this.spec, !this.resourceVersion);
       try {
         if (!this.resourceVersion) {
-          const { items, resourceVersion } = await this.spec.list(this.stop.signal);
+          const { items, resourceVersion } = await sync.run(() => this.spec.list(this.stop.signal));
           this.resourceVersion = resourceVersion;
           this.sink.replace(items, resourceVersion);
         }
         const started = Date.now();
-        const outcome = await this.watchOnce(() => {
-          if (!healthy) this.sink.connected((healthy = true));
-        });
+        const outcome = await sync.run(() =>
+          this.watchOnce(() => {
+            sync.end();
+            if (!healthy) this.sink.connected((healthy = true));
+          }),
+        );
+        sync.end();
         if (outcome === "expired") this.resourceVersion = "";
         // A watch the server ends at once, again and again, must not become a tight loop.
         if (outcome === "ended" && Date.now() - started < minWatchMs) {
@@ -92,6 +98,7 @@ export class Reflector<T extends Watched> {
           backoff = Math.min(backoff * 2, maxBackoffMs);
         } else backoff = backoffMs;
       } catch (err) {
+        sync.end(err);
         if (this.stop.signal.aborted) break;
         if (healthy) this.sink.connected((healthy = false), err);
         // Full jitter, so that replicas and namespaces resuming together do not hit the API server in step.
