@@ -1,6 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type TextMapGetter } from "@opentelemetry/api";
 import type { LogFields } from "./logger.js";
-import { rpcMetrics, type RpcLabels, type RpcType } from "./metrics.js";
+import { goCodeNames, rpcMetrics, type RpcLabels, type RpcType } from "./metrics.js";
 import { tracer } from "./tracing.js";
 
 /** The parts of grpc-js's Metadata read here: the caller's `traceparent` and `tracestate`. */
@@ -16,13 +16,6 @@ const metadataGetter: TextMapGetter<MetadataLike> = {
     return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
   },
 };
-
-/** Go's codes.Code.String() spellings, which go-grpc-prometheus puts in grpc_code. */
-const goCodeNames = [
-  "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied",
-  "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss",
-  "Unauthenticated",
-];
 
 /** The codes that mean the server failed, not the caller (OpenTelemetry's rule for gRPC server spans). */
 const serverFaultCodes = new Set([2, 4, 12, 13, 14, 15]);
