@@ -119,7 +119,7 @@ export async function startKubedriver(config: KubedriverConfig, log: Logger, opt
       },
       { name: "kubedriver.v1.LoadBalancers", definition: LoadBalancersService, implementation: loadBalancersHandlers(registry, { services: serviceViews, views: liveViews }, deps) },
       { name: "kubedriver.v1.Instances", definition: InstancesService, implementation: instancesHandlers(registry, deps) },
-      { name: "kubedriver.v1.Autoscalers", definition: AutoscalersService, implementation: autoscalersHandlers(registry, deps) },
+      { name: "kubedriver.v1.Autoscalers", definition: AutoscalersService, implementation: autoscalersHandlers(registry, liveViews, deps) },
       {
         name: "kubedriver.v1.Health",
         definition: NamespaceHealthService,

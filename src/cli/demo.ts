@@ -5,7 +5,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { parseConfig } from "../config/load.js";
 import type { KubedriverConfig } from "../config/types.js";
 import { startEmulator, type Emulator } from "../emulator/index.js";
-import { loadBalancerLabel } from "../core/server-groups/ownership.js";
+import { loadBalancerSelector } from "../core/shared/traffic-labels.js";
 
 export const demoNamespace = "demo";
 export const demoLoadBalancer = "demo-frontend";
@@ -65,7 +65,7 @@ async function seedDemo(kubeConfig: KubeConfig, namespace: string, service: stri
     namespace,
     body: {
       metadata: { name: service },
-      spec: { selector: { [loadBalancerLabel(service)]: "true" }, ports: [{ port: 80, targetPort: 8080 }] },
+      spec: { selector: loadBalancerSelector(service), ports: [{ port: 80, targetPort: 8080 }] },
     },
   });
 }

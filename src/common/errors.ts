@@ -62,6 +62,9 @@ export interface ResourceRef {
 
 type Options = ErrorOptions & { reason?: string; resource?: ResourceRef; metadata?: ErrorMetadata };
 
+/** The most field violations one INVALID_ARGUMENT lists. */
+const maxViolations = 50;
+
 export class InvalidArgumentError extends KubedriverError {
   readonly kind = "InvalidArgument";
   readonly violations: readonly FieldViolation[];
@@ -71,11 +74,23 @@ export class InvalidArgumentError extends KubedriverError {
     this.violations = violations;
   }
 
-  /** Throws when the collected field errors are not empty. */
+  /**
+   * The one way validation ends: every problem collected in one pass, thrown
+   * once, when there is any. The first `maxViolations` are listed (enough to
+   * fix a request by; a longer list would not fit a status's trailers), and
+   * the message says how many more there were.
+   */
   static throwIfAny(errors: FieldErrors, what = "invalid request"): void {
     if (errors.empty) return;
-    const summary = errors.violations.map((v) => `${v.field}: ${v.description}`).join("; ");
-    throw new InvalidArgumentError(`${what}: ${summary}`, errors.violations);
+    const listed = errors.violations.slice(0, maxViolations);
+    const unlisted = errors.violations.length - listed.length;
+    const summary = listed.map((v) => `${v.field}: ${v.description}`).join("; ");
+    throw new InvalidArgumentError(`${unlisted > 0 ? `${what} (${unlisted} more problems not listed)` : what}: ${summary}`, listed);
+  }
+
+  /** One problem of one field, found where only core can see it (what the cluster holds). */
+  static of(field: string, description: string, options: Options = {}): InvalidArgumentError {
+    return new InvalidArgumentError(`${field} ${description}`, [{ field, description }], options);
   }
 }
 

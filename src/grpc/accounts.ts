@@ -14,9 +14,13 @@ import {
   Reachability,
 } from "../../gen/kubedriver/v1/accounts.js";
 import { unary, type CallDeps } from "./calls.js";
-import { pageOf } from "./paging.js";
+import { InvalidArgumentError } from "../common/errors.js";
+import { FieldErrors } from "../common/field-path.js";
+import { pageOf, readPageRequest } from "./paging.js";
+import { requiredNames } from "./request-fields.js";
 import { grpcCodeName } from "./status.js";
-import { requireField } from "./validation.js";
+
+const pageSizes = { defaultSize: 100, maxSize: 1000 };
 
 export { AccountsService };
 
@@ -51,17 +55,19 @@ export function accountsHandlers(
   };
   return {
     listAccounts: unary("ListAccounts", deps, async (req, ctx) => {
-      const readable = registry.usableBy(ctx.caller, "READ");
-      const page = pageOf(readable, (a) => a.name, req, { defaultSize: 100, maxSize: 1000 });
+      const errors = new FieldErrors();
+      const request = readPageRequest(req, pageSizes, errors);
+      InvalidArgumentError.throwIfAny(errors, "invalid list request");
+      const page = pageOf(registry.usableBy(ctx.caller, "READ"), (a) => a.name, request, pageSizes);
       return { accounts: page.items.map(toProto), nextPageToken: page.nextPageToken };
     }),
     getAccount: unary("GetAccount", deps, async (req, ctx) => {
-      requireField("account", req.account);
+      InvalidArgumentError.throwIfAny(requiredNames(new FieldErrors(), { account: req.account }), "invalid request");
       const account = registry.access(req.account, ctx.caller, "READ");
       return { account: toProto(account) };
     }),
     syncAccount: unary("SyncAccount", deps, async (req, ctx) => {
-      requireField("account", req.account);
+      InvalidArgumentError.throwIfAny(requiredNames(new FieldErrors(), { account: req.account }), "invalid request");
       const account = registry.access(req.account, ctx.caller, "WRITE");
       return { result: resultToProto(await provisioner.sync(account)) };
     }),

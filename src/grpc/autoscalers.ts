@@ -2,29 +2,31 @@ import type { AccountRegistry } from "../core/accounts/registry.js";
 import { InvalidArgumentError } from "../common/errors.js";
 import { FieldErrors, FieldPath } from "../common/field-path.js";
 import { deleteAutoscaler } from "../core/autoscalers/delete.js";
-import { policyProblems, upsertAutoscaler } from "../core/autoscalers/upsert.js";
+import { upsertAutoscaler } from "../core/autoscalers/upsert.js";
+import { policyProblems } from "../core/autoscalers/validate.js";
+import type { LiveViews } from "../core/server-groups/live-views.js";
 import { serverGroupNameProblem } from "../core/server-groups/naming.js";
 import { AutoscalersService, type AutoscalersServer } from "../../gen/kubedriver/v1/autoscalers.js";
 import { unary, type CallDeps } from "./calls.js";
-import { requestIdProblems, requiredNames } from "./common-fields.js";
+import { requestIdProblems, requiredNames } from "./request-fields.js";
 import { serverGroupToProto } from "./server-group-convert.js";
 
 export { AutoscalersService };
 
-export function autoscalersHandlers(registry: AccountRegistry, deps: CallDeps): AutoscalersServer {
+export function autoscalersHandlers(registry: AccountRegistry, views: LiveViews, deps: CallDeps): AutoscalersServer {
   return {
     upsertAutoscaler: unary("UpsertAutoscaler", deps, async (req, ctx) => {
       const errors = refProblems(req);
       policyProblems(req.policy, errors);
       InvalidArgumentError.throwIfAny(errors, "invalid autoscaler");
-      registry.access(req.account, ctx.caller, "WRITE");
-      const group = await upsertAutoscaler(registry, refOf(req), req.policy!, req.requestId || undefined, { signal: ctx.signal });
+      const account = registry.access(req.account, ctx.caller, "WRITE");
+      const group = await upsertAutoscaler(account, views, refOf(req), req.policy!, req.requestId || undefined, { signal: ctx.signal });
       return { serverGroup: serverGroupToProto(group) };
     }),
     deleteAutoscaler: unary("DeleteAutoscaler", deps, async (req, ctx) => {
       InvalidArgumentError.throwIfAny(refProblems(req), "invalid request");
-      registry.access(req.account, ctx.caller, "WRITE");
-      const group = await deleteAutoscaler(registry, refOf(req), req.requestId || undefined, { signal: ctx.signal });
+      const account = registry.access(req.account, ctx.caller, "WRITE");
+      const group = await deleteAutoscaler(account, views, refOf(req), req.requestId || undefined, { signal: ctx.signal });
       return { serverGroup: serverGroupToProto(group) };
     }),
   };

@@ -16,7 +16,7 @@ import {
   type InstancesServer,
 } from "../../gen/kubedriver/v1/instances.js";
 import { serverStream, unary, type CallDeps } from "./calls.js";
-import { requestIdProblems, requiredNames } from "./common-fields.js";
+import { requestIdProblems, requiredNames } from "./request-fields.js";
 
 export { InstancesService };
 
@@ -28,11 +28,9 @@ const maxChunkBytes = 64 * 1024;
 export function instancesHandlers(registry: AccountRegistry, deps: CallDeps): InstancesServer {
   return {
     terminateInstances: unary("TerminateInstances", deps, async (req, ctx) => {
-      validateNames(req, new FieldErrors());
-      registry.access(req.account, ctx.caller, "WRITE");
-      const results = await terminateInstances(registry, { account: req.account, namespace: req.namespace, names: req.names }, req.requestId || undefined, {
-        signal: ctx.signal,
-      });
+      InvalidArgumentError.throwIfAny(namesProblems(req, new FieldErrors()), "invalid instances request");
+      const account = registry.access(req.account, ctx.caller, "WRITE");
+      const results = await terminateInstances(account, { namespace: req.namespace, names: req.names }, req.requestId || undefined, { signal: ctx.signal });
       return { results: results.map(resultToProto) };
     }),
     deregisterInstances: unary("DeregisterInstances", deps, async (req, ctx) => ({ results: await registration(req, false, ctx) })),
@@ -41,18 +39,18 @@ export function instancesHandlers(registry: AccountRegistry, deps: CallDeps): In
     getInstanceLogs: unary("GetInstanceLogs", deps, async (req, ctx) => {
       const errors = logProblems(req, new FieldErrors());
       if (req.limitBytes < 0 || req.limitBytes > maxLogBytes) errors.add(FieldPath.root("limit_bytes"), `must be between 0 and ${maxLogBytes}, got ${req.limitBytes}`);
-      InvalidArgumentError.throwIfAny(errors);
-      registry.access(req.account, ctx.caller, "READ");
-      return getInstanceLogs(registry, { ...logRequest(req), limitBytes: req.limitBytes || undefined }, { signal: ctx.signal });
+      InvalidArgumentError.throwIfAny(errors, "invalid log request");
+      const account = registry.access(req.account, ctx.caller, "READ");
+      return getInstanceLogs(account, { ...logRequest(req), limitBytes: req.limitBytes || undefined }, { signal: ctx.signal });
     }),
 
     followInstanceLogs: serverStream(
       "FollowInstanceLogs",
       deps,
       async (req, ctx) => {
-        InvalidArgumentError.throwIfAny(logProblems(req, new FieldErrors()));
-        registry.access(req.account, ctx.caller, "READ");
-        const chunks = await followInstanceLogs(registry, logRequest(req), { signal: ctx.signal });
+        InvalidArgumentError.throwIfAny(logProblems(req, new FieldErrors()), "invalid log request");
+        const account = registry.access(req.account, ctx.caller, "READ");
+        const chunks = await followInstanceLogs(account, logRequest(req), { signal: ctx.signal });
         return chunks.pipe(map((text): FollowInstanceLogsResponse => bounded({ content: text, droppedBytes: 0 })));
       },
       { conflate: (older, newer) => bounded({ content: older.content + newer.content, droppedBytes: older.droppedBytes + newer.droppedBytes }) },
@@ -68,18 +66,18 @@ export function instancesHandlers(registry: AccountRegistry, deps: CallDeps): In
     req.loadBalancers.forEach((lb, i) => {
       if (lb === "") errors.add(FieldPath.root("load_balancers").index(i), "must not be empty");
     });
-    validateNames(req, errors);
-    registry.access(req.account, ctx.caller, "WRITE");
+    InvalidArgumentError.throwIfAny(namesProblems(req, errors), "invalid instances request");
+    const account = registry.access(req.account, ctx.caller, "WRITE");
     const results = await setRegistration(
-      registry,
-      { account: req.account, namespace: req.namespace, names: req.names, loadBalancers: req.loadBalancers, registered, requestId: req.requestId || undefined },
+      account,
+      { namespace: req.namespace, names: req.names, loadBalancers: req.loadBalancers, registered, requestId: req.requestId || undefined },
       { signal: ctx.signal },
     );
     return results.map(resultToProto);
   }
 }
 
-function validateNames(req: { account: string; namespace: string; names: string[]; requestId: string }, errors: FieldErrors): void {
+function namesProblems(req: { account: string; namespace: string; names: string[]; requestId: string }, errors: FieldErrors): FieldErrors {
   requiredNames(errors, { account: req.account, namespace: req.namespace });
   requestIdProblems(errors, req.requestId);
   if (req.names.length === 0) errors.add(FieldPath.root("names"), "is required: name at least one instance");
@@ -90,7 +88,7 @@ function validateNames(req: { account: string; namespace: string; names: string[
     else if (seen.has(name)) errors.add(FieldPath.root("names").index(i), `duplicates ${JSON.stringify(name)}`);
     seen.add(name);
   });
-  InvalidArgumentError.throwIfAny(errors, "invalid instances request");
+  return errors;
 }
 
 interface LogWire {
@@ -111,7 +109,6 @@ function logProblems(req: LogWire, errors: FieldErrors): FieldErrors {
 
 function logRequest(req: LogWire) {
   return {
-    account: req.account,
     namespace: req.namespace,
     name: req.name,
     container: req.container,

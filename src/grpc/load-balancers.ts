@@ -1,13 +1,11 @@
 import type { AccountRegistry } from "../core/accounts/registry.js";
-import { mayUse } from "../core/auth/permissions.js";
 import { InvalidArgumentError } from "../common/errors.js";
 import { FieldErrors, FieldPath } from "../common/field-path.js";
 import { deleteLoadBalancer } from "../core/load-balancers/delete.js";
 import type { ServiceViews } from "../core/load-balancers/live-view.js";
 import { getLoadBalancer, keyOf, listLoadBalancers } from "../core/load-balancers/read.js";
 import type { LiveViews } from "../core/server-groups/live-views.js";
-import type { Consistency as CoreConsistency } from "../core/server-groups/read.js";
-import { checkNamespaceFilter } from "../core/server-groups/scope.js";
+import { scopesOf } from "../core/shared/scope.js";
 import type * as core from "../core/load-balancers/spec.js";
 import { upsertLoadBalancer } from "../core/load-balancers/upsert.js";
 import { loadBalancerProblems, serviceNameCheck } from "../core/load-balancers/validate.js";
@@ -21,10 +19,10 @@ import {
   SessionAffinity,
   type UpsertLoadBalancerRequest,
 } from "../../gen/kubedriver/v1/load_balancers.js";
-import { Consistency } from "../../gen/kubedriver/v1/server_groups.js";
 import { unary, type CallDeps } from "./calls.js";
-import { requestIdProblems, requiredNames } from "./common-fields.js";
-import { maxMessageBytes, pageOf } from "./paging.js";
+import { maxMessageBytes, pageOf, readPageRequest } from "./paging.js";
+import { requestIdProblems, requiredNames } from "./request-fields.js";
+import { consistencyOf } from "./server-groups.js";
 
 export { LoadBalancersService };
 
@@ -34,11 +32,10 @@ export interface LoadBalancerViews {
   views: LiveViews;
 }
 
+/** ListLoadBalancers' page sizes; pages are sized in bytes too (see the handler). */
+const pageSizes = { defaultSize: 100, maxSize: 500 };
+
 export function loadBalancersHandlers(registry: AccountRegistry, views: LoadBalancerViews, deps: CallDeps): LoadBalancersServer {
-  const from = (c: Consistency) => {
-    const consistency: CoreConsistency = c === Consistency.CONSISTENCY_STRONG ? "strong" : "view";
-    return { ...views, consistency };
-  };
   return {
     upsertLoadBalancer: unary("UpsertLoadBalancer", deps, async (req, ctx) => {
       const errors = requiredNames(new FieldErrors(), { account: req.account, namespace: req.namespace });
@@ -46,9 +43,8 @@ export function loadBalancersHandlers(registry: AccountRegistry, views: LoadBala
       loadBalancerProblems(req.name, change, errors);
       requestIdProblems(errors, req.requestId);
       InvalidArgumentError.throwIfAny(errors, "invalid load balancer");
-      registry.access(req.account, ctx.caller, "WRITE");
       const upserted = await upsertLoadBalancer(
-        registry,
+        registry.access(req.account, ctx.caller, "WRITE"),
         { ref: refOf(req), change, adopt: req.adopt, requestId: req.requestId || undefined },
         { signal: ctx.signal },
       );
@@ -57,41 +53,32 @@ export function loadBalancersHandlers(registry: AccountRegistry, views: LoadBala
 
     getLoadBalancer: unary("GetLoadBalancer", deps, async (req, ctx) => {
       validateRef(req, new FieldErrors());
-      registry.access(req.account, ctx.caller, "READ");
-      return { loadBalancer: toProto(await getLoadBalancer(registry, refOf(req), { signal: ctx.signal }, from(req.consistency))) };
+      const account = registry.access(req.account, ctx.caller, "READ");
+      return { loadBalancer: toProto(await getLoadBalancer(account, refOf(req), { ...views, consistency: consistencyOf(req.consistency) }, { signal: ctx.signal })) };
     }),
 
     listLoadBalancers: unary("ListLoadBalancers", deps, async (req, ctx) => {
-      checkNamespaceFilter(
-        req.account ? { named: [registry.access(req.account, ctx.caller, "READ")] } : { readable: registry.usableBy(ctx.caller, "READ") },
-        req.namespaces,
-      );
-      const found = await listLoadBalancers(
-        registry,
-        { account: req.account, namespaces: req.namespaces, managedOnly: req.managedOnly, include: (a) => mayUse(ctx.caller, a.permissions, "READ") },
-        { signal: ctx.signal },
-        from(req.consistency),
-      );
-      // A Service may carry 256 KiB of annotations (kubectl's last-applied configuration among them), so pages are sized too.
+      const errors = new FieldErrors();
+      const page = readPageRequest(req, pageSizes, errors);
+      InvalidArgumentError.throwIfAny(errors, "invalid list request");
+      const scopes = scopesOf(req.account ? { named: [registry.access(req.account, ctx.caller, "READ")] } : { readable: registry.usableBy(ctx.caller, "READ") }, req.namespaces);
+      const found = await listLoadBalancers(scopes, req.managedOnly, { ...views, consistency: consistencyOf(req.consistency) }, { signal: ctx.signal });
+      // A Service may carry 256 KiB of annotations (kubectl's last-applied configuration among them), so pages are
+      // sized in bytes too; each load balancer is converted once, for sizing the page and for the answer.
       const converted = new Map<core.LoadBalancer, LoadBalancer>();
       const protoOf = (lb: core.LoadBalancer) => {
         let proto = converted.get(lb);
         if (!proto) converted.set(lb, (proto = toProto(lb)));
         return proto;
       };
-      const page = pageOf(found, keyOf, req, {
-        defaultSize: 100,
-        maxSize: 500,
-        bytes: { max: maxMessageBytes, of: (lb) => LoadBalancer.encode(protoOf(lb)).finish().length },
-      });
-      return { loadBalancers: page.items.map(protoOf), nextPageToken: page.nextPageToken };
+      const served = pageOf(found, keyOf, page, { ...pageSizes, bytes: { max: maxMessageBytes, of: (lb) => LoadBalancer.encode(protoOf(lb)).finish().length } });
+      return { loadBalancers: served.items.map(protoOf), nextPageToken: served.nextPageToken };
     }),
 
     deleteLoadBalancer: unary("DeleteLoadBalancer", deps, async (req, ctx) => {
       validateRef(req, requestIdProblems(new FieldErrors(), req.requestId));
-      registry.access(req.account, ctx.caller, "WRITE");
       const orphaned = await deleteLoadBalancer(
-        registry,
+        registry.access(req.account, ctx.caller, "WRITE"),
         { ref: refOf(req), force: req.force, adopt: req.adopt, requestId: req.requestId || undefined },
         { signal: ctx.signal },
       );
@@ -107,7 +94,7 @@ function refOf(req: { account: string; namespace: string; name: string }): core.
 function validateRef(req: { account: string; namespace: string; name: string }, errors: FieldErrors): void {
   requiredNames(errors, { account: req.account, namespace: req.namespace });
   serviceNameCheck(req.name, FieldPath.root("name"), errors);
-  InvalidArgumentError.throwIfAny(errors);
+  InvalidArgumentError.throwIfAny(errors, "invalid request");
 }
 
 const protocols: Record<number, core.ServicePortSpec["protocol"]> = {

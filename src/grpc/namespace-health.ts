@@ -3,7 +3,7 @@ import type { AccountRegistry } from "../core/accounts/registry.js";
 import type { Caller } from "../core/auth/caller.js";
 import { DeadlineExceededError } from "../common/errors.js";
 import type { NamespaceMonitor } from "../core/health/monitor.js";
-import { checkNamespaceFilter } from "../core/server-groups/scope.js";
+import { checkNamespaceFilter } from "../core/shared/scope.js";
 import { filterRound, type NamespaceProbe as CoreProbe, type ProbeRound as CoreRound, type RoundFilter } from "../core/health/round.js";
 import {
   HealthService,

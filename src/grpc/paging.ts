@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { InvalidArgumentError } from "../common/errors.js";
+import type { FieldErrors } from "../common/field-path.js";
 
 /**
  * The largest answer or stream message kubedriver builds of several objects:
@@ -16,31 +16,41 @@ export interface PageLimits<T> {
   bytes?: { max: number; of: (item: T) => number };
 }
 
+/** A list request's paging fields, checked (before the list runs) and decoded. */
+export interface PageRequest {
+  size: number;
+  /** The key after which the page starts; undefined: the first page. */
+  after?: string;
+  /** A digest of the request's other fields, carried in the tokens it issues. */
+  query: string;
+}
+
 /**
- * Pages through items sorted by a unique key. The token is the last key
- * served, so paging stays stable when items are added or removed between
- * calls, and a digest of the request's other fields, so that a token is only
- * good for the query that issued it (AIP-158). Tokens are opaque to callers
- * (base64url).
+ * Reads a list request's `page_size` and `page_token`, adding their problems
+ * to the request's others. The token is the last key served, so paging stays
+ * stable when items are added or removed between calls, and a digest of the
+ * request's other fields, so that a token is only good for the query that
+ * issued it (AIP-158). Tokens are opaque to callers (base64url). A size
+ * above the maximum is coerced to it, not refused (AIP-158; the protos say
+ * so, with each maximum).
  */
-export function pageOf<T>(
-  sorted: readonly T[],
-  keyOf: (item: T) => string,
-  req: { pageSize: number; pageToken: string },
-  limits: PageLimits<T>,
-): { items: T[]; nextPageToken: string } {
-  if (req.pageSize < 0) {
-    throw new InvalidArgumentError("page_size must not be negative", [{ field: "page_size", description: "must not be negative" }]);
-  }
-  // AIP-158: a size above the maximum is coerced to it, not refused; the protos say so, with each maximum.
-  const size = Math.min(req.pageSize || limits.defaultSize, limits.maxSize);
+export function readPageRequest(req: { pageSize: number; pageToken: string }, limits: Pick<PageLimits<unknown>, "defaultSize" | "maxSize">, errors: FieldErrors): PageRequest {
+  if (req.pageSize < 0) errors.add("page_size", "must not be negative");
   const query = queryOf(req);
-  const after = req.pageToken ? decodeToken(req.pageToken, query) : undefined;
-  const from = after === undefined ? 0 : firstAfter(sorted, keyOf, after);
-  const end = limits.bytes ? fitting(sorted, from, Math.min(sorted.length, from + size), limits.bytes) : from + size;
+  return {
+    size: Math.min(Math.max(req.pageSize, 0) || limits.defaultSize, limits.maxSize),
+    after: req.pageToken ? decodeToken(req.pageToken, query, errors) : undefined,
+    query,
+  };
+}
+
+/** One page of items sorted by a unique key, from where the request's token says, and the token of the next. */
+export function pageOf<T>(sorted: readonly T[], keyOf: (item: T) => string, page: PageRequest, limits: PageLimits<T>): { items: T[]; nextPageToken: string } {
+  const from = page.after === undefined ? 0 : firstAfter(sorted, keyOf, page.after);
+  const end = limits.bytes ? fitting(sorted, from, Math.min(sorted.length, from + page.size), limits.bytes) : from + page.size;
   const items = sorted.slice(from, end);
   const more = end < sorted.length;
-  return { items, nextPageToken: more ? Buffer.from(`${query}:${keyOf(items[items.length - 1]!)}`).toString("base64url") : "" };
+  return { items, nextPageToken: more ? Buffer.from(`${page.query}:${keyOf(items[items.length - 1]!)}`).toString("base64url") : "" };
 }
 
 /** Where a page from `from` ends, at `end` or before, so that its items' bytes stay within `bytes.max`. */
@@ -71,12 +81,12 @@ function queryOf(req: object): string {
   return createHash("sha256").update(JSON.stringify(filters)).digest("base64url").slice(0, 16);
 }
 
-function decodeToken(token: string, query: string): string {
+function decodeToken(token: string, query: string, errors: FieldErrors): string | undefined {
   const text = Buffer.from(token, "base64url").toString("utf8");
   const issued = Buffer.from(text).toString("base64url") === token;
   if (!issued || !text.startsWith(`${query}:`) || text.length === query.length + 1) {
-    const description = issued && text.includes(":") ? "belongs to a request with other filters" : "is not a token this service issued";
-    throw new InvalidArgumentError(`page_token ${description}`, [{ field: "page_token", description }]);
+    errors.add("page_token", issued && text.includes(":") ? "belongs to a request with other filters" : "is not a token this service issued");
+    return undefined;
   }
   return text.slice(query.length + 1);
 }

@@ -1,18 +1,18 @@
 import type { AccountRegistry } from "../core/accounts/registry.js";
-import { mayUse, type Permission } from "../core/auth/permissions.js";
+import type { Permission } from "../core/auth/permissions.js";
 import { InvalidArgumentError } from "../common/errors.js";
-import { FieldErrors, FieldPath } from "../common/field-path.js";
+import { FieldErrors } from "../common/field-path.js";
 import { cloneServerGroup } from "../core/server-groups/clone.js";
 import { createServerGroup } from "../core/server-groups/create.js";
 import { destroyServerGroup } from "../core/server-groups/destroy.js";
 import { setTraffic } from "../core/server-groups/enable-disable.js";
 import { keyOf, listServerGroups } from "../core/server-groups/list.js";
-import { listFilterProblems } from "../core/server-groups/naming.js";
+import { listFilterProblems, serverGroupNameProblem } from "../core/server-groups/naming.js";
 import { getServerGroup } from "../core/server-groups/read.js";
 import { resizeServerGroup } from "../core/server-groups/resize.js";
 import type { ServerGroup as CoreServerGroup, ServerGroupRef, ServerGroupSpec } from "../core/server-groups/spec.js";
 import type { TrafficChanges } from "../core/server-groups/traffic.js";
-import { checkSpec, checkTargetSize, throwInvalid } from "../core/server-groups/validate.js";
+import { checkSpec, checkTargetSize } from "../core/server-groups/validate.js";
 import {
   Consistency,
   type ServerGroupsServer,
@@ -20,17 +20,18 @@ import {
   type WatchServerGroupsRequest,
 } from "../../gen/kubedriver/v1/server_groups.js";
 import type { LiveViews } from "../core/server-groups/live-views.js";
-import { type Consistency as CoreConsistency } from "../core/server-groups/read.js";
-import { checkNamespaceFilter, managedNamespace } from "../core/server-groups/scope.js";
-import { waitForServerGroup, type WaitCondition as CoreWaitCondition } from "../core/server-groups/wait.js";
+import type { Consistency as CoreConsistency } from "../core/shared/consistency.js";
+import { managedNamespace, scopesOf } from "../core/shared/scope.js";
+import { waitForServerGroup, WaitTimedOutError, type WaitCondition as CoreWaitCondition } from "../core/server-groups/wait.js";
+import { ServerGroup } from "../../gen/kubedriver/v1/server_group.js";
 import { mergeBatches, watchServerGroups } from "../core/server-groups/watch.js";
-import { serverGroupNameProblem } from "../core/server-groups/naming.js";
 import { map } from "rxjs";
 import { serverStream, unary, type CallContext, type CallDeps } from "./calls.js";
-import { maxMessageBytes, pageOf, type PageLimits } from "./paging.js";
+import { maxMessageBytes, pageOf, readPageRequest, type PageLimits } from "./paging.js";
+import { requestIdProblems, requiredNames } from "./request-fields.js";
 import { batchOf, batchToProto, durationMs, pageToProto, serverGroupToProto, SpecReader } from "./server-group-convert.js";
 import { encodedSize, splitWatchResponse } from "./server-groups-wire.js";
-import { checkField } from "./validation.js";
+import { pack, WithDetails } from "./status.js";
 
 export { ServerGroupsService } from "./server-groups-wire.js";
 
@@ -45,7 +46,6 @@ const pageLimits: PageLimits<CoreServerGroup> = {
   bytes: { max: maxMessageBytes, of: (g) => encodedSize(serverGroupToProto(g)) },
 };
 
-const maxRequestIdLength = 128;
 /** Before the deadline, so that the answer (and its details) is ours, not grpc-js's bare DEADLINE_EXCEEDED. */
 const deadlineMarginMs = 50;
 /** setTimeout's limit: a wait with no deadline and no timeout waits this long at most (24 days). */
@@ -57,10 +57,6 @@ const conditions: Partial<Record<WaitCondition, CoreWaitCondition>> = {
   [WaitCondition.WAIT_CONDITION_CAPACITY_MATCH]: "capacity",
   [WaitCondition.WAIT_CONDITION_DESTROYED]: "destroyed",
 };
-
-function consistencyOf(c: Consistency): CoreConsistency {
-  return c === Consistency.CONSISTENCY_STRONG ? "strong" : "view";
-}
 
 /**
  * The clone request wraps its repeated and map overrides in messages (so that
@@ -78,6 +74,10 @@ const cloneWrapped: [RegExp, string][] = [
 
 function cloneWirePath(field: string): string {
   return cloneWrapped.reduce((renamed, [from, to]) => renamed.replace(from, to), field);
+}
+
+export function consistencyOf(c: Consistency): CoreConsistency {
+  return c === Consistency.CONSISTENCY_STRONG ? "strong" : "view";
 }
 
 function watchFilterProblems(req: WatchServerGroupsRequest): FieldErrors {
@@ -98,33 +98,32 @@ export function serverGroupsHandlers(
   trafficChanges: TrafficChanges,
   deps: CallDeps,
 ): ServerGroupsServer {
-  /** With authentication on, an unknown account is refused like a forbidden one (AccountRegistry.access). */
+  /** The account, resolved once per call; with authentication on, an unknown one is refused like a forbidden one (AccountRegistry.access). */
   const allow = (account: string, ctx: CallContext, permission: Permission) => registry.access(account, ctx.caller, permission);
   return {
     createServerGroup: unary("CreateServerGroup", deps, async (req, ctx) => {
       // One pass: the wire's problems, the names, the request id and the spec's, in one answer.
       const reader = new SpecReader();
-      const errors = reader.errors;
-      checkField(errors, "account", req.account);
-      checkField(errors, "namespace", req.namespace);
-      withRequestId(errors, req.requestId);
-      const spec = checkSpec({
-        application: req.application,
-        stack: req.stack,
-        detail: req.detail,
-        targetSize: req.targetSize,
-        containers: reader.containers(req.containers),
-        loadBalancers: req.loadBalancers,
-        volumes: reader.volumes(req.volumes),
-        labels: req.labels,
-        annotations: req.annotations,
-        nodeSelector: req.nodeSelector,
-      }, errors);
-      throwInvalid(errors, "invalid server group");
-      allow(req.account, ctx, "WRITE");
+      const errors = requestIdProblems(requiredNames(reader.errors, { account: req.account, namespace: req.namespace }), req.requestId);
+      const spec = checkSpec(
+        {
+          application: req.application,
+          stack: req.stack,
+          detail: req.detail,
+          targetSize: req.targetSize,
+          containers: reader.containers(req.containers),
+          loadBalancers: req.loadBalancers,
+          volumes: reader.volumes(req.volumes),
+          labels: req.labels,
+          annotations: req.annotations,
+          nodeSelector: req.nodeSelector,
+        },
+        errors,
+      );
+      InvalidArgumentError.throwIfAny(errors, "invalid server group");
       const created = await createServerGroup(
-        registry,
-        { account: req.account, namespace: req.namespace, spec, requestId: req.requestId || undefined },
+        allow(req.account, ctx, "WRITE"),
+        { namespace: req.namespace, spec, requestId: req.requestId || undefined },
         { signal: ctx.signal },
       );
       return { serverGroup: serverGroupToProto(created) };
@@ -134,13 +133,12 @@ export function serverGroupsHandlers(
       // One pass: the wire's problems, the names, the request id and the merged spec's, in one answer.
       const errors = new FieldErrors(cloneWirePath);
       const reader = new SpecReader(errors);
-      checkField(errors, "account", req.account);
-      checkField(errors, "namespace", req.namespace);
+      requiredNames(errors, { account: req.account, namespace: req.namespace });
       const sourceProblem = req.source ? serverGroupNameProblem(req.source) : "is required";
       if (sourceProblem) errors.add("source", sourceProblem);
       // Unset means the source's namespace; an empty one names none.
       if (req.targetNamespace === "") errors.add("target_namespace", "must not be empty when given; leave it unset to clone into the source's namespace");
-      withRequestId(errors, req.requestId);
+      requestIdProblems(errors, req.requestId);
       const overrides: Partial<ServerGroupSpec> = {
         application: req.application,
         stack: req.stack,
@@ -154,10 +152,9 @@ export function serverGroupsHandlers(
         nodeSelector: req.nodeSelector?.entries,
       };
       // Without a source to read, there is no merged spec to check: these problems are the answer.
-      if (errors.violations.some((v) => ["account", "namespace", "source"].includes(v.field))) throwInvalid(errors, "invalid clone request");
-      allow(req.account, ctx, "WRITE");
+      if (errors.violations.some((v) => ["account", "namespace", "source"].includes(v.field))) InvalidArgumentError.throwIfAny(errors, "invalid clone request");
       const created = await cloneServerGroup(
-        registry,
+        allow(req.account, ctx, "WRITE"),
         {
           source: { account: req.account, namespace: req.namespace, name: req.source },
           targetNamespace: req.targetNamespace,
@@ -172,53 +169,36 @@ export function serverGroupsHandlers(
 
     getServerGroup: unary("GetServerGroup", deps, async (req, ctx) => {
       const ref = validRef(req);
-      allow(ref.account, ctx, "READ");
-      const group = await getServerGroup(registry, ref, { signal: ctx.signal }, { views, consistency: consistencyOf(req.consistency) });
+      const group = await getServerGroup(allow(ref.account, ctx, "READ"), ref, { views, consistency: consistencyOf(req.consistency) }, { signal: ctx.signal });
       return { serverGroup: serverGroupToProto(group) };
     }),
 
     listServerGroups: unary("ListServerGroups", deps, async (req, ctx) => {
-      InvalidArgumentError.throwIfAny(listFilterProblems(req), "invalid filter");
-      checkNamespaceFilter(
-        req.account ? { named: [allow(req.account, ctx, "READ")] } : { readable: registry.usableBy(ctx.caller, "READ") },
-        req.namespaces,
-      );
-      const found = await listServerGroups(
-        registry,
-        {
-          account: req.account,
-          namespaces: req.namespaces,
-          application: req.application,
-          cluster: req.cluster,
-          include: (account) => mayUse(ctx.caller, account.permissions, "READ"),
-        },
-        { signal: ctx.signal },
-        { views, consistency: consistencyOf(req.consistency) },
-      );
-      const page = pageOf(found, keyOf, req, pageLimits);
-      return pageToProto(found, page.items, page.nextPageToken);
+      const errors = listFilterProblems(req);
+      const page = readPageRequest(req, pageLimits, errors);
+      InvalidArgumentError.throwIfAny(errors, "invalid list request");
+      const scopes = scopesOf(req.account ? { named: [allow(req.account, ctx, "READ")] } : { readable: registry.usableBy(ctx.caller, "READ") }, req.namespaces);
+      const found = await listServerGroups(scopes, req, { views, consistency: consistencyOf(req.consistency) }, { signal: ctx.signal });
+      const served = pageOf(found, keyOf, page, pageLimits);
+      return pageToProto(found, served.items, served.nextPageToken);
     }),
 
     resizeServerGroup: unary("ResizeServerGroup", deps, async (req, ctx) => {
       const errors = new FieldErrors();
       const ref = refFrom(errors, req);
       checkTargetSize(req.targetSize, errors);
-      InvalidArgumentError.throwIfAny(withRequestId(errors, req.requestId), "invalid resize");
-      allow(ref.account, ctx, "WRITE");
-      const resized = await resizeServerGroup(registry, ref, req.targetSize, req.requestId || undefined, { signal: ctx.signal });
+      InvalidArgumentError.throwIfAny(requestIdProblems(errors, req.requestId), "invalid resize");
+      const resized = await resizeServerGroup(
+        allow(ref.account, ctx, "WRITE"),
+        views,
+        { ref, targetSize: req.targetSize, requestId: req.requestId || undefined },
+        { signal: ctx.signal },
+      );
       return { serverGroup: serverGroupToProto(resized) };
     }),
 
-    enableServerGroup: unary("EnableServerGroup", deps, async (req, ctx) => {
-      const ref = validRef(req, req.requestId);
-      allow(ref.account, ctx, "WRITE");
-      return traffic(registry, trafficChanges, ref, req.requestId, true, ctx.signal);
-    }),
-    disableServerGroup: unary("DisableServerGroup", deps, async (req, ctx) => {
-      const ref = validRef(req, req.requestId);
-      allow(ref.account, ctx, "WRITE");
-      return traffic(registry, trafficChanges, ref, req.requestId, false, ctx.signal);
-    }),
+    enableServerGroup: unary("EnableServerGroup", deps, async (req, ctx) => traffic(req, ctx, true)),
+    disableServerGroup: unary("DisableServerGroup", deps, async (req, ctx) => traffic(req, ctx, false)),
 
     watchServerGroups: serverStream(
       "WatchServerGroups",
@@ -226,15 +206,7 @@ export function serverGroupsHandlers(
       (req, ctx) => {
         InvalidArgumentError.throwIfAny(watchFilterProblems(req), "invalid filter");
         // Resolved now, so that a bad request fails before the stream starts, and again after every reload.
-        const scopes = () => {
-          const accounts = req.account ? [allow(req.account, ctx, "READ")] : registry.usableBy(ctx.caller, "READ");
-          return accounts.flatMap((account) =>
-            (req.namespaces.length ? req.namespaces : account.namespaces).map((namespace) => {
-              managedNamespace(registry, account.name, namespace);
-              return { account: account.name, namespace };
-            }),
-          );
-        };
+        const scopes = () => scopesOf(req.account ? { named: [allow(req.account, ctx, "READ")] } : { readable: registry.usableBy(ctx.caller, "READ") }, req.namespaces);
         scopes();
         return watchServerGroups(views, { scopes, application: req.application, cluster: req.cluster, name: req.name }).pipe(map(batchToProto));
       },
@@ -249,36 +221,44 @@ export function serverGroupsHandlers(
       if (req.upPercent < 0 || req.upPercent > 100) errors.add("up_percent", `must be between 1 and 100 (0: 100), got ${req.upPercent}`);
       const timeoutMs = req.timeout ? durationMs(req.timeout, "timeout", errors) : undefined;
       InvalidArgumentError.throwIfAny(errors, "invalid wait");
-      allow(ref.account, ctx, "READ");
+      // Resolved now (a bad account or namespace fails at once), and again as the wait follows reloads.
+      const account = () => managedNamespace(allow(ref.account, ctx, "READ"), ref.namespace);
+      account();
       // grpc-js ends the call itself at its deadline; answering just before lets the last state reach the caller.
       const untilDeadline = ctx.deadline - Date.now() - deadlineMarginMs;
-      const group = await waitForServerGroup(registry, views, ref, condition!, {
+      const group = await waitForServerGroup(account, views, ref, condition!, {
         upPercent: req.upPercent || 100,
         timeoutMs: Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, untilDeadline, maxWaitMs),
         signal: ctx.signal,
+      }).catch((err: unknown) => {
+        // The group's last state travels with the timeout, so the caller sees how far it got.
+        if (err instanceof WaitTimedOutError && err.lastState) {
+          throw new WithDetails(err, [pack("kubedriver.v1.ServerGroup", ServerGroup.encode(serverGroupToProto(err.lastState)).finish())]);
+        }
+        throw err;
       });
       return { serverGroup: group && serverGroupToProto(group) };
     }),
 
     destroyServerGroup: unary("DestroyServerGroup", deps, async (req, ctx) => {
       const ref = validRef(req, req.requestId);
-      allow(ref.account, ctx, "WRITE");
-      await destroyServerGroup(registry, ref, req.requestId || undefined, { signal: ctx.signal });
+      await destroyServerGroup(allow(ref.account, ctx, "WRITE"), views, ref, req.requestId || undefined, { signal: ctx.signal });
       return { name: ref.name };
     }),
   };
-}
 
-async function traffic(
-  registry: AccountRegistry,
-  changes: TrafficChanges,
-  ref: ServerGroupRef,
-  requestId: string,
-  enabled: boolean,
-  signal: AbortSignal,
-) {
-  const result = await setTraffic(registry, changes, ref, enabled, requestId || undefined, { signal });
-  return { serverGroup: serverGroupToProto(result.serverGroup), changedInstances: result.changedInstances };
+  async function traffic(req: { account: string; namespace: string; name: string; requestId: string }, ctx: CallContext, enabled: boolean) {
+    const ref = validRef(req, req.requestId);
+    const result = await setTraffic(
+      allow(ref.account, ctx, "WRITE"),
+      { views, changes: trafficChanges },
+      ref,
+      enabled,
+      req.requestId || undefined,
+      { signal: ctx.signal },
+    );
+    return { serverGroup: serverGroupToProto(result.serverGroup), changedInstances: result.changedInstances };
+  }
 }
 
 /**
@@ -287,8 +267,7 @@ async function traffic(
  * label selector value, which the API server rejects (400) when invalid.
  */
 function refFrom(errors: FieldErrors, req: { account: string; namespace: string; name: string }): ServerGroupRef {
-  checkField(errors, "account", req.account);
-  checkField(errors, "namespace", req.namespace);
+  requiredNames(errors, { account: req.account, namespace: req.namespace });
   const problem = req.name ? serverGroupNameProblem(req.name) : "is required";
   if (problem) errors.add("name", problem);
   return { account: req.account, namespace: req.namespace, name: req.name };
@@ -298,13 +277,6 @@ function refFrom(errors: FieldErrors, req: { account: string; namespace: string;
 function validRef(req: { account: string; namespace: string; name: string }, requestId = ""): ServerGroupRef {
   const errors = new FieldErrors();
   const ref = refFrom(errors, req);
-  InvalidArgumentError.throwIfAny(withRequestId(errors, requestId), "invalid request");
+  InvalidArgumentError.throwIfAny(requestIdProblems(errors, requestId), "invalid request");
   return ref;
-}
-
-function withRequestId(errors: FieldErrors, requestId: string): FieldErrors {
-  if (requestId.length > maxRequestIdLength) {
-    errors.add(FieldPath.root("request_id"), `must be at most ${maxRequestIdLength} characters, got ${requestId.length}`);
-  }
-  return errors;
 }

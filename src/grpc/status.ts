@@ -2,10 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
 import { findKubedriverError, ResourceExhaustedError, type ErrorKind, type KubedriverError } from "../common/errors.js";
 import { bounded } from "../common/quoted.js";
-import { WaitTimedOutError } from "../core/server-groups/wait.js";
 import type { Logger } from "../observability/logger.js";
-import { ServerGroup } from "../../gen/kubedriver/v1/server_group.js";
-import { serverGroupToProto } from "./server-group-convert.js";
 import { BadRequest, ErrorInfo, ResourceInfo, RetryInfo } from "../../gen/google/rpc/error_details.js";
 import { Status } from "../../gen/google/rpc/status.js";
 import type { Any } from "../../gen/google/protobuf/any.js";
@@ -42,6 +39,25 @@ const codeOf: Record<ErrorKind, Code> = {
 const unavailableRetryMs = 1_000;
 const conflictRetryMs = 100;
 
+/**
+ * An error with details of its RPC's own beside the standard ones (a
+ * wait's last state), packed by that RPC's handler: the one place here
+ * knows no RPC.
+ */
+export class WithDetails extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly details: readonly Any[],
+  ) {
+    super("an error with details", { cause: error });
+  }
+}
+
+/** A detail of type `typeName` (e.g. `kubedriver.v1.ServerGroup`), as google.rpc.Status carries it. */
+export function pack(typeName: string, value: Uint8Array): Any {
+  return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(value) };
+}
+
 /** The gRPC code name of a core error kind, for results that report failures per item. */
 export function grpcCodeName(kind: ErrorKind): string {
   return Code[codeOf[kind]];
@@ -63,7 +79,8 @@ export function toServiceError(err: unknown, log: Logger): Partial<ServiceError>
       pack("google.rpc.ErrorInfo", ErrorInfo.encode({ reason: "INTERNAL", domain, metadata: { correlationId } }).finish()),
     ]);
   }
-  return withDetails(codeOf[known.kind], known.message, detailsOf(known));
+  const own = err instanceof WithDetails ? err.details : [];
+  return withDetails(codeOf[known.kind], known.message, [...own, ...detailsOf(known)]);
 }
 
 /** A status for conditions of the transport itself (shutdown, cancellation); UNAVAILABLE says when to retry. */
@@ -88,9 +105,6 @@ function retryInfo(ms: number): Any {
 
 function detailsOf(err: KubedriverError): Any[] {
   const details: Any[] = [];
-  if (err instanceof WaitTimedOutError && err.lastState) {
-    details.push(pack("kubedriver.v1.ServerGroup", ServerGroup.encode(serverGroupToProto(err.lastState)).finish()));
-  }
   const retryDelay = retryDelayOf(err);
   if (retryDelay !== undefined) details.push(retryInfo(retryDelay));
   if (err.kind === "InvalidArgument" && "violations" in err) {
@@ -132,10 +146,6 @@ function metadataOf(err: KubedriverError): Record<string, string> {
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(err.metadata ?? {})) if (value) metadata[key] = bounded(value, 256);
   return metadata;
-}
-
-function pack(typeName: string, value: Uint8Array): Any {
-  return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(value) };
 }
 
 function withDetails(code: Code, full: string, details: Any[]): Partial<ServiceError> & { code: Code } {

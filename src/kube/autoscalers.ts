@@ -1,31 +1,20 @@
 import type { V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
-import { listAll } from "./paged-list.js";
+import type { ListedKind } from "./kinds.js";
 
-const kind = "horizontal pod autoscaler";
+export const autoscalerKind: ListedKind<V2HorizontalPodAutoscaler> = {
+  name: "horizontal pod autoscaler",
+  plural: "horizontal pod autoscalers",
+  group: "autoscaling",
+  version: "v2",
+  resource: "horizontalpodautoscalers",
+  listPage: (client, params, o) => client.autoscaling.listNamespacedHorizontalPodAutoscaler(params, o),
+};
+
+const kind = autoscalerKind.name;
 
 export function readAutoscaler(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions): Promise<V2HorizontalPodAutoscaler> {
   return client.call({ verb: "get", kind, namespace, name }, (o) => client.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name }, o), opts);
-}
-
-/** Every HPA of a namespace matching `labelSelector`, and the resourceVersion to watch them from. */
-export function listAutoscalersAt(
-  client: KubeClient,
-  namespace: string,
-  labelSelector: string,
-  opts?: KubeCallOptions,
-): Promise<{ items: V2HorizontalPodAutoscaler[]; resourceVersion: string }> {
-  return listAll(
-    client,
-    { kind: "horizontal pod autoscalers", namespace },
-    (page, o) => client.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace, labelSelector, ...page }, o),
-    opts,
-  );
-}
-
-/** Every HPA of a namespace matching `labelSelector`. */
-export async function listAutoscalers(client: KubeClient, namespace: string, labelSelector: string, opts?: KubeCallOptions): Promise<V2HorizontalPodAutoscaler[]> {
-  return (await listAutoscalersAt(client, namespace, labelSelector, opts)).items;
 }
 
 export function createAutoscaler(client: KubeClient, namespace: string, hpa: V2HorizontalPodAutoscaler, opts?: KubeCallOptions): Promise<V2HorizontalPodAutoscaler> {

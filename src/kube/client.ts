@@ -6,6 +6,7 @@ import { outsideTraces } from "../observability/background-traces.js";
 import { observeKubeRequest, type KubeRequestObservation } from "../observability/kube-requests.js";
 import { AgentPool } from "./agent-pool.js";
 import { describeTarget, isTlsFailure, toCoreError, type CallTarget } from "./errors.js";
+import type { Kind } from "./kinds.js";
 import { checkedResponse } from "./response-check.js";
 import { identify, userAgent } from "./user-agent.js";
 
@@ -88,10 +89,11 @@ export class KubeClient {
    * The resourceVersion of this process's latest write of `kind` in
    * `namespace`, so that a reader of a watch-fed view can wait until the
    * view has seen it (read-your-writes). Versions are compared as numbers:
-   * kube-apiserver's are etcd revisions.
+   * kube-apiserver's are etcd revisions. Writes are keyed by the name their
+   * call gave its target, which every call of a kind takes from the kind.
    */
-  writtenVersion(kind: string, namespace: string): bigint | undefined {
-    return this.written.get(`${kind}\u0000${namespace}`);
+  writtenVersion(kind: Kind, namespace: string): bigint | undefined {
+    return this.written.get(`${kind.name}\u0000${namespace}`);
   }
 
   /** Releases the account's connections; for a client a reload replaced, once its calls have ended. */

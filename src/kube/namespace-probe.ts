@@ -3,6 +3,7 @@ import { ApiException } from "@kubernetes/client-node";
 import { findKubedriverError, type KubedriverError } from "../common/errors.js";
 import type { KubeCallOptions, KubeClient } from "./client.js";
 import { isTlsFailure, networkFailures } from "./errors.js";
+import { namespaceKind } from "./namespaces.js";
 
 /** What one namespace GET told us: reachable, or why not in a short stable reason. */
 export type NamespaceProbeOutcome = { reachable: true } | { reachable: false; reason: string; detail: string };
@@ -19,7 +20,7 @@ export async function probeNamespace(
 ): Promise<NamespaceProbeOutcome> {
   try {
     await client.call(
-      { verb: "get", kind: "namespace", name: namespace },
+      { verb: "get", kind: namespaceKind.name, name: namespace },
       (options) => client.core.readNamespace({ name: namespace }, options),
       // One GET per namespace per round: a failure is the probe's answer, not something to hide.
       // Its own lane: queued callers' requests must not make a busy cluster look unreachable.

@@ -3,7 +3,11 @@ import { Writable } from "node:stream";
 import { type KubeConfig, Log } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
 import { toCoreError } from "./errors.js";
+import { podKind } from "./pods.js";
 import { identify } from "./user-agent.js";
+
+/** A pod's log, in messages. */
+const podLogKind = `${podKind.name} log`;
 
 export interface LogSelection {
   container: string;
@@ -15,7 +19,7 @@ export interface LogSelection {
 /** A container's log, as far as the selection and `limitBytes` go. */
 export function readPodLog(client: KubeClient, namespace: string, name: string, sel: LogSelection, opts?: KubeCallOptions): Promise<string> {
   return client.call(
-    { verb: "get", kind: "pod log", namespace, name },
+    { verb: "get", kind: podLogKind, namespace, name },
     (o) =>
       client.core.readNamespacedPodLog(
         { namespace, name, container: sel.container, tailLines: sel.tailLines, sinceSeconds: sel.sinceSeconds, limitBytes: sel.limitBytes },
@@ -40,7 +44,7 @@ export async function followPodLog(
   onChunk: (text: string) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  const target = { verb: "watch", kind: "pod log", namespace, name, account: client.account };
+  const target = { verb: "watch", kind: podLogKind, namespace, name, account: client.account };
   let settle!: (err?: unknown) => void;
   const ended = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
   // Chunks end wherever the connection cut them, also inside a character.

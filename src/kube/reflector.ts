@@ -1,6 +1,7 @@
 import { sleep } from "../common/sleep.js";
 import { traceViewSync } from "../observability/background-traces.js";
 import type { KubeClient } from "./client.js";
+import { collectionPath, listAt, type ListedKind } from "./kinds.js";
 
 /** The metadata a reflector reads of every object. */
 export interface Watched {
@@ -23,13 +24,10 @@ export interface ReflectorSink<T> {
 
 export interface ReflectorSpec<T> {
   client: KubeClient;
-  /** e.g. "replication controllers", for errors. */
-  kind: string;
+  kind: ListedKind<T>;
   namespace: string;
-  /** The collection's URL path, e.g. `/api/v1/namespaces/web/pods`. */
-  path: string;
+  /** Empty: every object of the kind in the namespace. */
   labelSelector: string;
-  list(signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }>;
 }
 
 export interface ReflectorOptions {
@@ -79,7 +77,8 @@ export class Reflector<T extends Watched> {
       const sync = traceViewSync(this.spec, !this.resourceVersion);
       try {
         if (!this.resourceVersion) {
-          const { items, resourceVersion } = await sync.run(() => this.spec.list(this.stop.signal));
+          const { client, kind, namespace, labelSelector } = this.spec;
+          const { items, resourceVersion } = await sync.run(() => listAt(client, kind, namespace, labelSelector, { signal: this.stop.signal }));
           this.resourceVersion = resourceVersion;
           this.sink.replace(items, resourceVersion);
         }
@@ -116,8 +115,8 @@ export class Reflector<T extends Watched> {
     const signal = AbortSignal.any([this.stop.signal, watchdog, ended.signal]);
     let expired = false;
     const outcome = await this.spec.client.watch(
-      { verb: "watch", kind: this.spec.kind, namespace: this.spec.namespace },
-      this.spec.path,
+      { verb: "watch", kind: this.spec.kind.plural, namespace: this.spec.namespace },
+      collectionPath(this.spec.kind, this.spec.namespace),
       {
         resourceVersion: this.resourceVersion,
         allowWatchBookmarks: "true",

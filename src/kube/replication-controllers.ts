@@ -1,9 +1,18 @@
 import type { V1ReplicationController, V1Scale } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
 import type { JsonPatch } from "./json-patch.js";
-import { listAll } from "./paged-list.js";
+import type { ListedKind } from "./kinds.js";
 
-const kind = "replication controller";
+export const replicationControllerKind: ListedKind<V1ReplicationController> = {
+  name: "replication controller",
+  plural: "replication controllers",
+  group: "",
+  version: "v1",
+  resource: "replicationcontrollers",
+  listPage: (client, params, o) => client.core.listNamespacedReplicationController(params, o),
+};
+
+const kind = replicationControllerKind.name;
 
 export function createReplicationController(
   client: KubeClient,
@@ -20,31 +29,6 @@ export function createReplicationController(
 
 export function readReplicationController(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions): Promise<V1ReplicationController> {
   return client.call({ verb: "get", kind, namespace, name }, (o) => client.core.readNamespacedReplicationController({ namespace, name }, o), opts);
-}
-
-/** Every RC of a namespace matching a label selector, and the resourceVersion to watch them from. */
-export function listReplicationControllersAt(
-  client: KubeClient,
-  namespace: string,
-  labelSelector: string,
-  opts?: KubeCallOptions,
-): Promise<{ items: V1ReplicationController[]; resourceVersion: string }> {
-  return listAll(
-    client,
-    { kind: "replication controllers", namespace },
-    (page, o) => client.core.listNamespacedReplicationController({ namespace, labelSelector, ...page }, o),
-    opts,
-  );
-}
-
-/** Every RC of a namespace matching a label selector. */
-export async function listReplicationControllers(
-  client: KubeClient,
-  namespace: string,
-  labelSelector: string,
-  opts?: KubeCallOptions,
-): Promise<V1ReplicationController[]> {
-  return (await listReplicationControllersAt(client, namespace, labelSelector, opts)).items;
 }
 
 /** Sets `spec.replicas` through the scale subresource, unconditionally. */

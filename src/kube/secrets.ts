@@ -1,18 +1,23 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import type { KubeCallOptions, KubeClient } from "./client.js";
-import { listAll } from "./paged-list.js";
+import type { ListedKind } from "./kinds.js";
+
+export const secretKind: ListedKind<V1Secret> = {
+  name: "secret",
+  plural: "secrets",
+  group: "",
+  version: "v1",
+  resource: "secrets",
+  listPage: (client, params, o) => client.core.listNamespacedSecret(params, o),
+};
 
 export function readSecret(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions): Promise<V1Secret> {
-  return client.call(
-    { verb: "get", kind: "secret", namespace, name },
-    (o) => client.core.readNamespacedSecret({ namespace, name }, o),
-    opts,
-  );
+  return client.call({ verb: "get", kind: secretKind.name, namespace, name }, (o) => client.core.readNamespacedSecret({ namespace, name }, o), opts);
 }
 
 export function createSecret(client: KubeClient, namespace: string, secret: V1Secret, opts?: KubeCallOptions): Promise<V1Secret> {
   return client.call(
-    { verb: "create", kind: "secret", namespace, name: secret.metadata?.name },
+    { verb: "create", kind: secretKind.name, namespace, name: secret.metadata?.name },
     (o) => client.core.createNamespacedSecret({ namespace, body: secret }, o),
     opts,
   );
@@ -22,22 +27,17 @@ export function createSecret(client: KubeClient, namespace: string, secret: V1Se
 export function replaceSecret(client: KubeClient, namespace: string, secret: V1Secret, opts?: KubeCallOptions): Promise<V1Secret> {
   const name = secret.metadata!.name!;
   return client.call(
-    { verb: "update", kind: "secret", namespace, name },
+    { verb: "update", kind: secretKind.name, namespace, name },
     (o) => client.core.replaceNamespacedSecret({ namespace, name, body: secret }, o),
     opts,
   );
-}
-
-export async function listSecrets(client: KubeClient, namespace: string, labelSelector: string, opts?: KubeCallOptions): Promise<V1Secret[]> {
-  const list = await listAll(client, { kind: "secrets", namespace }, (page, o) => client.core.listNamespacedSecret({ namespace, labelSelector, ...page }, o), opts);
-  return list.items;
 }
 
 /** Deletes a secret; with `resourceVersion`, only that version of it (409 Conflict otherwise). */
 export function deleteSecret(client: KubeClient, namespace: string, name: string, opts?: KubeCallOptions & { resourceVersion?: string }): Promise<unknown> {
   const body = opts?.resourceVersion ? { preconditions: { resourceVersion: opts.resourceVersion } } : undefined;
   return client.call(
-    { verb: "delete", kind: "secret", namespace, name },
+    { verb: "delete", kind: secretKind.name, namespace, name },
     (o) => client.core.deleteNamespacedSecret({ namespace, name, body }, o),
     opts,
   );

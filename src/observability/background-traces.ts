@@ -1,5 +1,4 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
-import { resourceOf } from "./metrics.js";
 import { tracer } from "./tracing.js";
 
 /**
@@ -51,7 +50,8 @@ export function traceProbeRound(round: number): { run<T>(fn: () => T): T; end(pr
 /** What a live view's reflector keeps in sync. */
 export interface ViewSyncTarget {
   client: { account: string };
-  kind: string;
+  /** The resource in URLs: "replicationcontrollers". */
+  kind: { resource: string };
   namespace: string;
 }
 
@@ -64,7 +64,7 @@ export function traceViewSync(target: ViewSyncTarget, listing: boolean): Backgro
   return startBackgroundTrace("kubedriver.view.sync", {
     "kubedriver.account": target.client.account,
     "kubedriver.namespace": target.namespace,
-    "kubedriver.kube.resource": resourceOf(target.kind),
+    "kubedriver.kube.resource": target.kind.resource,
     "kubedriver.view.list": listing,
   });
 }

@@ -4,8 +4,24 @@ import path from "node:path";
 import { Metadata, status as Code, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replicationControllerFor } from "../../src/core/server-groups/manifest.js";
-import { ChangeType, Consistency, ListServerGroupsResponse, WatchServerGroupsResponse } from "../../gen/kubedriver/v1/server_groups.js";
-import { ListLoadBalancersResponse } from "../../gen/kubedriver/v1/load_balancers.js";
+import {
+  ChangeType,
+  CloneServerGroupRequest,
+  Consistency,
+  DestroyServerGroupRequest,
+  DisableServerGroupRequest,
+  EnableServerGroupRequest,
+  GetServerGroupRequest,
+  ListServerGroupsResponse,
+  ResizeServerGroupRequest,
+  WaitCondition,
+  WaitForServerGroupRequest,
+  WatchServerGroupsResponse,
+} from "../../gen/kubedriver/v1/server_groups.js";
+import { DeleteLoadBalancerRequest, GetLoadBalancerRequest, ListLoadBalancersResponse } from "../../gen/kubedriver/v1/load_balancers.js";
+import { DeleteAutoscalerRequest, UpsertAutoscalerRequest } from "../../gen/kubedriver/v1/autoscalers.js";
+import { FollowInstanceLogsRequest, GetInstanceLogsRequest } from "../../gen/kubedriver/v1/instances.js";
+import { GetAccountRequest, SyncAccountRequest } from "../../gen/kubedriver/v1/accounts.js";
 import { startTestCluster, type TestCluster } from "../support/cluster.js";
 import { startFaultyCluster, type FaultyCluster } from "../support/faults.js";
 import { retryDelayMs } from "../support/overload.js";
@@ -271,6 +287,69 @@ describe("an error about a given account, namespace or object", () => {
     });
     expect(await errorInfoOf(list(open, "main", [mainNs, "nope"]))).toMatchObject({ metadata: { account: "main", namespace: "nope", field: "namespaces[1]" } });
     expect(await errorInfoOf(list(open, "ghost", []))).toMatchObject({ code: Code.NOT_FOUND, reason: "ACCOUNT_NOT_FOUND", metadata: { account: "ghost" } });
+  });
+
+  it("names the object in ErrorInfo metadata on every RPC that names one, for every kind", async () => {
+    const c = open.clients;
+    const ns = mainNs;
+    const inMain = { account: "main", namespace: ns };
+    const plain = (await call(sg().createServerGroup, sg(), aCreateRequest({ namespace: ns, application: "plain", targetSize: 0 }))).serverGroup!.name;
+    const followError = (req: FollowInstanceLogsRequest) =>
+      new Promise<unknown>((_, reject) => {
+        const stream = c.instances.followInstanceLogs(req);
+        stream.on("data", () => reject(new Error("followed the log of a pod that does not exist")));
+        stream.on("end", () => reject(new Error("the stream of a pod that does not exist ended without an error")));
+        stream.on("error", reject);
+      });
+    const cases: [string, () => Promise<unknown>, { code: Code; reason: string; metadata: Record<string, string> }][] = [
+      ["GetServerGroup", () => call(sg().getServerGroup, sg(), GetServerGroupRequest.fromPartial({ ...inMain, name: "ghost-v000" })), groupNotFound("ghost-v000")],
+      ["ResizeServerGroup", () => call(sg().resizeServerGroup, sg(), ResizeServerGroupRequest.fromPartial({ ...inMain, name: "ghost-v000", targetSize: 1 })), groupNotFound("ghost-v000")],
+      ["EnableServerGroup", () => call(sg().enableServerGroup, sg(), EnableServerGroupRequest.fromPartial({ ...inMain, name: "ghost-v000" })), groupNotFound("ghost-v000")],
+      ["DisableServerGroup", () => call(sg().disableServerGroup, sg(), DisableServerGroupRequest.fromPartial({ ...inMain, name: "ghost-v000" })), groupNotFound("ghost-v000")],
+      ["DestroyServerGroup", () => call(sg().destroyServerGroup, sg(), DestroyServerGroupRequest.fromPartial({ ...inMain, name: "ghost-v000" })), groupNotFound("ghost-v000")],
+      ["CloneServerGroup", () => call(sg().cloneServerGroup, sg(), CloneServerGroupRequest.fromPartial({ ...inMain, source: "ghost-v000" })), groupNotFound("ghost-v000")],
+      [
+        "WaitForServerGroup",
+        () => call(sg().waitForServerGroup, sg(), WaitForServerGroupRequest.fromPartial({ ...inMain, name: "ghost-v000", condition: WaitCondition.WAIT_CONDITION_UP })),
+        groupNotFound("ghost-v000"),
+      ],
+      [
+        "UpsertAutoscaler",
+        () => call(c.autoscalers.upsertAutoscaler, c.autoscalers, UpsertAutoscalerRequest.fromPartial({ ...inMain, serverGroup: "ghost-v000", policy: { minSize: 1, maxSize: 2, targetCpuUtilizationPercent: 50 } })),
+        groupNotFound("ghost-v000"),
+      ],
+      ["DeleteAutoscaler", () => call(c.autoscalers.deleteAutoscaler, c.autoscalers, DeleteAutoscalerRequest.fromPartial({ ...inMain, serverGroup: "ghost-v000" })), groupNotFound("ghost-v000")],
+      [
+        "DeleteAutoscaler of a group with none",
+        () => call(c.autoscalers.deleteAutoscaler, c.autoscalers, DeleteAutoscalerRequest.fromPartial({ ...inMain, serverGroup: plain })),
+        { code: Code.NOT_FOUND, reason: "AUTOSCALER_NOT_FOUND", metadata: { ...inMain, name: plain } },
+      ],
+      ["GetLoadBalancer", () => call(c.loadBalancers.getLoadBalancer, c.loadBalancers, GetLoadBalancerRequest.fromPartial({ ...inMain, name: "ghost" })), lbNotFound("ghost")],
+      ["DeleteLoadBalancer", () => call(c.loadBalancers.deleteLoadBalancer, c.loadBalancers, DeleteLoadBalancerRequest.fromPartial({ ...inMain, name: "ghost" })), lbNotFound("ghost")],
+      [
+        "CreateServerGroup behind a missing load balancer",
+        () => call(sg().createServerGroup, sg(), aCreateRequest({ namespace: ns, loadBalancers: ["ghost"] })),
+        { code: Code.FAILED_PRECONDITION, reason: "LOAD_BALANCER_NOT_FOUND", metadata: { ...inMain, name: "ghost" } },
+      ],
+      ["GetInstanceLogs", () => call(c.instances.getInstanceLogs, c.instances, GetInstanceLogsRequest.fromPartial({ ...inMain, name: "ghost-pod" })), instanceNotFound("ghost-pod")],
+      ["FollowInstanceLogs", () => followError(FollowInstanceLogsRequest.fromPartial({ ...inMain, name: "ghost-pod" })), instanceNotFound("ghost-pod")],
+      ["GetAccount", () => call(c.accounts.getAccount, c.accounts, GetAccountRequest.fromPartial({ account: "ghost" })), { code: Code.NOT_FOUND, reason: "ACCOUNT_NOT_FOUND", metadata: { account: "ghost" } }],
+      ["SyncAccount", () => call(c.accounts.syncAccount, c.accounts, SyncAccountRequest.fromPartial({ account: "ghost" })), { code: Code.NOT_FOUND, reason: "ACCOUNT_NOT_FOUND", metadata: { account: "ghost" } }],
+    ];
+    const answers = await Promise.all(cases.map(async ([rpc, run]) => [rpc, await errorInfoOf(run())] as const));
+    for (const [[rpc, , expected], [, got]] of cases.map((c, i) => [c, answers[i]!] as const)) {
+      expect({ rpc, code: got.code, reason: got.reason, metadata: got.metadata }).toEqual({ rpc, ...expected });
+    }
+
+    function groupNotFound(name: string) {
+      return { code: Code.NOT_FOUND, reason: "SERVER_GROUP_NOT_FOUND", metadata: { ...inMain, name } };
+    }
+    function lbNotFound(name: string) {
+      return { code: Code.NOT_FOUND, reason: "LOAD_BALANCER_NOT_FOUND", metadata: { ...inMain, name } };
+    }
+    function instanceNotFound(name: string) {
+      return { code: Code.NOT_FOUND, reason: "INSTANCE_NOT_FOUND", metadata: { ...inMain, name } };
+    }
   });
 
   it("names only the account the caller gave when it is refused, forbidden or unknown alike", async () => {

@@ -1,13 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { isInvalidArgument } from "../../src/common/errors.js";
-import { pageOf } from "../../src/grpc/paging.js";
+import { FieldErrors } from "../../src/common/field-path.js";
+import { pageOf, readPageRequest, type PageLimits } from "../../src/grpc/paging.js";
 
 const names = Array.from({ length: 25 }, (_, i) => `n${String(i).padStart(2, "0")}`);
 const limits = { defaultSize: 5, maxSize: 10 };
-/** A request with one filter beside the paging fields, as the list RPCs' requests have. */
-const page = (pageSize: number, pageToken = "", filter = "") => {
-  const request = { filter, pageSize, pageToken };
-  return pageOf(names, (n) => n, request, limits);
+/** The problems of a request's paging fields, as its handler collects them with the rest. */
+const problemsOf = (request: { pageSize: number; pageToken: string; filter?: string }) => {
+  const errors = new FieldErrors();
+  readPageRequest(request, limits, errors);
+  return errors.violations;
+};
+/** A page of a request with one filter beside the paging fields, as the list RPCs' requests have. */
+const page = (pageSize: number, pageToken = "", filter = "", pageLimits: PageLimits<string> = limits) => {
+  const errors = new FieldErrors();
+  const fields = { filter, pageSize, pageToken };
+  const request = readPageRequest(fields, pageLimits, errors);
+  expect(errors.violations).toEqual([]);
+  return pageOf(names, (n) => n, request, pageLimits);
 };
 
 describe("pageOf", () => {
@@ -20,17 +29,11 @@ describe("pageOf", () => {
     expect(page(11, second.nextPageToken)).toEqual({ items: names.slice(20), nextPageToken: "" });
   });
 
-  it("refuses a negative size, and a token issued for other filters", () => {
-    expect(() => page(-1)).toThrow(expect.objectContaining({ violations: [{ field: "page_size", description: "must not be negative" }] }));
+  it("names a negative size, a token issued for other filters and one it never issued, before anything is listed", () => {
+    expect(problemsOf({ pageSize: -1, pageToken: "" })).toEqual([{ field: "page_size", description: "must not be negative" }]);
     const token = page(1, "", "a").nextPageToken;
-    let err: unknown;
-    try {
-      page(1, token, "b");
-    } catch (e) {
-      err = e;
-    }
-    expect(isInvalidArgument(err)).toBe(true);
-    expect((err as { violations: { field: string }[] }).violations.map((v) => v.field)).toEqual(["page_token"]);
+    expect(problemsOf({ pageSize: 1, pageToken: token, filter: "b" })).toEqual([{ field: "page_token", description: "belongs to a request with other filters" }]);
+    expect(problemsOf({ pageSize: -1, pageToken: "not-ours" }).map((v) => v.field)).toEqual(["page_size", "page_token"]);
   });
 
   it("ends a page before the item that would take it past the byte limit, and always serves one item", () => {
@@ -39,7 +42,7 @@ describe("pageOf", () => {
     const pages: string[][] = [];
     let token = "";
     do {
-      const p = pageOf(names, (n) => n, { pageSize: 10, pageToken: token }, { ...limits, bytes });
+      const p = page(10, token, "", { ...limits, bytes });
       pages.push(p.items);
       token = p.nextPageToken;
     } while (token);

@@ -4,7 +4,8 @@ import { createSecret, readSecret, replaceSecret } from "../../kube/secrets.js";
 import { FailedPreconditionError, findKubedriverError, isAlreadyExists, isConflict, isNotFound } from "../../common/errors.js";
 import type { Account } from "./account.js";
 import type { ProvisioningScope } from "./changes.js";
-import { isManagedByUs, pullSecretFor, sameContent } from "./pull-secret.js";
+import { isOurs } from "../shared/ownership.js";
+import { pullSecretFor, sameContent } from "./pull-secret.js";
 import type { NamespaceOutcome, ProvisioningAction, ProvisioningFailure, ProvisioningResult, PullSecretOutcome } from "./provisioning-result.js";
 
 /**
@@ -108,7 +109,7 @@ async function reconcilePullSecret(account: Account, namespace: string, registry
     await createSecret(account.kube, namespace, desired);
     return { name, action: "created" };
   }
-  if (!isManagedByUs(stored)) {
+  if (!isOurs(stored)) {
     return {
       name,
       action: "failed",

@@ -1,8 +1,6 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import type { DockerRegistryAccountConfig } from "../../config/types.js";
-
-/** The label that marks objects kubedriver created and may therefore change. */
-export const managedByLabel = { key: "app.kubernetes.io/managed-by", value: "kubedriver" } as const;
+import { markOurs } from "../shared/ownership.js";
 
 /**
  * The image pull secret for a registry, in the format kubelet reads and
@@ -18,14 +16,10 @@ export function pullSecretFor(registry: DockerRegistryAccountConfig): V1Secret {
   return {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { name: registry.name, labels: { [managedByLabel.key]: managedByLabel.value } },
+    metadata: { name: registry.name, labels: markOurs() },
     type: "kubernetes.io/dockerconfigjson",
     data: { ".dockerconfigjson": Buffer.from(JSON.stringify(config)).toString("base64") },
   };
-}
-
-export function isManagedByUs(secret: V1Secret): boolean {
-  return secret.metadata?.labels?.[managedByLabel.key] === managedByLabel.value;
 }
 
 /** Whether the stored secret already holds exactly what we would write. */

@@ -1,19 +1,22 @@
 import { isNotFound, NotFoundError } from "../../common/errors.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { deleteAutoscaler as deleteHpa } from "../../kube/autoscalers.js";
-import type { AccountRegistry } from "../accounts/registry.js";
-import { once } from "../requests/once.js";
-import { readServerGroupRc } from "../server-groups/ownership.js";
-import { readServerGroup } from "../server-groups/read.js";
-import { managedNamespace } from "../server-groups/scope.js";
-import type { ServerGroup, ServerGroupRef } from "../server-groups/spec.js";
-import { findAutoscaler } from "./ownership.js";
+import type { Account } from "../accounts/account.js";
+import { exactlyOnce } from "../shared/exactly-once.js";
+import { findAutoscaler } from "../shared/hpa.js";
+import { about, whereIs, type ObjectRef } from "../shared/refs.js";
+import { managedNamespace } from "../shared/scope.js";
+import { groupToChange, readServerGroup, type LiveViews, type ServerGroup } from "../server-groups/index.js";
 
-/** Removes the group's HPA: NOT_FOUND when it has none (unless a resumed call finds its work done). */
-export async function deleteAutoscaler(registry: AccountRegistry, ref: ServerGroupRef, requestId: string | undefined, opts?: KubeCallOptions): Promise<ServerGroup> {
-  const account = managedNamespace(registry, ref.account, ref.namespace);
+/**
+ * Removes the group's HPA: NOT_FOUND when it has none (unless a resumed call
+ * finds its work done). Answered live: a DELETE's answer carries no
+ * resourceVersion for the view to wait for.
+ */
+export async function deleteAutoscaler(account: Account, views: LiveViews, ref: ObjectRef, requestId: string | undefined, opts?: KubeCallOptions): Promise<ServerGroup> {
+  managedNamespace(account, ref.namespace);
   const remove = async (resumed: boolean, o?: KubeCallOptions) => {
-    await readServerGroupRc(account, ref, o);
+    await groupToChange(account, ref, views, o);
     const hpa = await findAutoscaler(account, ref, o);
     if (!hpa) {
       if (resumed) return readServerGroup(account, ref, o);
@@ -25,8 +28,7 @@ export async function deleteAutoscaler(registry: AccountRegistry, ref: ServerGro
     });
     return readServerGroup(account, ref, o);
   };
-  if (!requestId) return remove(false, opts);
-  return once(
+  return exactlyOnce(
     {
       account,
       namespace: ref.namespace,
@@ -41,10 +43,10 @@ export async function deleteAutoscaler(registry: AccountRegistry, ref: ServerGro
   );
 }
 
-function noAutoscaler(ref: ServerGroupRef, cause?: unknown): NotFoundError {
-  return new NotFoundError(`server group "${ref.name}" in namespace "${ref.namespace}" of account "${ref.account}" has no autoscaler`, {
+function noAutoscaler(ref: ObjectRef, cause?: unknown): NotFoundError {
+  return new NotFoundError(`server group "${ref.name}" ${whereIs(ref)} has no autoscaler`, {
     cause,
     reason: "AUTOSCALER_NOT_FOUND",
-    resource: { type: "autoscaler", name: ref.name, owner: `account ${ref.account}, namespace ${ref.namespace}` },
+    ...about("autoscaler", ref),
   });
 }

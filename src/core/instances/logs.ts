@@ -5,15 +5,14 @@ import { utf8Head } from "../../common/utf8.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { followPodLog, readPodLog } from "../../kube/pod-logs.js";
 import type { Account } from "../accounts/account.js";
-import type { AccountRegistry } from "../accounts/registry.js";
-import { managedNamespace } from "../server-groups/scope.js";
+import { about, whereIs } from "../shared/refs.js";
+import { managedNamespace } from "../shared/scope.js";
 import { instanceNotFound, instanceOrResult } from "./read.js";
 
 /** The most a single GetInstanceLogs answers: the rest of a long log is left out, and said so. */
 export const maxLogBytes = 1024 * 1024;
 
 export interface LogRequest {
-  account: string;
   namespace: string;
   name: string;
   /** Empty: the pod's only container. */
@@ -28,8 +27,8 @@ export interface InstanceLog {
 }
 
 /** The container's log from the start of the selection, at most `limitBytes` of it. */
-export async function getInstanceLogs(registry: AccountRegistry, req: LogRequest & { limitBytes?: number }, opts?: KubeCallOptions): Promise<InstanceLog> {
-  const account = managedNamespace(registry, req.account, req.namespace);
+export async function getInstanceLogs(account: Account, req: LogRequest & { limitBytes?: number }, opts?: KubeCallOptions): Promise<InstanceLog> {
+  managedNamespace(account, req.namespace);
   const container = await containerOf(account, req, opts);
   const limit = Math.min(req.limitBytes || maxLogBytes, maxLogBytes);
   // One byte more than asked says whether there was more.
@@ -45,8 +44,8 @@ export async function getInstanceLogs(registry: AccountRegistry, req: LogRequest
  * Validation and the pod's read happen before the observable is returned,
  * so their errors end the call before any message.
  */
-export async function followInstanceLogs(registry: AccountRegistry, req: LogRequest, opts?: KubeCallOptions): Promise<Observable<string>> {
-  const account = managedNamespace(registry, req.account, req.namespace);
+export async function followInstanceLogs(account: Account, req: LogRequest, opts?: KubeCallOptions): Promise<Observable<string>> {
+  managedNamespace(account, req.namespace);
   const container = await containerOf(account, req, opts);
   return new Observable<string>((subscriber) => {
     const stop = new AbortController();
@@ -62,22 +61,23 @@ async function containerOf(account: Account, req: LogRequest, opts?: KubeCallOpt
   const found = await instanceOrResult(account, req.namespace, req.name, opts);
   if ("outcome" in found) {
     const why = found.outcome === "not-managed" ? " (a pod of that name exists, but it is not part of a kubedriver server group)" : "";
-    throw instanceNotFound(req.account, req.namespace, req.name, why);
+    throw instanceNotFound({ account: account.name, namespace: req.namespace, name: req.name }, why);
   }
-  return pickContainer(found, req);
+  return pickContainer(account, found, req);
 }
 
-function pickContainer(pod: V1Pod, req: LogRequest): string {
+function pickContainer(account: Account, pod: V1Pod, req: LogRequest): string {
   const names = (pod.spec?.containers ?? []).map((c) => c.name);
   if (req.container === "") {
     if (names.length === 1) return names[0]!;
     const description = `is required: pod "${req.name}" has containers ${names.join(", ")}`;
-    throw new InvalidArgumentError(`container ${description}`, [{ field: "container", description }]);
+    throw InvalidArgumentError.of("container", description);
   }
   if (!names.includes(req.container)) {
-    throw new NotFoundError(`container "${req.container}" not found in pod "${req.name}" (it has ${names.join(", ")}) in namespace "${req.namespace}" of account "${req.account}"`, {
+    const ref = { account: account.name, namespace: req.namespace, name: req.container };
+    throw new NotFoundError(`container "${req.container}" not found in pod "${req.name}" (it has ${names.join(", ")}) ${whereIs(ref)}`, {
       reason: "CONTAINER_NOT_FOUND",
-      resource: { type: "container", name: req.container, owner: `account ${req.account}, namespace ${req.namespace}, instance ${req.name}` },
+      ...about("container", ref, `account ${account.name}, namespace ${req.namespace}, instance ${req.name}`),
     });
   }
   return req.container;

@@ -3,11 +3,11 @@ import type { KubeCallOptions } from "../../kube/client.js";
 import { pointer, type JsonPatch } from "../../kube/json-patch.js";
 import { patchPod } from "../../kube/pods.js";
 import type { Account } from "../accounts/account.js";
-import type { AccountRegistry } from "../accounts/registry.js";
-import { once } from "../requests/once.js";
-import { annotationKeys, deregisteredFrom, loadBalancerLabel, loadBalancersIn } from "../server-groups/ownership.js";
-import { managedNamespace } from "../server-groups/scope.js";
-import { instanceOrResult, serverGroupOfPod } from "./read.js";
+import { exactlyOnce } from "../shared/exactly-once.js";
+import { annotationKeys, serverGroupOf } from "../shared/ownership.js";
+import { managedNamespace } from "../shared/scope.js";
+import { deregisteredFrom, loadBalancersIn, trafficPatch } from "../shared/traffic-labels.js";
+import { instanceOrResult } from "./read.js";
 import type { InstanceResult, InstancesRef } from "./spec.js";
 
 export interface RegistrationRequest extends InstancesRef {
@@ -25,11 +25,10 @@ export interface RegistrationRequest extends InstancesRef {
  * Each patch tests the resourceVersion it was computed from, so a
  * concurrent change of the pod is never overwritten (the pod is re-read).
  */
-export async function setRegistration(registry: AccountRegistry, req: RegistrationRequest, opts?: KubeCallOptions): Promise<InstanceResult[]> {
-  const account = managedNamespace(registry, req.account, req.namespace);
+export async function setRegistration(account: Account, req: RegistrationRequest, opts?: KubeCallOptions): Promise<InstanceResult[]> {
+  managedNamespace(account, req.namespace);
   const run = (o?: KubeCallOptions) => Promise.all(req.names.map((name) => register(account, req, name, o)));
-  if (!req.requestId) return run(opts);
-  return once(
+  return exactlyOnce(
     {
       account,
       namespace: req.namespace,
@@ -50,7 +49,7 @@ async function register(account: Account, req: RegistrationRequest, name: string
   for (let attempt = 0; ; attempt++) {
     const found = await instanceOrResult(account, req.namespace, name, opts);
     if ("outcome" in found) return found;
-    const serverGroup = serverGroupOfPod(found);
+    const serverGroup = serverGroupOf(found);
     const labels = found.metadata?.labels ?? {};
     const own = loadBalancersIn(labels);
     const missing = req.loadBalancers.filter((lb) => !own.includes(lb));
@@ -63,12 +62,9 @@ async function register(account: Account, req: RegistrationRequest, name: string
       };
     }
     const targets = req.loadBalancers.length ? req.loadBalancers : own;
-    const value = String(req.registered);
     const before = deregisteredFrom(found.metadata?.annotations);
     const after = req.registered ? before.filter((lb) => !targets.includes(lb)) : [...new Set([...before, ...targets])].sort();
-    const patch: JsonPatch = targets
-      .filter((lb) => labels[loadBalancerLabel(lb)] !== value)
-      .map((lb) => ({ op: "replace", path: pointer("metadata", "labels", loadBalancerLabel(lb)), value }));
+    const patch = trafficPatch(labels, targets, req.registered, ["metadata", "labels"]);
     if (JSON.stringify(after) !== JSON.stringify(before)) {
       const annotation = pointer("metadata", "annotations", annotationKeys.deregistered);
       if (after.length > 0) {

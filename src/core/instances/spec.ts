@@ -8,8 +8,8 @@ export interface InstanceResult {
   message: string;
 }
 
+/** Pods of one account namespace, by name. */
 export interface InstancesRef {
-  account: string;
   namespace: string;
   names: string[];
 }

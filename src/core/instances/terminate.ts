@@ -2,10 +2,10 @@ import { isConflict, isNotFound } from "../../common/errors.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { deletePod } from "../../kube/pods.js";
 import type { Account } from "../accounts/account.js";
-import type { AccountRegistry } from "../accounts/registry.js";
-import { once } from "../requests/once.js";
-import { managedNamespace } from "../server-groups/scope.js";
-import { instanceOrResult, serverGroupOfPod } from "./read.js";
+import { exactlyOnce } from "../shared/exactly-once.js";
+import { serverGroupOf } from "../shared/ownership.js";
+import { managedNamespace } from "../shared/scope.js";
+import { instanceOrResult } from "./read.js";
 import type { InstanceResult, InstancesRef } from "./spec.js";
 
 /**
@@ -14,11 +14,10 @@ import type { InstanceResult, InstancesRef } from "./spec.js";
  * the same name is not hit. Reports per pod, in request order; with a
  * request id, exactly once (a retry gets the first call's report).
  */
-export async function terminateInstances(registry: AccountRegistry, ref: InstancesRef, requestId: string | undefined, opts?: KubeCallOptions): Promise<InstanceResult[]> {
-  const account = managedNamespace(registry, ref.account, ref.namespace);
+export async function terminateInstances(account: Account, ref: InstancesRef, requestId: string | undefined, opts?: KubeCallOptions): Promise<InstanceResult[]> {
+  managedNamespace(account, ref.namespace);
   const run = (o?: KubeCallOptions) => Promise.all(ref.names.map((name) => terminate(account, ref.namespace, name, o)));
-  if (!requestId) return run(opts);
-  return once(
+  return exactlyOnce(
     {
       account,
       namespace: ref.namespace,
@@ -36,7 +35,7 @@ export async function terminateInstances(registry: AccountRegistry, ref: Instanc
 async function terminate(account: Account, namespace: string, name: string, opts?: KubeCallOptions): Promise<InstanceResult> {
   const found = await instanceOrResult(account, namespace, name, opts);
   if ("outcome" in found) return found;
-  const serverGroup = serverGroupOfPod(found);
+  const serverGroup = serverGroupOf(found);
   const gone = await deletePod(account.kube, namespace, name, found.metadata!.uid!, opts).then(
     () => false,
     (err: unknown) => {

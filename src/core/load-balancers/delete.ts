@@ -1,14 +1,16 @@
 import { FailedPreconditionError, isNotFound } from "../../common/errors.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { listPods } from "../../kube/pods.js";
-import { listReplicationControllers } from "../../kube/replication-controllers.js";
+import { list } from "../../kube/kinds.js";
+import { podKind } from "../../kube/pods.js";
+import { replicationControllerKind } from "../../kube/replication-controllers.js";
 import { deleteService } from "../../kube/services.js";
 import type { Account } from "../accounts/account.js";
-import type { AccountRegistry } from "../accounts/registry.js";
-import { once } from "../requests/once.js";
-import { isServerGroup, loadBalancerLabel, selectors } from "../server-groups/ownership.js";
-import { managedNamespace } from "../server-groups/scope.js";
-import { loadBalancerNotFound, readLoadBalancerService, requireManaged, serverGroupOf } from "./ownership.js";
+import { exactlyOnce } from "../shared/exactly-once.js";
+import { isOurs, selectors, serverGroupOf } from "../shared/ownership.js";
+import { about, whereIs } from "../shared/refs.js";
+import { managedNamespace } from "../shared/scope.js";
+import { podsBehind, routesTo } from "../shared/traffic-labels.js";
+import { loadBalancerNotFound, readLoadBalancerService, requireManaged } from "./ownership.js";
 import type { LoadBalancerRef } from "./spec.js";
 
 export interface DeleteRequest {
@@ -24,8 +26,8 @@ export interface DeleteRequest {
  * recreated meanwhile (perhaps not kubedriver's) is never deleted in its
  * place. Returns the groups left enabled behind it.
  */
-export async function deleteLoadBalancer(registry: AccountRegistry, req: DeleteRequest, opts?: KubeCallOptions): Promise<string[]> {
-  const account = managedNamespace(registry, req.ref.account, req.ref.namespace);
+export async function deleteLoadBalancer(account: Account, req: DeleteRequest, opts?: KubeCallOptions): Promise<string[]> {
+  managedNamespace(account, req.ref.namespace);
   const remove = async (resumed: boolean, o?: KubeCallOptions): Promise<string[]> => {
     const svc = await readLoadBalancerService(account, req.ref, o).catch((err: unknown) => {
       // Resumed after a holder that died or gave up: the Service being gone is its work done.
@@ -37,8 +39,8 @@ export async function deleteLoadBalancer(registry: AccountRegistry, req: DeleteR
     const users = await enabledUsers(account, req.ref, o);
     if (users.length > 0 && !req.force) {
       throw new FailedPreconditionError(
-        `load balancer "${req.ref.name}" in namespace "${req.ref.namespace}" of account "${req.ref.account}" is still used by enabled server groups ${users.join(", ")}; disable them first, or set force: true`,
-        { reason: "LOAD_BALANCER_IN_USE", resource: { type: "load balancer", name: req.ref.name, owner: `account ${req.ref.account}, namespace ${req.ref.namespace}` } },
+        `load balancer "${req.ref.name}" ${whereIs(req.ref)} is still used by enabled server groups ${users.join(", ")}; disable them first, or set force: true`,
+        { reason: "LOAD_BALANCER_IN_USE", ...about("load balancer", req.ref) },
       );
     }
     await deleteService(account.kube, req.ref.namespace, req.ref.name, svc.metadata!.uid!, o).catch((err: unknown) => {
@@ -47,8 +49,7 @@ export async function deleteLoadBalancer(registry: AccountRegistry, req: DeleteR
     });
     return users;
   };
-  if (!req.requestId) return remove(false, opts);
-  return once(
+  return exactlyOnce(
     {
       account,
       namespace: req.ref.namespace,
@@ -65,12 +66,11 @@ export async function deleteLoadBalancer(registry: AccountRegistry, req: DeleteR
 
 /** Server groups whose template or some live pod says "true" for the load balancer, sorted. */
 async function enabledUsers(account: Account, ref: LoadBalancerRef, opts?: KubeCallOptions): Promise<string[]> {
-  const label = loadBalancerLabel(ref.name);
   const [rcs, pods] = await Promise.all([
-    listReplicationControllers(account.kube, ref.namespace, selectors.serverGroups(), opts),
-    listPods(account.kube, ref.namespace, selectors.podsBehind(ref.name), opts),
+    list(account.kube, replicationControllerKind, ref.namespace, selectors.serverGroups(), opts),
+    list(account.kube, podKind, ref.namespace, podsBehind(ref.name), opts),
   ]);
-  const byTemplate = rcs.filter((rc) => isServerGroup(rc) && rc.spec?.template?.metadata?.labels?.[label] === "true").map((rc) => rc.metadata!.name!);
+  const byTemplate = rcs.filter((rc) => isOurs(rc) && routesTo(rc.spec?.template?.metadata?.labels, ref.name)).map((rc) => rc.metadata!.name!);
   const byPods = pods.filter((p) => !p.metadata?.deletionTimestamp).map(serverGroupOf);
   return [...new Set([...byTemplate, ...byPods].filter(Boolean))].sort();
 }

@@ -1,14 +1,11 @@
 import type { V1Service } from "@kubernetes/client-node";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { Reflector, type ChangeType, type ReflectorOptions } from "../../kube/reflector.js";
-import { listServicesAt } from "../../kube/services.js";
+import { serviceKind } from "../../kube/services.js";
 import type { Account } from "../accounts/account.js";
-import { NamespaceViews } from "../views/namespace-views.js";
-import { Progress } from "../views/progress.js";
-import { slim } from "../views/slim.js";
-
-/** How long a read waits for the view to catch up with this replica's writes before asking the API server. */
-const maxCatchUpMs = 2_000;
+import { NamespaceViews } from "../shared/namespace-views.js";
+import { ViewProgress } from "../shared/progress.js";
+import { slim } from "../shared/slim.js";
 
 /**
  * One account namespace's Services, held in memory from one LIST+WATCH.
@@ -22,32 +19,21 @@ const maxCatchUpMs = 2_000;
 export class ServiceView {
   private readonly services = new Map<string, V1Service>();
   private readonly reflector: Reflector<V1Service>;
-  private state = { synced: false, up: false, version: 0n };
-  private readonly progressed = new Progress();
+  private readonly progress: ViewProgress<"services">;
 
   constructor(
     readonly account: Account,
     readonly namespace: string,
     options: ReflectorOptions = {},
   ) {
-    const kube = account.kube;
+    this.progress = new ViewProgress(account.kube, namespace, { services: serviceKind });
     this.reflector = new Reflector<V1Service>(
-      {
-        client: kube,
-        kind: "services",
-        namespace,
-        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`,
-        labelSelector: "",
-        list: (signal) => listServicesAt(kube, namespace, undefined, { signal }),
-      },
+      { client: account.kube, kind: serviceKind, namespace, labelSelector: "" },
       {
         replace: (items, version) => this.replace(items, version),
         change: (type, svc, version) => this.change(type, svc, version),
-        progress: (version) => this.advance(version),
-        connected: (up) => {
-          this.state.up = up;
-          this.wake();
-        },
+        progress: (version) => this.progress.advance("services", version),
+        connected: (up) => this.progress.connected("services", up),
       },
       options,
     );
@@ -59,12 +45,12 @@ export class ServiceView {
 
   async close(): Promise<void> {
     await this.reflector.close();
-    this.wake();
+    this.progress.wake();
   }
 
   /** Listed, and the watch connected: reads may be served from memory. */
   get ready(): boolean {
-    return this.state.synced && this.state.up;
+    return this.progress.ready;
   }
 
   get(name: string): V1Service | undefined {
@@ -75,39 +61,21 @@ export class ServiceView {
     return [...this.services.values()];
   }
 
-  /**
-   * Whether the view is ready and has seen every Service write this process
-   * made in the namespace (read-your-writes), waiting for that within the
-   * caller's deadline (and at most 2 s); false means: read from the API server.
-   */
+  /** Whether the view is ready and has seen this replica's Service writes (see ViewProgress.caughtUp); false: read from the API server. */
   caughtUp(opts?: KubeCallOptions): Promise<boolean> {
-    const written = () => this.account.kube.writtenVersion("service", this.namespace) ?? 0n;
-    return this.progressed.until(() => this.ready, () => this.state.version >= written(), maxCatchUpMs, opts);
+    return this.progress.caughtUp(opts);
   }
 
   private replace(items: V1Service[], version: string): void {
     this.services.clear();
     for (const svc of items) this.services.set(svc.metadata!.name!, slim(svc));
-    this.state.synced = true;
-    this.advance(version);
+    this.progress.synced("services", version);
   }
 
   private change(type: ChangeType, svc: V1Service, version: string): void {
     if (type === "DELETED") this.services.delete(svc.metadata!.name!);
     else this.services.set(svc.metadata!.name!, slim(svc));
-    this.advance(version);
-  }
-
-  private advance(version: string): void {
-    if (/^\d+$/.test(version)) {
-      const v = BigInt(version);
-      if (v > this.state.version) this.state.version = v;
-    }
-    this.wake();
-  }
-
-  private wake(): void {
-    this.progressed.wake();
+    this.progress.advance("services", version);
   }
 }
 
@@ -117,4 +85,3 @@ export class ServiceViews extends NamespaceViews<ServiceView> {
     super(accounts, (account, namespace) => new ServiceView(account, namespace, options));
   }
 }
-

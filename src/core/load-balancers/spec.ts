@@ -1,9 +1,7 @@
+import type { ObjectRef } from "../shared/refs.js";
+
 /** A load balancer (a Service) in kubedriver's own plain types. */
-export interface LoadBalancerRef {
-  account: string;
-  namespace: string;
-  name: string;
-}
+export type LoadBalancerRef = ObjectRef;
 
 export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer";
 export type SessionAffinity = "None" | "ClientIP";

@@ -1,14 +1,16 @@
 import type { V1Service, V1ServicePort } from "@kubernetes/client-node";
 import { ConflictError, InvalidArgumentError, isAlreadyExists, isConflict } from "../../common/errors.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { listPods } from "../../kube/pods.js";
+import { list } from "../../kube/kinds.js";
+import { podKind } from "../../kube/pods.js";
 import { createService, replaceService } from "../../kube/services.js";
 import type { Account } from "../accounts/account.js";
-import type { AccountRegistry } from "../accounts/registry.js";
-import { once } from "../requests/once.js";
-import { selectors } from "../server-groups/ownership.js";
-import { managedNamespace } from "../server-groups/scope.js";
-import { callerLabels, findService, ownLabels, requireManaged, serviceSelector } from "./ownership.js";
+import { exactlyOnce } from "../shared/exactly-once.js";
+import { markOurs, selectors, withoutMark } from "../shared/ownership.js";
+import { about, whereIs } from "../shared/refs.js";
+import { managedNamespace } from "../shared/scope.js";
+import { loadBalancerSelector } from "../shared/traffic-labels.js";
+import { findService, requireManaged } from "./ownership.js";
 import { readLoadBalancer } from "./read.js";
 import type { LoadBalancer, LoadBalancerChange, LoadBalancerRef, ServicePortSpec } from "./spec.js";
 import { loadBalancerView } from "./view.js";
@@ -36,10 +38,9 @@ const maxAttempts = 10;
  * version, so neither upsert's change is lost. With a request id, exactly
  * once (see `once`).
  */
-export async function upsertLoadBalancer(registry: AccountRegistry, req: UpsertRequest, opts?: KubeCallOptions): Promise<Upserted> {
-  const account = managedNamespace(registry, req.ref.account, req.ref.namespace);
-  if (!req.requestId) return upsert(account, req, opts);
-  return once(
+export async function upsertLoadBalancer(account: Account, req: UpsertRequest, opts?: KubeCallOptions): Promise<Upserted> {
+  managedNamespace(account, req.ref.namespace);
+  return exactlyOnce(
     {
       account,
       namespace: req.ref.namespace,
@@ -65,7 +66,7 @@ async function upsert(account: Account, req: UpsertRequest, opts?: KubeCallOptio
     let created = false;
     if (!existing) {
       if (!change.ports?.length) {
-        throw new InvalidArgumentError(`ports: a new load balancer needs at least one port`, [{ field: "ports", description: "a new load balancer needs at least one port" }]);
+        throw InvalidArgumentError.of("ports", "a new load balancer needs at least one port", about("load balancer", ref));
       }
       const made = await createService(account.kube, ref.namespace, newService(ref.name, change), opts).catch((err: unknown) => {
         if (isAlreadyExists(err)) return undefined;
@@ -76,7 +77,7 @@ async function upsert(account: Account, req: UpsertRequest, opts?: KubeCallOptio
       created = true;
     } else {
       requireManaged(existing, ref, req.adopt);
-      immutableCheck(existing, change);
+      immutableCheck(existing, ref, change);
       const next = changed(existing, change);
       if (JSON.stringify(next) === JSON.stringify(existing)) {
         stored = existing;
@@ -89,19 +90,20 @@ async function upsert(account: Account, req: UpsertRequest, opts?: KubeCallOptio
         stored = replaced;
       }
     }
-    const pods = await listPods(account.kube, ref.namespace, selectors.managed(), opts);
+    const pods = await list(account.kube, podKind, ref.namespace, selectors.managed(), opts);
     return { loadBalancer: loadBalancerView(ref.account, stored, pods), created };
   }
-  throw new ConflictError(`load balancer "${ref.name}" in namespace "${ref.namespace}" of account "${ref.account}" kept changing concurrently; retry`, {
+  throw new ConflictError(`load balancer "${ref.name}" ${whereIs(ref)} kept changing concurrently; retry`, {
     reason: "CONCURRENT_CHANGES",
+    ...about("load balancer", ref),
   });
 }
 
 function newService(name: string, change: LoadBalancerChange): V1Service {
   return {
-    metadata: { name, labels: { ...change.labels, ...ownLabels() }, annotations: change.annotations },
+    metadata: { name, labels: markOurs(change.labels), annotations: change.annotations },
     spec: {
-      selector: serviceSelector(name),
+      selector: loadBalancerSelector(name),
       ports: change.ports!.map((p) => portOf(p)),
       type: change.type ?? "ClusterIP",
       sessionAffinity: change.sessionAffinity ?? "None",
@@ -118,8 +120,8 @@ function changed(existing: V1Service, change: LoadBalancerChange): V1Service {
   const meta = next.metadata!;
   const spec = (next.spec ??= {});
   // Adopted or ours: either way kubedriver's selector and label.
-  spec.selector = serviceSelector(meta.name!);
-  meta.labels = { ...(change.labels ?? callerLabels(meta.labels)), ...ownLabels() };
+  spec.selector = loadBalancerSelector(meta.name!);
+  meta.labels = markOurs(change.labels ?? withoutMark(meta.labels));
   if (change.annotations) meta.annotations = change.annotations;
   if (change.type) spec.type = change.type;
   if (change.sessionAffinity) spec.sessionAffinity = change.sessionAffinity;
@@ -146,10 +148,9 @@ function portOf(p: ServicePortSpec, before: V1ServicePort[] = []): V1ServicePort
   };
 }
 
-function immutableCheck(existing: V1Service, change: LoadBalancerChange): void {
+function immutableCheck(existing: V1Service, ref: LoadBalancerRef, change: LoadBalancerChange): void {
   const current = existing.spec?.clusterIP ?? "";
   if (change.clusterIp !== undefined && current !== "" && change.clusterIp !== current) {
-    const description = `cannot change once set (the Service has ${current}); delete the load balancer to choose another`;
-    throw new InvalidArgumentError(`cluster_ip ${description}`, [{ field: "cluster_ip", description }]);
+    throw InvalidArgumentError.of("cluster_ip", `cannot change once set (the Service has ${current}); delete the load balancer to choose another`, about("load balancer", ref));
   }
 }

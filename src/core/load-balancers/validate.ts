@@ -1,13 +1,9 @@
 import { isIP } from "node:net";
 import { FieldPath, type FieldErrors } from "../../common/field-path.js";
-import { isReservedLabel } from "../server-groups/ownership.js";
+import { isDns1035Label, isDns1123Label, isLabelValue, isPortName, isQualifiedName } from "../../common/kubernetes-names.js";
+import { isReservedLabel } from "../shared/ownership.js";
 import type { LoadBalancerChange } from "./spec.js";
 
-const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const ianaServiceName = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const qualifiedNamePart = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /**
  * Every problem of a load balancer's name and change, added to `errors`
@@ -22,7 +18,7 @@ export function loadBalancerProblems(name: string, change: LoadBalancerChange, e
     const at = FieldPath.root("ports").index(i);
     if (p.name === "") {
       if (ports.length > 1) errors.add(at.child("name"), "is required when there is more than one port");
-    } else if (p.name.length > 63 || !dns1123Label.test(p.name)) {
+    } else if (!isDns1123Label(p.name)) {
       errors.add(at.child("name"), `must be a DNS label (lower-case letters, digits and '-', at most 63 characters), got ${JSON.stringify(p.name)}`);
     } else if (names.has(p.name)) {
       errors.add(at.child("name"), `duplicates another port's name ${JSON.stringify(p.name)}`);
@@ -35,7 +31,7 @@ export function loadBalancerProblems(name: string, change: LoadBalancerChange, e
     if (p.targetPort !== undefined) portNumberCheck(p.targetPort, at.child("target_port"), errors, false);
     if (p.targetPortName !== undefined) {
       if (p.targetPort !== undefined) errors.add(at.child("target_port_name"), "must not be set together with target_port");
-      if (p.targetPortName.length > 15 || !ianaServiceName.test(p.targetPortName) || !/[a-z]/.test(p.targetPortName) || p.targetPortName.includes("--")) {
+      if (!isPortName(p.targetPortName)) {
         errors.add(at.child("target_port_name"), `must be an IANA service name (at most 15 lower-case letters, digits and '-', with a letter), got ${JSON.stringify(p.targetPortName)}`);
       }
     }
@@ -58,7 +54,7 @@ export function loadBalancerProblems(name: string, change: LoadBalancerChange, e
     const at = FieldPath.root("labels").child("entries").key(k);
     if (isReservedLabel(k)) errors.add(at, "is reserved for kubedriver");
     else if (!isQualifiedName(k)) errors.add(at, "must be a qualified name ([prefix/]name, name at most 63 characters of letters, digits, '-', '_' and '.')");
-    if (v.length > 63 || !labelValue.test(v)) errors.add(at, `value must be a label value (at most 63 characters), got ${JSON.stringify(v)}`);
+    if (!isLabelValue(v)) errors.add(at, `value must be a label value (at most 63 characters), got ${JSON.stringify(v)}`);
   }
   for (const k of Object.keys(change.annotations ?? {})) {
     if (!isQualifiedName(k)) errors.add(FieldPath.root("annotations").child("entries").key(k), "must be a qualified name");
@@ -68,7 +64,7 @@ export function loadBalancerProblems(name: string, change: LoadBalancerChange, e
 /** Service names are DNS-1035 labels: they become DNS names and environment variable prefixes. */
 export function serviceNameCheck(name: string, at: FieldPath, errors: FieldErrors): void {
   if (name === "") errors.add(at, "is required");
-  else if (name.length > 63 || !dns1035Label.test(name)) {
+  else if (!isDns1035Label(name)) {
     errors.add(at, `must be a DNS-1035 label (starts with a lower-case letter; lower-case letters, digits and '-'; at most 63 characters), got ${JSON.stringify(name.slice(0, 80))}`);
   }
 }
@@ -76,12 +72,4 @@ export function serviceNameCheck(name: string, at: FieldPath, errors: FieldError
 function portNumberCheck(n: number, at: FieldPath, errors: FieldErrors, required: boolean): void {
   if (n === 0 && required) errors.add(at, "is required");
   else if (!Number.isInteger(n) || n < 1 || n > 65535) errors.add(at, `must be between 1 and 65535, got ${n}`);
-}
-
-function isQualifiedName(key: string): boolean {
-  const slash = key.indexOf("/");
-  const name = slash === -1 ? key : key.slice(slash + 1);
-  const prefix = slash === -1 ? "" : key.slice(0, slash);
-  if (slash !== -1 && (prefix.length === 0 || prefix.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix))) return false;
-  return name.length > 0 && name.length <= 63 && qualifiedNamePart.test(name);
 }

@@ -1,5 +1,6 @@
 import type { V1Pod, V1Service, V1ServicePort } from "@kubernetes/client-node";
-import { callerLabels, isManagedService, routesTo, serverGroupOf } from "./ownership.js";
+import { isOurs, serverGroupOf, withoutMark } from "../shared/ownership.js";
+import { routesTo } from "./ownership.js";
 import type { LoadBalancer, ServicePortSpec, ServiceType, SessionAffinity } from "./spec.js";
 
 /** A Service as the API shows it, with the live pods of kubedriver among `pods` that it routes to. */
@@ -16,13 +17,13 @@ export function loadBalancerView(account: string, svc: V1Service, pods: V1Pod[])
     externalIps: spec.externalIPs ?? [],
     clusterIp: spec.clusterIP ?? "",
     loadBalancerIp: spec.loadBalancerIP ?? "",
-    labels: callerLabels(svc.metadata?.labels),
+    labels: withoutMark(svc.metadata?.labels),
     annotations: svc.metadata?.annotations ?? {},
     selector: spec.selector ?? {},
     ingress: (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || "").filter(Boolean),
     serverGroups: [...new Set(behind.map(serverGroupOf).filter(Boolean))].sort(),
     instanceCount: behind.length,
-    managed: isManagedService(svc),
+    managed: isOurs(svc),
   };
 }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { V1ReplicationController } from "@kubernetes/client-node";
 import { pullSecretNames, type Account } from "../accounts/account.js";
-import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { createReplicationController, listReplicationControllers, readReplicationController } from "../../kube/replication-controllers.js";
+import { list } from "../../kube/kinds.js";
+import { createReplicationController, readReplicationController, replicationControllerKind } from "../../kube/replication-controllers.js";
 import { readService } from "../../kube/services.js";
 import {
   ConflictError,
@@ -16,12 +16,13 @@ import {
   isUnavailable,
   UnavailableError,
 } from "../../common/errors.js";
-import { once } from "../requests/once.js";
-import { annotationKeys, selectors } from "./ownership.js";
+import { exactlyOnce } from "../shared/exactly-once.js";
+import { annotationKeys, selectors } from "../shared/ownership.js";
+import { about, whereIs } from "../shared/refs.js";
+import { managedNamespace } from "../shared/scope.js";
 import { replicationControllerFor } from "./manifest.js";
 import { clusterName, parseServerGroupName } from "./naming.js";
 import { readServerGroup, viewWithPods } from "./read.js";
-import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupSpec } from "./spec.js";
 import type { ValidatedSpec } from "./validate.js";
 import { nextVersion } from "./versions.js";
@@ -29,7 +30,6 @@ import { serverGroupView } from "./view.js";
 
 /** A create, validated in one pass at the edge (`checkSpec`): core does not check it again. */
 export interface CreateRequest {
-  account: string;
   namespace: string;
   spec: ValidatedSpec;
   requestId?: string;
@@ -38,13 +38,12 @@ export interface CreateRequest {
 /** Creating loses a race at most once per concurrent creator; this bounds pathological contention. */
 const maxAttempts = 50;
 
-/** Creates the next version of the spec's cluster; with a request id, exactly once (see `once`). */
-export async function createServerGroup(registry: AccountRegistry, req: CreateRequest, opts?: KubeCallOptions): Promise<ServerGroup> {
-  const spec = req.spec;
-  const account = managedNamespace(registry, req.account, req.namespace);
+/** Creates the next version of the spec's cluster; with a request id, exactly once (see `exactlyOnce`). */
+export async function createServerGroup(account: Account, req: CreateRequest, opts?: KubeCallOptions): Promise<ServerGroup> {
+  managedNamespace(account, req.namespace);
   return createdOnce(
-    { account, namespace: req.namespace, requestId: req.requestId, operation: "CreateServerGroup", request: spec },
-    (o) => claimNextVersion(account, req.namespace, spec, req.requestId, o),
+    { account, namespace: req.namespace, requestId: req.requestId, operation: "CreateServerGroup", request: req.spec },
+    (o) => claimNextVersion(account, req.namespace, req.spec, req.requestId, o),
     opts,
   );
 }
@@ -58,12 +57,10 @@ export function createdOnce(
   create: (opts?: KubeCallOptions) => Promise<ServerGroup>,
   opts?: KubeCallOptions,
 ): Promise<ServerGroup> {
-  const { account, namespace, requestId } = req;
-  if (!requestId) return create(opts);
-  return once(
+  const { account, namespace } = req;
+  return exactlyOnce(
     {
       ...req,
-      requestId,
       run: ({ opts: held }) => create(held),
       encode: (group) => group.name,
       replay: (name) => readServerGroup(account, { account: account.name, namespace, name }, opts),
@@ -90,7 +87,7 @@ export async function claimNextVersion(
   await requireLoadBalancers(account, namespace, spec.loadBalancers, opts);
   const cluster = clusterName(spec);
   const marker = randomUUID();
-  const existing = await listReplicationControllers(account.kube, namespace, selectors.serverGroups({ cluster }), opts);
+  const existing = await list(account.kube, replicationControllerKind, namespace, selectors.serverGroups({ cluster }), opts);
   const earlier = requestId && existing.find((rc) => rc.metadata?.annotations?.[annotationKeys.createRequestId] === requestId);
   if (earlier) return viewWithPods(account, earlier, opts);
   /** Versions found taken: listed, or claimed by someone else's create since. */
@@ -98,7 +95,7 @@ export async function claimNextVersion(
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const version = nextVersion(taken);
     if (version === undefined) {
-      throw new FailedPreconditionError(`cluster "${cluster}" in namespace "${namespace}" of account "${account.name}" already has all 1,000 versions; destroy some first`, {
+      throw new FailedPreconditionError(`cluster "${cluster}" ${whereIs({ account: account.name, namespace })} already has all 1,000 versions; destroy some first`, {
         reason: "VERSIONS_EXHAUSTED",
         metadata: { account: account.name, namespace },
       });
@@ -114,7 +111,7 @@ export async function claimNextVersion(
       taken.push(version);
     }
   }
-  throw new ConflictError(`could not claim a free version of cluster "${cluster}" in namespace "${namespace}" after ${maxAttempts} attempts; retry`, {
+  throw new ConflictError(`could not claim a free version of cluster "${cluster}" ${whereIs({ account: account.name, namespace })} after ${maxAttempts} attempts; retry`, {
     reason: "VERSION_CONTENDED",
     metadata: { account: account.name, namespace },
   });
@@ -171,8 +168,8 @@ async function requireLoadBalancers(account: Account, namespace: string, service
   ).filter((n): n is string => n !== undefined);
   if (missing.length > 0) {
     throw new FailedPreconditionError(
-      `load balancer${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")} not found: no such Service in namespace "${namespace}" of account "${account.name}"`,
-      { reason: "LOAD_BALANCER_NOT_FOUND", resource: { type: "service", name: missing[0]!, owner: `account ${account.name}, namespace ${namespace}` } },
+      `load balancer${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")} not found: no such Service ${whereIs({ account: account.name, namespace })}`,
+      { reason: "LOAD_BALANCER_NOT_FOUND", ...about("load balancer", { account: account.name, namespace, name: missing[0]! }) },
     );
   }
 }

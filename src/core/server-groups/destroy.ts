@@ -1,12 +1,13 @@
-import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
 import { deleteAutoscaler } from "../../kube/autoscalers.js";
 import { deleteReplicationController } from "../../kube/replication-controllers.js";
-import { findAutoscaler } from "../autoscalers/ownership.js";
 import { isNotFound } from "../../common/errors.js";
-import { once } from "../requests/once.js";
-import { readServerGroupRc, serverGroupNotFound } from "./ownership.js";
-import { managedNamespace } from "./scope.js";
+import type { Account } from "../accounts/account.js";
+import { exactlyOnce } from "../shared/exactly-once.js";
+import { managedNamespace } from "../shared/scope.js";
+import type { LiveViews } from "./live-views.js";
+import { serverGroupNotFound } from "./ownership.js";
+import { groupToChange } from "./read.js";
 import type { ServerGroupRef } from "./spec.js";
 
 /**
@@ -15,24 +16,18 @@ import type { ServerGroupRef } from "./spec.js";
  * concurrent duplicates answer as the first call did, even once the group is
  * gone, on any kubedriver replica.
  */
-export async function destroyServerGroup(
-  registry: AccountRegistry,
-  ref: ServerGroupRef,
-  requestId: string | undefined,
-  opts?: KubeCallOptions,
-): Promise<void> {
-  const account = managedNamespace(registry, ref.account, ref.namespace);
+export async function destroyServerGroup(account: Account, views: LiveViews, ref: ServerGroupRef, requestId: string | undefined, opts?: KubeCallOptions): Promise<void> {
+  managedNamespace(account, ref.namespace);
   const destroy = async (resumed: boolean, o?: KubeCallOptions) => {
     // Resumed after a holder that died or gave up: the group being gone is its work done.
     const gone = (err: unknown) => resumed && isNotFound(err);
-    try {
-      await readServerGroupRc(account, ref, o);
-    } catch (err) {
-      if (gone(err)) return;
+    const group = await groupToChange(account, ref, views, o).catch((err: unknown) => {
+      if (gone(err)) return undefined;
       throw err;
-    }
+    });
+    if (!group) return;
     // The autoscaler first: left behind, it would point at nothing, or at a namesake created later.
-    if (await findAutoscaler(account, ref, o)) {
+    if (group.autoscaler) {
       await deleteAutoscaler(account.kube, ref.namespace, ref.name, o).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });
@@ -42,8 +37,7 @@ export async function destroyServerGroup(
       throw isNotFound(err) ? serverGroupNotFound(ref, err) : err;
     });
   };
-  if (!requestId) return destroy(false, opts);
-  return once(
+  return exactlyOnce(
     {
       account,
       namespace: ref.namespace,

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Account } from "../accounts/account.js";
-import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { once } from "../requests/once.js";
-import { readServerGroup } from "./read.js";
-import { managedNamespace } from "./scope.js";
+import { exactlyOnce } from "../shared/exactly-once.js";
+import { managedNamespace } from "../shared/scope.js";
+import type { LiveViews } from "./live-views.js";
+import { getServerGroup, readServerGroup } from "./read.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
 import { startTrafficChange, type TrafficChanges } from "./traffic.js";
 
@@ -12,6 +12,12 @@ export interface TrafficChange {
   serverGroup: ServerGroup;
   /** Pods whose labels this call changed. */
   changedInstances: string[];
+}
+
+/** What an enable or disable needs beside the account: the views it answers from, and who completes what it leaves half done. */
+export interface TrafficDeps {
+  views: LiveViews;
+  changes: TrafficChanges;
 }
 
 /**
@@ -23,28 +29,28 @@ export interface TrafficChange {
  * list of changed pods.
  */
 export async function setTraffic(
-  registry: AccountRegistry,
-  changes: TrafficChanges,
+  account: Account,
+  deps: TrafficDeps,
   ref: ServerGroupRef,
   enabled: boolean,
   requestId: string | undefined,
   opts?: KubeCallOptions,
 ): Promise<TrafficChange> {
-  const account = managedNamespace(registry, ref.account, ref.namespace);
-  const change = async (o?: KubeCallOptions): Promise<TrafficChange> => {
-    const changedInstances = await changeTraffic(account, changes, ref, enabled, o);
-    return { serverGroup: await readServerGroup(account, ref, o), changedInstances };
-  };
-  if (!requestId) return change(opts);
-  return once(
+  managedNamespace(account, ref.namespace);
+  const answer = (o?: KubeCallOptions) => getServerGroup(account, ref, { views: deps.views }, o);
+  return exactlyOnce(
     {
       account,
       namespace: ref.namespace,
       requestId,
       operation: enabled ? "EnableServerGroup" : "DisableServerGroup",
       request: { name: ref.name },
-      run: ({ opts: held }) => change(held),
+      run: async ({ opts: held }) => {
+        const changedInstances = await changeTraffic(account, deps.changes, ref, enabled, held);
+        return { serverGroup: await answer(held), changedInstances };
+      },
       encode: (r) => JSON.stringify(r.changedInstances),
+      // Another call (perhaps another replica) made the change: only a live read is sure to see it.
       replay: async (encoded) => ({ serverGroup: await readServerGroup(account, ref, opts), changedInstances: JSON.parse(encoded) as string[] }),
     },
     opts,

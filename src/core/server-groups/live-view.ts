@@ -1,16 +1,18 @@
 import type { V1Pod, V1ReplicationController, V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { Subject } from "rxjs";
+import { autoscalerKind } from "../../kube/autoscalers.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { listAutoscalersAt } from "../../kube/autoscalers.js";
-import { listPodsAt } from "../../kube/pods.js";
-import { Reflector, type ChangeType, type ReflectorOptions } from "../../kube/reflector.js";
-import { listReplicationControllersAt } from "../../kube/replication-controllers.js";
+import type { ListedKind } from "../../kube/kinds.js";
+import { podKind } from "../../kube/pods.js";
+import { Reflector, type ChangeType, type ReflectorOptions, type ReflectorSink, type Watched } from "../../kube/reflector.js";
+import { replicationControllerKind } from "../../kube/replication-controllers.js";
 import type { Account } from "../accounts/account.js";
-import { Progress } from "../views/progress.js";
-import { slim } from "../views/slim.js";
-import { autoscaledGroup } from "../autoscalers/ownership.js";
-import { isServerGroup, labelKeys, selectors } from "./ownership.js";
-import type { AutoscalerPolicy, ServerGroup } from "./spec.js";
+import { autoscaledGroup, type AutoscalerPolicy } from "../shared/hpa.js";
+import { selectors, serverGroupOf } from "../shared/ownership.js";
+import { ViewProgress } from "../shared/progress.js";
+import { slim } from "../shared/slim.js";
+import { isServerGroup } from "./ownership.js";
+import type { ServerGroup } from "./spec.js";
 import { serverGroupView } from "./view.js";
 
 /** One server group's change, as every subscriber of a namespace sees it. */
@@ -19,9 +21,6 @@ export interface GroupChange {
   /** The group now; for DELETED, as last seen. */
   group: ServerGroup;
 }
-
-/** How long a read waits for the view to catch up with this replica's writes before asking the API server. */
-const maxCatchUpMs = 2_000;
 
 /**
  * One account namespace's server groups, held in memory from one
@@ -39,13 +38,8 @@ export class NamespaceView {
   private readonly built = new Map<string, ServerGroup>();
   /** Every group by name, kept until the next change, so a List of the namespace sorts nothing. */
   private listed: readonly ServerGroup[] | undefined;
-  private readonly reflectors: { rcs: Reflector<V1ReplicationController>; pods: Reflector<V1Pod>; hpas: Reflector<V2HorizontalPodAutoscaler> };
-  private readonly state: Record<Watched, { synced: boolean; up: boolean; version: bigint }> = {
-    rcs: { synced: false, up: false, version: 0n },
-    pods: { synced: false, up: false, version: 0n },
-    hpas: { synced: false, up: false, version: 0n },
-  };
-  private readonly progressed = new Progress();
+  private readonly reflectors: { start(): void; close(): Promise<void> }[];
+  private readonly progress: ViewProgress<WatchedKind>;
   private closing = false;
 
   constructor(
@@ -54,66 +48,35 @@ export class NamespaceView {
     options: ReflectorOptions = {},
   ) {
     const kube = account.kube;
-    const selector = selectors.serverGroups();
-    const managed = selectors.managed();
-    const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
-    this.reflectors = {
-      rcs: new Reflector<V1ReplicationController>(
+    this.progress = new ViewProgress(kube, namespace, { rcs: replicationControllerKind, pods: podKind, hpas: autoscalerKind });
+    const reflect = <T extends Watched>(which: WatchedKind, kind: ListedKind<T>, labelSelector: string, sink: Pick<ReflectorSink<T>, "replace" | "change">) =>
+      new Reflector<T>(
+        { client: kube, kind, namespace, labelSelector },
         {
-          client: kube,
-          kind: "replication controllers",
-          namespace,
-          path: `${base}/replicationcontrollers`,
-          labelSelector: selector,
-          list: (signal) => listReplicationControllersAt(kube, namespace, selector, { signal }),
-        },
-        {
-          replace: (items, version) => this.replaceRcs(items, version),
-          change: (type, rc, version) => this.changeRc(type, rc, version),
-          progress: (version) => this.advance("rcs", version),
-          connected: (up) => this.connected("rcs", up),
+          ...sink,
+          progress: (version) => this.progress.advance(which, version),
+          connected: (up) => this.progress.connected(which, up),
         },
         options,
-      ),
-      pods: new Reflector<V1Pod>(
-        {
-          client: kube,
-          kind: "pods",
-          namespace,
-          path: `${base}/pods`,
-          labelSelector: selector,
-          list: (signal) => listPodsAt(kube, namespace, selector, { signal }),
-        },
-        {
-          replace: (items, version) => this.replacePods(items, version),
-          change: (type, pod, version) => this.changePod(type, pod, version),
-          progress: (version) => this.advance("pods", version),
-          connected: (up) => this.connected("pods", up),
-        },
-        options,
-      ),
-      hpas: new Reflector<V2HorizontalPodAutoscaler>(
-        {
-          client: kube,
-          kind: "horizontal pod autoscalers",
-          namespace,
-          path: `/apis/autoscaling/v2/namespaces/${encodeURIComponent(namespace)}/horizontalpodautoscalers`,
-          labelSelector: managed,
-          list: (signal) => listAutoscalersAt(kube, namespace, managed, { signal }),
-        },
-        {
-          replace: (items, version) => this.replaceAutoscalers(items, version),
-          change: (type, hpa, version) => this.changeAutoscaler(type, hpa, version),
-          progress: (version) => this.advance("hpas", version),
-          connected: (up) => this.connected("hpas", up),
-        },
-        options,
-      ),
-    };
+      );
+    this.reflectors = [
+      reflect("rcs", replicationControllerKind, selectors.serverGroups(), {
+        replace: (items, version) => this.replaceRcs(items, version),
+        change: (type, rc, version) => this.changeRc(type, rc, version),
+      }),
+      reflect("pods", podKind, selectors.serverGroups(), {
+        replace: (items, version) => this.replacePods(items, version),
+        change: (type, pod, version) => this.changePod(type, pod, version),
+      }),
+      reflect("hpas", autoscalerKind, selectors.managed(), {
+        replace: (items, version) => this.replaceAutoscalers(items, version),
+        change: (type, hpa, version) => this.changeAutoscaler(type, hpa, version),
+      }),
+    ];
   }
 
   start(): void {
-    for (const r of Object.values(this.reflectors)) r.start();
+    for (const r of this.reflectors) r.start();
   }
 
   /** Set as soon as close begins: a closed view neither lists nor changes again. */
@@ -124,14 +87,14 @@ export class NamespaceView {
   async close(): Promise<void> {
     this.closing = true;
     this.wake();
-    await Promise.all(Object.values(this.reflectors).map((r) => r.close()));
+    await Promise.all(this.reflectors.map((r) => r.close()));
     this.changes.complete();
     this.wake();
   }
 
   /** Listed, and every watch connected: reads may be served from memory. */
   get ready(): boolean {
-    return Object.values(this.state).every((s) => s.synced && s.up);
+    return this.progress.ready;
   }
 
   get(name: string): ServerGroup | undefined {
@@ -161,43 +124,33 @@ export class NamespaceView {
     return this.listed;
   }
 
-  /**
-   * Whether the view is ready and has seen every write this process made in
-   * the namespace (read-your-writes), waiting for that within the caller's
-   * deadline (and at most 2 s); false means: read from the API server.
-   */
+  /** Whether the view is ready and has seen this replica's writes (see ViewProgress.caughtUp); false: read from the API server. */
   caughtUp(opts?: KubeCallOptions): Promise<boolean> {
-    const written = (kind: string) => this.account.kube.writtenVersion(kind, this.namespace) ?? 0n;
-    const seen = () =>
-      this.state.rcs.version >= written("replication controller") &&
-      this.state.pods.version >= written("pod") &&
-      this.state.hpas.version >= written("horizontal pod autoscaler");
-    return this.progressed.until(() => this.ready, seen, maxCatchUpMs, opts);
+    return this.progress.caughtUp(opts);
   }
 
   /** Resolves on the next change of version, sync or connection, or after `ms`, or when `signal` aborts. */
   nextProgress(ms: number, signal?: AbortSignal): Promise<void> {
-    return this.progressed.next(ms, signal);
+    return this.progress.next(ms, signal);
   }
 
   private replaceRcs(items: V1ReplicationController[], version: string): void {
     const fresh = new Map(items.filter(isServerGroup).map((rc) => [rc.metadata!.name!, slim(rc)]));
     for (const [name] of this.rcs) if (!fresh.has(name)) this.removeRc(name);
     for (const rc of fresh.values()) this.putRc(rc);
-    this.state.rcs.synced = true;
-    this.advance("rcs", version);
+    this.progress.synced("rcs", version);
   }
 
   private changeRc(type: ChangeType, rc: V1ReplicationController, version: string): void {
     if (type === "DELETED" || !isServerGroup(rc)) this.removeRc(rc.metadata!.name!);
     else this.putRc(slim(rc));
-    this.advance("rcs", version);
+    this.progress.advance("rcs", version);
   }
 
   private replacePods(items: V1Pod[], version: string): void {
     const fresh = new Map<string, Map<string, V1Pod>>();
     for (const pod of items) {
-      const group = groupOf(pod);
+      const group = serverGroupOf(pod);
       if (!fresh.has(group)) fresh.set(group, new Map());
       fresh.get(group)!.set(pod.metadata!.name!, slim(pod));
     }
@@ -209,12 +162,11 @@ export class NamespaceView {
       else this.pods.delete(group);
       if (!samePods(before, after)) this.rebuilt(group);
     }
-    this.state.pods.synced = true;
-    this.advance("pods", version);
+    this.progress.synced("pods", version);
   }
 
   private changePod(type: ChangeType, pod: V1Pod, version: string): void {
-    const group = groupOf(pod);
+    const group = serverGroupOf(pod);
     const name = pod.metadata!.name!;
     if (type === "DELETED") {
       this.pods.get(group)?.delete(name);
@@ -224,7 +176,7 @@ export class NamespaceView {
       this.pods.get(group)!.set(name, slim(pod));
     }
     this.rebuilt(group);
-    this.advance("pods", version);
+    this.progress.advance("pods", version);
   }
 
   private replaceAutoscalers(items: V2HorizontalPodAutoscaler[], version: string): void {
@@ -236,8 +188,7 @@ export class NamespaceView {
       else this.autoscalers.delete(group);
       if (JSON.stringify(before) !== JSON.stringify(after)) this.rebuilt(group);
     }
-    this.state.hpas.synced = true;
-    this.advance("hpas", version);
+    this.progress.synced("hpas", version);
   }
 
   private changeAutoscaler(type: ChangeType, hpa: V2HorizontalPodAutoscaler, version: string): void {
@@ -247,7 +198,7 @@ export class NamespaceView {
     if (scaled) this.autoscalers.set(group, scaled.policy);
     else this.autoscalers.delete(group);
     this.rebuilt(group);
-    this.advance("hpas", version);
+    this.progress.advance("hpas", version);
   }
 
   private putRc(rc: V1ReplicationController): void {
@@ -278,29 +229,14 @@ export class NamespaceView {
     this.listed = undefined;
   }
 
-  private advance(which: Watched, version: string): void {
-    if (/^\d+$/.test(version)) {
-      const v = BigInt(version);
-      if (v > this.state[which].version) this.state[which].version = v;
-    }
-    this.wake();
-  }
-
-  private connected(which: Watched, up: boolean): void {
-    this.state[which].up = up;
-    this.wake();
-  }
-
   private wake(): void {
-    this.progressed.wake();
+    this.progress.wake();
   }
 }
 
-type Watched = "rcs" | "pods" | "hpas";
+/** The watches of a namespace view, one per kind it holds. */
+type WatchedKind = "rcs" | "pods" | "hpas";
 
-function groupOf(pod: V1Pod): string {
-  return pod.metadata?.labels?.[labelKeys.serverGroup] ?? "";
-}
 
 function samePods(a: Map<string, V1Pod> | undefined, b: Map<string, V1Pod> | undefined): boolean {
   if ((a?.size ?? 0) !== (b?.size ?? 0)) return false;

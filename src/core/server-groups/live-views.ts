@@ -1,6 +1,6 @@
 import type { ReflectorOptions } from "../../kube/reflector.js";
 import type { Account } from "../accounts/account.js";
-import { NamespaceViews } from "../views/namespace-views.js";
+import { NamespaceViews } from "../shared/namespace-views.js";
 import { NamespaceView } from "./live-view.js";
 
 /** Every managed namespace's server-group view: one LIST+WATCH each of RCs, pods and HPAs per account namespace. */

@@ -1,5 +1,9 @@
 import type { V1Container, V1Probe, V1ReplicationController, V1Volume } from "@kubernetes/client-node";
-import { annotationKeys, labelKeys, loadBalancerLabel, managedByLabel, rcSelector, recommendedLabelKeys } from "./ownership.js";
+import { apiVersionOf } from "../../kube/kinds.js";
+import { replicationControllerKind } from "../../kube/replication-controllers.js";
+import { annotationKeys, labelKeys, markOurs, recommendedLabelKeys } from "../shared/ownership.js";
+import { trafficLabels } from "../shared/traffic-labels.js";
+import { rcSelector } from "./ownership.js";
 import { clusterName, serverGroupName } from "./naming.js";
 import type { ContainerSpec, ProbeSpec, ServerGroupSpec, VolumeSpec } from "./spec.js";
 
@@ -18,8 +22,7 @@ export function replicationControllerFor(
   const name = serverGroupName(cluster, version);
   const versionLabel = `v${String(version).padStart(3, "0")}`;
   // Valid label values all: the name is at most 63 characters (naming.ts), the application a part of it.
-  const identity = {
-    [managedByLabel.key]: managedByLabel.value,
+  const identity = markOurs({
     [labelKeys.application]: spec.application,
     [labelKeys.cluster]: cluster,
     [labelKeys.serverGroup]: name,
@@ -27,10 +30,10 @@ export function replicationControllerFor(
     [recommendedLabelKeys.name]: spec.application,
     [recommendedLabelKeys.instance]: name,
     [recommendedLabelKeys.version]: versionLabel,
-  };
-  const loadBalancers = Object.fromEntries(spec.loadBalancers.map((lb) => [loadBalancerLabel(lb), "true"]));
+  });
+  const loadBalancers = trafficLabels(spec.loadBalancers);
   return {
-    apiVersion: "v1",
+    apiVersion: apiVersionOf(replicationControllerKind),
     kind: "ReplicationController",
     metadata: {
       name,

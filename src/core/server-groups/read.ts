@@ -1,17 +1,22 @@
 import type { V1ReplicationController } from "@kubernetes/client-node";
-import type { Account } from "../accounts/account.js";
-import type { AccountRegistry } from "../accounts/registry.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { listPods } from "../../kube/pods.js";
-import { findAutoscaler, policyOf } from "../autoscalers/ownership.js";
+import { list } from "../../kube/kinds.js";
+import { podKind } from "../../kube/pods.js";
+import type { Account } from "../accounts/account.js";
+import { readThrough, type Consistency } from "../shared/consistency.js";
+import { findAutoscaler, policyOf } from "../shared/hpa.js";
+import { selectors } from "../shared/ownership.js";
+import { managedNamespace } from "../shared/scope.js";
 import type { LiveViews } from "./live-views.js";
-import { readServerGroupRc, selectors, serverGroupNotFound } from "./ownership.js";
-import { managedNamespace } from "./scope.js";
+import { readServerGroupRc, serverGroupNotFound } from "./ownership.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
 import { serverGroupView } from "./view.js";
 
-/** "view": from the watch-fed view, never older than this replica's writes; "strong": one live read. */
-export type Consistency = "view" | "strong";
+/** Where a server-group read may be served from: the namespaces' views, unless the caller asks for a live read. */
+export interface ReadFrom {
+  views: LiveViews;
+  consistency?: Consistency;
+}
 
 /**
  * One server group with its pods and autoscaler; NOT_FOUND naming it when
@@ -19,27 +24,19 @@ export type Consistency = "view" | "strong";
  * up with this replica's writes, else (and for "strong") read from the API
  * server.
  */
-export async function getServerGroup(
-  registry: AccountRegistry,
-  ref: ServerGroupRef,
-  opts?: KubeCallOptions,
-  from: { views?: LiveViews; consistency?: Consistency } = {},
-): Promise<ServerGroup> {
-  const account = managedNamespace(registry, ref.account, ref.namespace);
-  const view = from.consistency === "strong" ? undefined : from.views?.view(ref.account, ref.namespace);
-  if (view && (await view.caughtUp(opts))) {
-    const group = view.get(ref.name);
-    if (!group) throw serverGroupNotFound(ref);
-    return group;
-  }
-  return readServerGroup(account, ref, opts);
+export function getServerGroup(account: Account, ref: ServerGroupRef, from: ReadFrom, opts?: KubeCallOptions): Promise<ServerGroup> {
+  managedNamespace(account, ref.namespace);
+  return readThrough(from.consistency, [from.views.view(ref.account, ref.namespace)], opts, {
+    fromViews: ([view]) => view.get(ref.name) ?? Promise.reject(serverGroupNotFound(ref)),
+    live: () => readServerGroup(account, ref, opts),
+  });
 }
 
-/** The same, live, for an account already resolved. */
+/** The same, live. */
 export async function readServerGroup(account: Account, ref: ServerGroupRef, opts?: KubeCallOptions): Promise<ServerGroup> {
   const [rc, pods, hpa] = await Promise.all([
     readServerGroupRc(account, ref, opts),
-    listPods(account.kube, ref.namespace, selectors.podsOf(ref.name), opts),
+    list(account.kube, podKind, ref.namespace, selectors.podsOf(ref.name), opts),
     findAutoscaler(account, ref, opts),
   ]);
   return serverGroupView(ref.account, rc, pods, hpa && policyOf(hpa));
@@ -48,6 +45,21 @@ export async function readServerGroup(account: Account, ref: ServerGroupRef, opt
 /** The view of an RC already read: only its pods and autoscaler are fetched. */
 export async function viewWithPods(account: Account, rc: V1ReplicationController, opts?: KubeCallOptions): Promise<ServerGroup> {
   const ref = { account: account.name, namespace: rc.metadata!.namespace!, name: rc.metadata!.name! };
-  const [pods, hpa] = await Promise.all([listPods(account.kube, ref.namespace, selectors.podsOf(ref.name), opts), findAutoscaler(account, ref, opts)]);
+  const [pods, hpa] = await Promise.all([list(account.kube, podKind, ref.namespace, selectors.podsOf(ref.name), opts), findAutoscaler(account, ref, opts)]);
   return serverGroupView(account.name, rc, pods, hpa && policyOf(hpa));
+}
+
+/**
+ * The group a mutation is about to change: from the view when it has caught
+ * up and holds the group, else live (a group the view does not hold may
+ * have been created by another replica a moment ago, or exist without
+ * being kubedriver's: the live read tells, and names it in NOT_FOUND).
+ * Mutations write what they were asked whatever this read says, so a view a
+ * moment behind another replica's write never turns a change into a no-op.
+ */
+export function groupToChange(account: Account, ref: ServerGroupRef, views: LiveViews, opts?: KubeCallOptions): Promise<ServerGroup> {
+  return readThrough("view", [views.view(ref.account, ref.namespace)], opts, {
+    fromViews: ([view]) => view.get(ref.name) ?? readServerGroup(account, ref, opts),
+    live: () => readServerGroup(account, ref, opts),
+  });
 }

@@ -1,3 +1,6 @@
+import type { AutoscalerPolicy } from "../shared/hpa.js";
+import type { ObjectRef } from "../shared/refs.js";
+
 /** What a server group is made of: kubedriver's own plain types, free of proto and wire concerns. */
 export interface ServerGroupSpec {
   application: string;
@@ -82,11 +85,7 @@ export interface KeyToPath {
 }
 
 /** Where a server group lives. */
-export interface ServerGroupRef {
-  account: string;
-  namespace: string;
-  name: string;
-}
+export type ServerGroupRef = ObjectRef;
 
 /** A server group as read back from the cluster. */
 export interface ServerGroup extends ServerGroupRef {
@@ -107,13 +106,6 @@ export interface ServerGroup extends ServerGroupRef {
   uid: string;
   /** Its HorizontalPodAutoscaler's policy, when it has one. */
   autoscaler?: AutoscalerPolicy;
-}
-
-/** How a HorizontalPodAutoscaler sizes a server group. */
-export interface AutoscalerPolicy {
-  minSize: number;
-  maxSize: number;
-  targetCpuUtilizationPercent: number;
 }
 
 /**

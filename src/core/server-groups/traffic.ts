@@ -2,13 +2,16 @@ import { catchError, defer, EMPTY, from, interval, mergeMap, startWith, type Sub
 import type { V1ReplicationController } from "@kubernetes/client-node";
 import { isInvalidArgument, isNotFound } from "../../common/errors.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { pointer, type JsonPatch } from "../../kube/json-patch.js";
-import { listPods, patchPod } from "../../kube/pods.js";
-import { listReplicationControllers, patchReplicationController } from "../../kube/replication-controllers.js";
+import { pointer } from "../../kube/json-patch.js";
+import { list } from "../../kube/kinds.js";
+import { patchPod, podKind } from "../../kube/pods.js";
+import { patchReplicationController, replicationControllerKind } from "../../kube/replication-controllers.js";
 import type { Logger } from "../../observability/logger.js";
 import type { Account } from "../accounts/account.js";
-import { annotationKeys, deregisteredFrom, labelKeys, loadBalancerLabel, loadBalancersIn, readServerGroupRc, selectors } from "./ownership.js";
+import { annotationKeys, labelKeys, selectors } from "../shared/ownership.js";
+import { deregisteredFrom, isEnabled, loadBalancersIn, trafficPatch } from "../shared/traffic-labels.js";
 import type { LiveViews } from "./live-views.js";
+import { readServerGroupRc } from "./ownership.js";
 import type { ServerGroupRef } from "./spec.js";
 
 /**
@@ -46,7 +49,6 @@ export async function startTrafficChange(
   const templateLabels = rc.spec?.template?.metadata?.labels ?? {};
   const loadBalancers = loadBalancersIn(templateLabels);
   if (loadBalancers.length === 0) return undefined;
-  const value = String(enabled);
   const mark: Mark = { enabled, until: Date.now() + leaseMs, id };
   const text = JSON.stringify(mark);
   // The caller's work ends with its lease, so that completing it later never races with it.
@@ -57,9 +59,7 @@ export async function startTrafficChange(
     ref.namespace,
     ref.name,
     [
-      ...loadBalancers
-        .filter((lb) => templateLabels[loadBalancerLabel(lb)] !== value)
-        .map((lb) => ({ op: "replace" as const, path: pointer("spec", "template", "metadata", "labels", loadBalancerLabel(lb)), value })),
+      ...trafficPatch(templateLabels, loadBalancers, enabled, ["spec", "template", "metadata", "labels"]),
       { op: "add", path: pointer("metadata", "labels", labelKeys.trafficPending), value: "true" },
       { op: "add", path: pointer("metadata", "annotations", annotationKeys.trafficChange), value: text },
     ],
@@ -68,25 +68,28 @@ export async function startTrafficChange(
   return {
     until: mark.until,
     finish: async () => {
-      const changed = await alignPods(account, ref, value, held);
+      const changed = await alignPods(account, ref, enabled, held);
       await clearMark(account, ref, text, held);
       return changed;
     },
   };
 }
 
-/** Sets every live pod's `load-balancer-*` labels to `value`; returns the pods it changed, sorted. */
-async function alignPods(account: Account, ref: ServerGroupRef, value: string, opts?: KubeCallOptions): Promise<string[]> {
-  const pods = await listPods(account.kube, ref.namespace, selectors.podsOf(ref.name), opts);
+/** Sets every live pod's `load-balancer-*` labels to `enabled`; returns the pods it changed, sorted. */
+async function alignPods(account: Account, ref: ServerGroupRef, enabled: boolean, opts?: KubeCallOptions): Promise<string[]> {
+  const pods = await list(account.kube, podKind, ref.namespace, selectors.podsOf(ref.name), opts);
   const changed: string[] = [];
   await Promise.all(
     pods.map(async (pod) => {
       const labels = pod.metadata?.labels ?? {};
       // A pod deliberately deregistered from a load balancer stays out of it until registered again.
-      const kept = value === "true" ? deregisteredFrom(pod.metadata?.annotations) : [];
-      const patch: JsonPatch = loadBalancersIn(labels)
-        .filter((lb) => labels[loadBalancerLabel(lb)] !== value && !kept.includes(lb))
-        .map((lb) => ({ op: "replace", path: pointer("metadata", "labels", loadBalancerLabel(lb)), value }));
+      const kept = enabled ? deregisteredFrom(pod.metadata?.annotations) : [];
+      const patch = trafficPatch(
+        labels,
+        loadBalancersIn(labels).filter((lb) => !kept.includes(lb)),
+        enabled,
+        ["metadata", "labels"],
+      );
       if (patch.length === 0 || pod.metadata?.deletionTimestamp) return;
       const patched = await patchPod(account.kube, ref.namespace, pod.metadata!.name!, patch, opts).then(
         () => true,
@@ -199,7 +202,7 @@ export class TrafficChanges {
     const view = this.options.views?.view(account.name, namespace);
     const marked = view?.ready
       ? view.replicationControllers().filter((rc) => rc.metadata?.labels?.[labelKeys.trafficPending] === "true")
-      : await listReplicationControllers(account.kube, namespace, selectors.trafficPending(), { timeoutMs: this.options.intervalMs });
+      : await list(account.kube, replicationControllerKind, namespace, selectors.trafficPending(), { timeoutMs: this.options.intervalMs });
     for (const rc of marked) {
       const mark = markOf(rc);
       const ref = { account: account.name, namespace, name: rc.metadata!.name! };
@@ -217,7 +220,7 @@ export class TrafficChanges {
     const mark = markOf(rc);
     if (mark && mark.until > Date.now()) return this.completeLater(account, ref, mark.until);
     // The template says what was asked; an unreadable mark is completed towards it too.
-    const enabled = mark?.enabled ?? loadBalancersIn(rc.spec?.template?.metadata?.labels).every((lb) => rc.spec?.template?.metadata?.labels?.[loadBalancerLabel(lb)] === "true");
+    const enabled = mark?.enabled ?? isEnabled(rc.spec?.template?.metadata?.labels);
     const started = await startTrafficChange(account, ref, enabled, `completes-${mark?.id ?? "unknown"}`, this.leaseMs);
     if (!started) return clearMark(account, ref, undefined);
     const changed = await started.finish();

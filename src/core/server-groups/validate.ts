@@ -1,8 +1,8 @@
 import { FieldErrors, FieldPath } from "../../common/field-path.js";
 import { InvalidArgumentError } from "../../common/errors.js";
-import { dns1123LabelProblem } from "../../common/kubernetes-names.js";
+import { dns1123LabelProblem, isConfigKey, isDns1123Subdomain, isDns1035Label, isLabelValue, isPortName, isQualifiedName } from "../../common/kubernetes-names.js";
+import { isReservedAnnotation, isReservedPodLabel } from "../shared/ownership.js";
 import { normaliseImage } from "./image.js";
-import { isReservedPodLabel } from "./ownership.js";
 import { quoted } from "../../common/quoted.js";
 import { checkNameParts } from "./naming.js";
 import type { KeyRef, ProbeSpec, ServerGroupSpec } from "./spec.js";
@@ -14,11 +14,6 @@ const quantityMultipliers: Record<string, number> = {
   Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
 };
 const maxTargetSize = 10_000;
-const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const qualifiedNamePart = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const ianaServiceName = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const configKey = /^[-._a-zA-Z0-9]+$/;
 const httpHeaderName = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/;
 /**
  * Kubernetes caps a ReplicationController's annotations at 256 KiB in all,
@@ -26,8 +21,6 @@ const httpHeaderName = /^[-!#$%&'*+.^_`|~0-9A-Za-z]+$/;
  * caller's; the rest is room for the request id annotations.
  */
 const maxAnnotationBytes = 256 * 1024 - 1024;
-/** Enough to fix a request by; a longer list would not fit a status's trailers. */
-const maxViolations = 50;
 
 declare const validated: unique symbol;
 
@@ -38,19 +31,13 @@ export type ValidatedSpec = ServerGroupSpec & { readonly [validated]: true };
 export function validateSpec(spec: ServerGroupSpec): ValidatedSpec {
   const errors = new FieldErrors();
   const checked = checkSpec(spec, errors);
-  throwInvalid(errors, "invalid server group");
+  InvalidArgumentError.throwIfAny(errors, "invalid server group");
   return checked;
 }
 
 /** A server group's size, as create, clone and resize take it. */
 export function checkTargetSize(size: number, errors: FieldErrors): void {
   if (!Number.isInteger(size) || size < 0 || size > maxTargetSize) errors.add("target_size", `must be between 0 and ${maxTargetSize}, got ${size}`);
-}
-
-/** Throws the collected problems, the first 50 of them, as one INVALID_ARGUMENT; nothing when there are none. */
-export function throwInvalid(errors: FieldErrors, what: string): void {
-  const unlisted = errors.violations.length - maxViolations;
-  InvalidArgumentError.throwIfAny(unlisted > 0 ? firstOf(errors, maxViolations) : errors, unlisted > 0 ? `${what} (${unlisted} more problems not listed)` : what);
 }
 
 /**
@@ -135,7 +122,7 @@ export function checkSpec(spec: ServerGroupSpec, errors: FieldErrors): Validated
   });
 
   spec.loadBalancers.forEach((lb, i) => {
-    if (!lb || lb.length > 63 || !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(lb)) {
+    if (!isDns1035Label(lb)) {
       errors.add(FieldPath.root("load_balancers").index(i), `${quoted(lb)} is not a valid Service name`);
     }
   });
@@ -147,7 +134,7 @@ export function checkSpec(spec: ServerGroupSpec, errors: FieldErrors): Validated
   }
   for (const key of Object.keys(spec.annotations)) {
     const at = keyPath("annotations", key);
-    if (key.startsWith("kubedriver.io/")) errors.add(at, `${quoted(key)} is reserved for kubedriver`);
+    if (isReservedAnnotation(key)) errors.add(at, `${quoted(key)} is reserved for kubedriver`);
     else if (!isQualifiedName(key)) errors.add(at, `${quoted(key)} is not a valid annotation key`);
   }
   for (const [key, value] of Object.entries(spec.nodeSelector)) {
@@ -159,32 +146,9 @@ export function checkSpec(spec: ServerGroupSpec, errors: FieldErrors): Validated
   return { ...spec, containers } as ValidatedSpec;
 }
 
-function firstOf(errors: FieldErrors, n: number): FieldErrors {
-  const kept = new FieldErrors();
-  for (const v of errors.violations.slice(0, n)) kept.add(v.field, v.description);
-  return kept;
-}
-
 /** A map entry's path; a key longer than any valid one (317 characters) is cut short, as messages quote values. */
 function keyPath(map: string, key: string): FieldPath {
   return FieldPath.root(map).key(key.length <= 317 ? key : `${key.slice(0, 64)}…`);
-}
-
-/** `[prefix/]name`: a DNS subdomain prefix of at most 253 characters, a name of at most 63. */
-function isQualifiedName(key: string): boolean {
-  const slash = key.indexOf("/");
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !dnsSubdomain.test(prefix))) return false;
-  return name.length <= 63 && qualifiedNamePart.test(name);
-}
-
-function isLabelValue(value: string): boolean {
-  return value.length <= 63 && labelValue.test(value);
-}
-
-function isPortName(name: string): boolean {
-  return name.length <= 15 && ianaServiceName.test(name) && /[a-z]/.test(name);
 }
 
 /**
@@ -207,12 +171,12 @@ function checkSize(spec: ServerGroupSpec, errors: FieldErrors): void {
 /** Secret, ConfigMap and claim names are DNS subdomains. */
 function objectNameCheck(name: string, at: FieldPath, errors: FieldErrors): void {
   if (!name) errors.add(at, "is required");
-  else if (name.length > 253 || !dnsSubdomain.test(name)) errors.add(at, `${quoted(name)} is not a valid object name (lower-case letters, digits, '-' and '.')`);
+  else if (!isDns1123Subdomain(name)) errors.add(at, `${quoted(name)} is not a valid object name (lower-case letters, digits, '-' and '.')`);
 }
 
 function configKeyCheck(key: string, at: FieldPath, errors: FieldErrors): void {
   if (!key) errors.add(at, "is required");
-  else if (key.length > 253 || !configKey.test(key) || key === "." || key === "..") errors.add(at, `${quoted(key)} is not a valid key (letters, digits, '-', '_' and '.')`);
+  else if (!isConfigKey(key)) errors.add(at, `${quoted(key)} is not a valid key (letters, digits, '-', '_' and '.')`);
 }
 
 function keyRefCheck(ref: KeyRef, at: FieldPath, errors: FieldErrors): void {

@@ -1,7 +1,9 @@
 import type { V1Pod, V1ReplicationController } from "@kubernetes/client-node";
-import { annotationKeys, deregisteredFrom, isDisabled, isEnabled, labelKeys, loadBalancersIn } from "./ownership.js";
+import type { AutoscalerPolicy } from "../shared/hpa.js";
+import { annotationKeys, isReservedAnnotation, labelKeys } from "../shared/ownership.js";
+import { deregisteredFrom, isDisabled, isEnabled, loadBalancersIn } from "../shared/traffic-labels.js";
 import { parseServerGroupName } from "./naming.js";
-import type { AutoscalerPolicy, ContainerState, Instance, ServerGroup, ServerGroupSpec, TrafficState } from "./spec.js";
+import type { ContainerState, Instance, ServerGroup, ServerGroupSpec, TrafficState } from "./spec.js";
 
 /** A server group as the API shows it: the requested spec, with the live state of the RC, its pods and its autoscaler. */
 export function serverGroupView(account: string, rc: V1ReplicationController, pods: V1Pod[], autoscaler?: AutoscalerPolicy): ServerGroup {
@@ -9,7 +11,7 @@ export function serverGroupView(account: string, rc: V1ReplicationController, po
   const requested = JSON.parse(meta.annotations![annotationKeys.spec]!) as ServerGroupSpec;
   const template = rc.spec?.template;
   const templateLabels = template?.metadata?.labels ?? {};
-  const ownAnnotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => !k.startsWith("kubedriver.io/")));
+  const ownAnnotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => !isReservedAnnotation(k)));
   const parsed = parseServerGroupName(meta.name!);
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   const traffic = trafficOf([templateLabels, ...live.map((p) => p.metadata?.labels ?? {})]);

@@ -1,9 +1,9 @@
 import { DeadlineExceededError, UnavailableError } from "../../common/errors.js";
-import type { AccountRegistry } from "../accounts/registry.js";
+import type { Account } from "../accounts/account.js";
+import { managedNamespace } from "../shared/scope.js";
 import type { NamespaceView } from "./live-view.js";
 import type { LiveViews } from "./live-views.js";
 import { serverGroupNotFound } from "./ownership.js";
-import { managedNamespace } from "./scope.js";
 import type { ServerGroup, ServerGroupRef } from "./spec.js";
 
 export type WaitCondition = "up" | "down" | "capacity" | "destroyed";
@@ -36,14 +36,14 @@ export function holds(condition: WaitCondition, group: ServerGroup | undefined, 
 /**
  * Resolves with the group as soon as `condition` holds, deciding on each
  * change of the namespace's view: no polling, and no Kubernetes request once
- * the view is synced. A reload that replaces the view (a new client) moves
- * the wait to the new one; one that removes the account or namespace ends it
- * with the registry's answer (the account was removed, or the namespace is
- * no longer managed). Past `timeoutMs`: WaitTimedOutError with the last state
- * seen.
+ * the view is synced. `account` resolves the account as the caller may use
+ * it, now and again after a reload: a reload that replaces the view (a new
+ * client) moves the wait to the new one; one that removes the account or
+ * namespace (or the caller's permission) ends it with that answer. Past
+ * `timeoutMs`: WaitTimedOutError with the last state seen.
  */
 export async function waitForServerGroup(
-  registry: AccountRegistry,
+  account: () => Account,
   views: LiveViews,
   ref: ServerGroupRef,
   condition: WaitCondition,
@@ -57,7 +57,7 @@ export async function waitForServerGroup(
       last,
     );
   for (let first = true; ; first = false) {
-    managedNamespace(registry, ref.account, ref.namespace);
+    managedNamespace(account(), ref.namespace);
     const view = views.view(ref.account, ref.namespace);
     if (!view) {
       throw new UnavailableError(`the view of namespace "${ref.namespace}" of account "${ref.account}" was closed (kubedriver is shutting down); wait again`, {

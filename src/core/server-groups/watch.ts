@@ -1,5 +1,6 @@
 import { Observable, type Subscription } from "rxjs";
 import { UnavailableError } from "../../common/errors.js";
+import type { Scope } from "../shared/scope.js";
 import type { GroupChange, NamespaceView } from "./live-view.js";
 import type { LiveViews } from "./live-views.js";
 import { matches } from "./list.js";
@@ -12,18 +13,13 @@ export interface GroupBatch {
   changes: GroupChange[];
 }
 
-export interface WatchScope {
-  account: string;
-  namespace: string;
-}
-
 export interface WatchFilter {
   /**
    * The account namespaces to watch, resolved and permitted for the caller.
    * Asked again after every reload, so that the stream follows accounts and
    * namespaces added or removed; throwing ends the stream with that error.
    */
-  scopes: () => readonly WatchScope[];
+  scopes: () => readonly Scope[];
   application: string;
   cluster: string;
   name: string;
@@ -108,7 +104,7 @@ export function watchServerGroups(views: LiveViews, filter: WatchFilter): Observ
     };
 
     const select = (first: boolean): void => {
-      let scopes: readonly WatchScope[];
+      let scopes: readonly Scope[];
       try {
         scopes = filter.scopes();
       } catch (err) {
@@ -117,8 +113,8 @@ export function watchServerGroups(views: LiveViews, filter: WatchFilter): Observ
       }
       const next = new Map<string, NamespaceView>();
       for (const s of scopes) {
-        const view = views.view(s.account, s.namespace);
-        if (view) next.set(`${s.account}\u0000${s.namespace}`, view);
+        const view = views.view(s.account.name, s.namespace);
+        if (view) next.set(`${s.account.name}\u0000${s.namespace}`, view);
       }
       const changes: GroupChange[] = [];
       for (const [key, entry] of [...followed]) {

@@ -1,6 +1,6 @@
 import { status as Code, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fingerprintOf, leaseMs } from "../../../src/core/requests/once.js";
+import { fingerprintOf, leaseMs } from "../../../src/core/shared/exactly-once.js";
 import { validateSpec } from "../../../src/core/server-groups/validate.js";
 import type { CreateServerGroupRequest } from "../../../gen/kubedriver/v1/server_groups.js";
 import { eventually, startTestCluster, type TestCluster } from "../../support/cluster.js";

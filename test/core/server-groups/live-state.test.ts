@@ -51,6 +51,13 @@ const reads = () =>
   ["GET", "LIST"].reduce((n, verb) => n + kd.faulty.requestCount({ verb, resource: "replicationcontrollers" }) + kd.faulty.requestCount({ verb, resource: "pods" }), 0);
 const watches = () => kd.faulty.requestCount({ verb: "WATCH", resource: "replicationcontrollers" }) + kd.faulty.requestCount({ verb: "WATCH", resource: "pods" });
 
+/** Every request but watches that reached the API server's door about what server groups are made of (pull secrets are provisioning's). */
+const requests = () =>
+  ["GET", "LIST", "POST", "PUT", "PATCH", "DELETE"].reduce(
+    (n, verb) => n + ["replicationcontrollers", "pods", "horizontalpodautoscalers", "services"].reduce((m, resource) => m + kd.faulty.requestCount({ verb, resource }), 0),
+    0,
+  );
+
 /** Waits until reads are served from the view: a Get that costs the API server nothing. */
 async function viewSynced(name: string) {
   await eventually(async () => {
@@ -108,6 +115,16 @@ describe("reads from the view", () => {
     for (let i = 0; i < 20; i++) expect((await get("mem-v000")).serverGroup!.name).toBe("mem-v000");
     for (let i = 0; i < 5; i++) expect((await list()).serverGroups.map((g) => g.name)).toContain("mem-v000");
     expect(reads()).toBe(before);
+  });
+
+  it("resizes a group the view holds with one Kubernetes request, the scale itself, and answers from the view", async () => {
+    await create("rsz", 1);
+    await viewSynced("rsz-v000");
+    const before = requests();
+    const resized = await call(sg().resizeServerGroup, sg(), { ...ref("rsz-v000"), targetSize: 2 });
+    expect(resized.serverGroup!.targetSize).toBe(2);
+    expect(requests() - before).toBe(1);
+    expect((await get("rsz-v000", Consistency.CONSISTENCY_STRONG)).serverGroup!.targetSize).toBe(2);
   });
 
   it("reflects this replica's own writes at once (read-your-writes)", async () => {

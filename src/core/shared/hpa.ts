@@ -1,23 +1,33 @@
 import type { V2HorizontalPodAutoscaler } from "@kubernetes/client-node";
 import { ConflictError, isAlreadyExists, isConflict, isNotFound } from "../../common/errors.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { createAutoscaler, listAutoscalers, readAutoscaler, replaceAutoscaler } from "../../kube/autoscalers.js";
+import { createAutoscaler, autoscalerKind, readAutoscaler, replaceAutoscaler } from "../../kube/autoscalers.js";
+import { apiVersionOf, list } from "../../kube/kinds.js";
+import { replicationControllerKind } from "../../kube/replication-controllers.js";
 import type { Account } from "../accounts/account.js";
-import { labelKeys, managedByLabel, selectors } from "../server-groups/ownership.js";
-import type { AutoscalerPolicy, ServerGroupRef } from "../server-groups/spec.js";
+import { isOurs, labelKeys, markOurs, selectors } from "./ownership.js";
+import type { ObjectRef } from "./refs.js";
+
+/** How a HorizontalPodAutoscaler sizes a server group. */
+export interface AutoscalerPolicy {
+  minSize: number;
+  maxSize: number;
+  targetCpuUtilizationPercent: number;
+}
 
 /**
  * The shape of a HorizontalPodAutoscaler kubedriver owns: named after its
  * server group, labelled with the group's identity, scaling the group's
- * ReplicationController by CPU utilization; and the reads of it.
+ * ReplicationController by CPU utilization; and the reads of it. Server
+ * groups read it for their views, the autoscalers feature writes it.
  */
-export function autoscalerManifest(ref: ServerGroupRef, policy: AutoscalerPolicy): V2HorizontalPodAutoscaler {
+export function autoscalerManifest(ref: ObjectRef, policy: AutoscalerPolicy): V2HorizontalPodAutoscaler {
   return {
-    apiVersion: "autoscaling/v2",
+    apiVersion: apiVersionOf(autoscalerKind),
     kind: "HorizontalPodAutoscaler",
-    metadata: { name: ref.name, labels: { [managedByLabel.key]: managedByLabel.value, [labelKeys.serverGroup]: ref.name } },
+    metadata: { name: ref.name, labels: markOurs({ [labelKeys.serverGroup]: ref.name }) },
     spec: {
-      scaleTargetRef: { apiVersion: "v1", kind: "ReplicationController", name: ref.name },
+      scaleTargetRef: { apiVersion: apiVersionOf(replicationControllerKind), kind: "ReplicationController", name: ref.name },
       minReplicas: policy.minSize,
       maxReplicas: policy.maxSize,
       metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: policy.targetCpuUtilizationPercent } } }],
@@ -25,9 +35,10 @@ export function autoscalerManifest(ref: ServerGroupRef, policy: AutoscalerPolicy
   };
 }
 
-function isOurs(hpa: V2HorizontalPodAutoscaler, group: string): boolean {
+/** Whether the HPA is one kubedriver made to scale `group`. */
+function scales(hpa: V2HorizontalPodAutoscaler, group: string): boolean {
   const target = hpa.spec?.scaleTargetRef;
-  return hpa.metadata?.labels?.[managedByLabel.key] === managedByLabel.value && target?.kind === "ReplicationController" && target.name === group;
+  return isOurs(hpa) && target?.kind === "ReplicationController" && target.name === group;
 }
 
 export function policyOf(hpa: V2HorizontalPodAutoscaler): AutoscalerPolicy {
@@ -35,35 +46,35 @@ export function policyOf(hpa: V2HorizontalPodAutoscaler): AutoscalerPolicy {
   return {
     minSize: hpa.spec?.minReplicas ?? 1,
     maxSize: hpa.spec?.maxReplicas ?? 0,
-    targetCpuUtilizationPercent: cpu?.resource?.target.averageUtilization ?? 0,
+    targetCpuUtilizationPercent: cpu?.resource?.target?.averageUtilization ?? 0,
   };
 }
 
 /** The group's HPA, provided kubedriver made it for that group; undefined when there is none. */
-export async function findAutoscaler(account: Account, ref: ServerGroupRef, opts?: KubeCallOptions): Promise<V2HorizontalPodAutoscaler | undefined> {
+export async function findAutoscaler(account: Account, ref: ObjectRef, opts?: KubeCallOptions): Promise<V2HorizontalPodAutoscaler | undefined> {
   const hpa = await readAutoscaler(account.kube, ref.namespace, ref.name, opts).catch((err: unknown) => {
     if (isNotFound(err)) return undefined;
     throw err;
   });
-  return hpa && isOurs(hpa, ref.name) ? hpa : undefined;
+  return hpa && scales(hpa, ref.name) ? hpa : undefined;
 }
 
 /** The server group a kubedriver HPA scales, and its policy; undefined for an HPA kubedriver did not make. */
 export function autoscaledGroup(hpa: V2HorizontalPodAutoscaler): { group: string; policy: AutoscalerPolicy } | undefined {
-  const group = hpa.spec?.scaleTargetRef.name ?? "";
-  return isOurs(hpa, group) ? { group, policy: policyOf(hpa) } : undefined;
+  const group = hpa.spec?.scaleTargetRef?.name ?? "";
+  return scales(hpa, group) ? { group, policy: policyOf(hpa) } : undefined;
 }
 
 /** The policies of every kubedriver HPA of a namespace, by server group name. */
 export async function autoscalersIn(account: Account, namespace: string, opts?: KubeCallOptions): Promise<Map<string, AutoscalerPolicy>> {
-  const hpas = await listAutoscalers(account.kube, namespace, selectors.managed(), opts);
+  const hpas = await list(account.kube, autoscalerKind, namespace, selectors.managed(), opts);
   return new Map(hpas.flatMap((h) => autoscaledGroup(h) ?? []).map((a) => [a.group, a.policy]));
 }
 
 const maxAttempts = 10;
 
 /** Creates the group's HPA or replaces its policy, under the version read, so concurrent changes are not lost. */
-export async function ensureAutoscaler(account: Account, ref: ServerGroupRef, policy: AutoscalerPolicy, opts?: KubeCallOptions): Promise<void> {
+export async function ensureAutoscaler(account: Account, ref: ObjectRef, policy: AutoscalerPolicy, opts?: KubeCallOptions): Promise<void> {
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const existing = await readAutoscaler(account.kube, ref.namespace, ref.name, opts).catch((err: unknown) => {
       if (isNotFound(err)) return undefined;
@@ -81,7 +92,7 @@ export async function ensureAutoscaler(account: Account, ref: ServerGroupRef, po
       if (created) return;
       continue;
     }
-    if (JSON.stringify(policyOf(existing)) === JSON.stringify(policy) && isOurs(existing, ref.name)) return;
+    if (JSON.stringify(policyOf(existing)) === JSON.stringify(policy) && scales(existing, ref.name)) return;
     const next: V2HorizontalPodAutoscaler = { ...existing, metadata: { ...existing.metadata, labels: { ...existing.metadata?.labels, ...wanted.metadata!.labels } }, spec: wanted.spec };
     const replaced = await replaceAutoscaler(account.kube, ref.namespace, next, opts).then(
       () => true,

@@ -1,22 +1,24 @@
 import type { Account } from "../accounts/account.js";
-import type { AccountRegistry } from "../accounts/registry.js";
 import { FailedPreconditionError } from "../../common/errors.js";
 import { quoted } from "../../common/quoted.js";
 
-/** The account, provided it manages `namespace`: FAILED_PRECONDITION otherwise. */
-export function managedNamespace(registry: AccountRegistry, account: string, namespace: string): Account {
-  const a = registry.get(account);
-  if (!a.namespaces.includes(namespace)) {
+/**
+ * The account (resolved once per call, by the handler that checked the
+ * caller's permission on it), provided it manages `namespace`:
+ * FAILED_PRECONDITION otherwise.
+ */
+export function managedNamespace(account: Account, namespace: string): Account {
+  if (!account.namespaces.includes(namespace)) {
     throw new FailedPreconditionError(
-      `namespace "${namespace}" is not managed by account "${account}" (its namespaces: ${a.namespaces.join(", ")})`,
+      `namespace "${namespace}" is not managed by account "${account.name}" (its namespaces: ${account.namespaces.join(", ")})`,
       {
         reason: "NAMESPACE_NOT_MANAGED",
-        resource: { type: "namespace", name: namespace, owner: `account ${account}` },
-        metadata: { account, namespace },
+        resource: { type: "namespace", name: namespace, owner: `account ${account.name}` },
+        metadata: { account: account.name, namespace },
       },
     );
   }
-  return a;
+  return account;
 }
 
 /**
@@ -48,4 +50,26 @@ export function checkNamespaceFilter(
     resource: { type: "namespace", name: first.namespace, ...(only ? { owner: `account ${only.name}` } : {}) },
     metadata: { account: only?.name, namespace: first.namespace, field: first.field },
   });
+}
+
+/** One account namespace a call covers. */
+export interface Scope {
+  account: Account;
+  namespace: string;
+}
+
+/**
+ * The account namespaces a call spanning namespaces covers: of the accounts
+ * it names (each namespace of the filter checked as `checkNamespaceFilter`
+ * does), else of every account the caller may read; the filter's namespaces
+ * only, when it has any. Ordered by account, then namespace, as lists are.
+ */
+export function scopesOf(selected: { named: readonly Account[] } | { readable: readonly Account[] }, namespaces: readonly string[], field = "namespaces"): Scope[] {
+  checkNamespaceFilter(selected, namespaces, field);
+  const accounts = "named" in selected ? selected.named : selected.readable;
+  const scopes = accounts.flatMap((account) =>
+    account.namespaces.filter((ns) => namespaces.length === 0 || namespaces.includes(ns)).map((namespace) => ({ account, namespace })),
+  );
+  const keyed = new Map(scopes.map((s) => [`${s.account.name}/${s.namespace}/`, s]));
+  return [...keyed.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, s]) => s);
 }

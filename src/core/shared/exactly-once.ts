@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import type { V1Secret } from "@kubernetes/client-node";
 import { ConflictError, InvalidArgumentError, isAlreadyExists, isConflict, isNotFound } from "../../common/errors.js";
 import type { KubeCallOptions } from "../../kube/client.js";
-import { createSecret, deleteSecret, listSecrets, readSecret, replaceSecret } from "../../kube/secrets.js";
+import { list } from "../../kube/kinds.js";
+import { createSecret, deleteSecret, readSecret, replaceSecret, secretKind } from "../../kube/secrets.js";
 import type { Account } from "../accounts/account.js";
-import { managedByLabel } from "../accounts/pull-secret.js";
+import { markOurs, selectors } from "./ownership.js";
 import { sleep } from "../../common/sleep.js";
 
 /**
@@ -51,7 +52,16 @@ interface Record {
   result?: string;
 }
 
-export async function once<T>(req: OnceRequest<T>, opts: KubeCallOptions = {}): Promise<T> {
+/**
+ * Every mutation's door: with a request id, carried out once (see `once`);
+ * without one, simply run.
+ */
+export function exactlyOnce<T>(req: Omit<OnceRequest<T>, "requestId"> & { requestId?: string }, opts: KubeCallOptions = {}): Promise<T> {
+  if (!req.requestId) return req.run({ resumed: false, opts });
+  return once({ ...req, requestId: req.requestId }, opts);
+}
+
+async function once<T>(req: OnceRequest<T>, opts: KubeCallOptions): Promise<T> {
   const name = recordName(req.requestId);
   const fingerprint = fingerprintOf(req.operation, req.namespace, req.request);
   const kube = req.account.kube;
@@ -139,7 +149,7 @@ async function waitFor(req: OnceRequest<unknown>, name: string, leaseUntil: numb
 function reused(req: OnceRequest<unknown>, record: Record): InvalidArgumentError {
   const what = record.operation === req.operation ? `a different ${req.operation} request` : record.operation;
   const description = `was already used for ${what} in namespace "${req.namespace}"; a retry must repeat the request exactly, a new request needs a new request_id`;
-  return new InvalidArgumentError(`request_id ${description}`, [{ field: "request_id", description }], {
+  return InvalidArgumentError.of("request_id", description, {
     reason: "REQUEST_ID_REUSED",
     metadata: { account: req.account.name, namespace: req.namespace, field: "request_id" },
   });
@@ -169,7 +179,7 @@ function secretOf(name: string, record: Record): V1Secret {
   return {
     metadata: {
       name,
-      labels: { [managedByLabel.key]: managedByLabel.value, [recordLabel]: "true" },
+      labels: markOurs({ [recordLabel]: "true" }),
       annotations: { [recordAnnotation]: JSON.stringify(record) },
     },
     type: "kubedriver.io/request-record",
@@ -208,7 +218,7 @@ function sweepNowAndThen(account: Account, namespace: string): void {
 
 /** Best effort: a record left behind only costs a small object until the next sweep. */
 async function removeExpiredRecords(account: Account, namespace: string, opts?: KubeCallOptions): Promise<number> {
-  const records = await listSecrets(account.kube, namespace, `${managedByLabel.key}=${managedByLabel.value},${recordLabel}=true`, opts);
+  const records = await list(account.kube, secretKind, namespace, `${selectors.managed()},${recordLabel}=true`, opts);
   const expired = records.filter((s) => Date.now() - new Date(s.metadata?.creationTimestamp ?? Date.now()).getTime() > recordLifetimeMs);
   await Promise.all(expired.map((s) => deleteSecret(account.kube, namespace, s.metadata!.name!, opts).catch(() => {})));
   return expired.length;
