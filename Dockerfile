@@ -23,4 +23,8 @@ COPY --from=build /app/dist dist
 USER 1000:1000
 # 7002: the gRPC API; 7003: grpc.health.v1 for probes (server.healthListen).
 EXPOSE 7002 7003
+# The commit kubedriver_build_info reports: the build context has no .git, so the build says it:
+#   docker build --build-arg KUBEDRIVER_COMMIT=$(git rev-parse HEAD) -t … .
+ARG KUBEDRIVER_COMMIT=unknown
+ENV KUBEDRIVER_COMMIT=${KUBEDRIVER_COMMIT}
 ENTRYPOINT ["node", "dist/src/main.js", "serve"]

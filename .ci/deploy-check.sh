@@ -5,7 +5,8 @@
 # chart renders, with its default values and with the example values, passes
 # server-side validation, admission included (the namespace enforces the
 # "restricted" Pod Security Standard); the ServiceMonitor points at the metrics
-# port the config serves; and the ServiceAccount may make exactly the
+# port the config serves; the alert rules pass promtool and the dashboard
+# renders unchanged; and the ServiceAccount may make exactly the
 # Kubernetes calls kubedriver makes (src/kube/*.ts) and not the dangerous ones
 # around them, for both RBAC scopes (cluster-wide and per namespace).
 set -euo pipefail
@@ -77,6 +78,26 @@ check_metrics() {
 }
 render kubedriver | check_metrics "default values" 0
 render kubedriver-scoped -f "$example" | check_metrics "example values" 1
+
+# The alert rules and the dashboard as the chart renders them: the
+# PrometheusRule's spec passes `promtool check rules`, and the dashboard
+# ConfigMap holds files/dashboard.json unchanged. (That their queries name
+# only exported metrics is checked on a live scrape by
+# test/observability/dashboard.test.ts.)
+promtool=$(bash deploy/build-promtool.sh | tail -n 1)
+observability=$(mktemp -d)
+render kubedriver --set metrics.prometheusRule.enabled=true --show-only templates/prometheusrule.yaml |
+  node -e 'const YAML = require("yaml"); process.stdout.write(YAML.stringify(YAML.parse(require("fs").readFileSync(0, "utf8")).spec))' >"$observability/rules.yaml"
+"$promtool" check rules "$observability/rules.yaml"
+render kubedriver --set metrics.grafanaDashboard.enabled=true --show-only templates/grafana-dashboard.yaml |
+  node -e '
+    const YAML = require("yaml"), fs = require("fs");
+    const rendered = YAML.parse(fs.readFileSync(0, "utf8")).data["kubedriver.json"];
+    const shipped = fs.readFileSync(process.argv[1], "utf8");
+    if (JSON.stringify(JSON.parse(rendered)) !== JSON.stringify(JSON.parse(shipped))) { console.error("deploy-check: the dashboard ConfigMap differs from files/dashboard.json"); process.exit(1); }
+    console.log("dashboard ConfigMap: files/dashboard.json, valid JSON");
+  ' "$chart/files/dashboard.json"
+rm -rf "$observability"
 
 # 2. Against the API server.
 dir=$(mktemp -d "${TMPDIR:-/tmp}/kubedriver-deploy-check-XXXXXX")

@@ -238,6 +238,7 @@ function keptSettings(next: KubedriverConfig, previous: KubedriverConfig, log: L
   const fixed: [string, (c: KubedriverConfig) => unknown][] = [
     ["server.listen", (c) => `${c.server.host}:${c.server.port}`],
     ["server.healthListen", (c) => c.server.healthListen && `${c.server.healthListen.host}:${c.server.healthListen.port}`],
+    ["server.metricsListen", (c) => c.server.metricsListen && `${c.server.metricsListen.host}:${c.server.metricsListen.port}`],
     ["server.tls", (c) => c.server.tls],
     ["server.auth.tokensFile", (c) => c.server.auth?.tokensFile],
   ];
@@ -246,8 +247,8 @@ function keptSettings(next: KubedriverConfig, previous: KubedriverConfig, log: L
     log.warn(`${setting} changed in the config file; it takes effect on restart, the running value is kept`, { setting, running: read(previous) ?? null });
   }
   // The configuration in force says what runs, so the next reload compares with the running values.
-  const { host, port, healthListen, tls, auth } = previous.server;
-  next.server = { ...next.server, host, port, healthListen, tls, auth };
+  const { host, port, healthListen, metricsListen, tls, auth } = previous.server;
+  next.server = { ...next.server, host, port, healthListen, metricsListen, tls, auth };
 }
 
 /** The callers' tokens; a file that cannot be used stops start-up like any config error. */

@@ -82,6 +82,7 @@ async function serve(args: string[], io: Io): Promise<number> {
     {
       config: { type: "string" },
       listen: { type: "string" },
+      "metrics-listen": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -97,6 +98,9 @@ async function serve(args: string[], io: Io): Promise<number> {
   const [listenFrom, listenGiven] = flags.listen !== undefined ? ["--listen", flags.listen] : ["KUBEDRIVER_LISTEN", io.env.KUBEDRIVER_LISTEN || undefined];
   const listen = listenGiven === undefined ? undefined : parseListen(listenGiven);
   if (listenGiven !== undefined && !listen) throw new UsageError(`${listenFrom} must be HOST:PORT, got "${listenGiven}"`, serveUsage);
+  const [metricsFrom, metricsGiven] = flags["metrics-listen"] !== undefined ? ["--metrics-listen", flags["metrics-listen"]] : ["KUBEDRIVER_METRICS_LISTEN", io.env.KUBEDRIVER_METRICS_LISTEN || undefined];
+  const metricsListen = metricsGiven === undefined ? undefined : parseListen(metricsGiven);
+  if (metricsGiven !== undefined && !metricsListen) throw new UsageError(`${metricsFrom} must be HOST:PORT, got "${metricsGiven}"`, serveUsage);
 
   const secrets = new SecretRegistry();
   const log = new Logger({ level, secrets, write: (line) => io.stdout(line + "\n") });
@@ -119,6 +123,7 @@ async function serve(args: string[], io: Io): Promise<number> {
     });
   }
   if (listen) config.server = { ...config.server, ...listen };
+  if (metricsListen) config.server = { ...config.server, metricsListen };
   for (const r of config.dockerRegistry.accounts) secrets.add(r.password);
   if (!config.server.tls && !isLoopback(config.server.host)) {
     log.warn("serving without TLS on a non-loopback address: anyone who can reach it can call kubedriver", {

@@ -12,7 +12,7 @@ Commands:
 Run 'kubedriver <command> --help' for a command's options.
 `;
 
-export const serveUsage = `Usage: kubedriver serve [--config PATH] [--listen HOST:PORT] [--log-level LEVEL]
+export const serveUsage = `Usage: kubedriver serve [--config PATH] [--listen HOST:PORT] [--metrics-listen HOST:PORT] [--log-level LEVEL]
 
 Serves the kubedriver gRPC API (Accounts, ServerGroups, Health, grpc.health.v1
 and server reflection).
@@ -23,6 +23,9 @@ Options:
                        emulator with a demo account, and says so.
   --listen HOST:PORT   Address to serve on; overrides server.listen.
                        Default: $KUBEDRIVER_LISTEN, else 127.0.0.1:7002 (loopback only).
+  --metrics-listen HOST:PORT
+                       Serve Prometheus metrics at http://HOST:PORT/metrics; overrides
+                       server.metricsListen. Default: $KUBEDRIVER_METRICS_LISTEN.
   --log-level LEVEL    debug, info, warn or error.
                        Default: $KUBEDRIVER_LOG_LEVEL, else info.
   -h, --help           Show this help.

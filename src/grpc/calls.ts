@@ -11,7 +11,7 @@ import type { Observable } from "rxjs";
 import { CancelledError, DeadlineExceededError, isCancelled, ResourceExhaustedError } from "../common/errors.js";
 import { Limiter } from "../common/limiter.js";
 import type { Caller } from "../core/auth/caller.js";
-import type { Logger } from "../observability/logger.js";
+import type { LogFields, Logger } from "../observability/logger.js";
 import { observeRpc } from "../observability/rpc.js";
 import { plainStatus, toServiceError } from "./status.js";
 import { MalformedRequest } from "./strict-decoding.js";
@@ -174,7 +174,7 @@ export function unary<Req, Res>(
     const ctx = contextOf(method, call, deps);
     const answered = (code: Code, message?: string) => {
       observed.end(code);
-      logCall(ctx.context.log, code, started, message);
+      logCall(ctx.context.log, code, started, message, observed.subject());
     };
     const done = observed.run(async () => {
       let release: (() => void) | undefined;
@@ -184,6 +184,7 @@ export function unary<Req, Res>(
         const response = await handle(request, ctx.context);
         ctx.throwIfEnded();
         callback(null, response);
+        observed.responded(response);
         observed.sent();
         answered(Code.OK);
       } catch (err) {
@@ -273,7 +274,7 @@ export function serverStream<Req, Res>(
       ctx.release();
       const answered = (code: Code, message?: string) => {
         observed.end(code);
-        logCall(log(), code, started, message);
+        logCall(log(), code, started, message, observed.subject());
       };
       if (ctx.cancelledByCaller()) {
         answered(Code.CANCELLED);
@@ -403,8 +404,8 @@ async function identify(context: CallContext, call: CallCredentials, deps: CallD
   context.log = context.log.child({ caller: context.caller.name });
 }
 
-/** One line per call; the method and peer are already bound to `log`. */
-function logCall(log: Logger, code: Code, started: number, message?: string): void {
-  const fields = { code: Code[code], durationMs: Math.round((performance.now() - started) * 100) / 100 };
+/** One line per call; the method and peer are already bound to `log`, `subject` says what the call was about. */
+function logCall(log: Logger, code: Code, started: number, message: string | undefined, subject: LogFields): void {
+  const fields = { ...subject, code: Code[code], durationMs: Math.round((performance.now() - started) * 100) / 100 };
   log.info("rpc", message === undefined ? fields : { ...fields, error: message });
 }

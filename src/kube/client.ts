@@ -2,6 +2,7 @@ import { AutoscalingV2Api, CoreV1Api, Observable, type ConfigurationOptions, typ
 import { CancelledError, DeadlineExceededError, findKubedriverError, isCancelled, isUnavailable } from "../common/errors.js";
 import { Limiter } from "../common/limiter.js";
 import { sleep } from "../common/sleep.js";
+import { outsideTraces } from "../observability/background-traces.js";
 import { observeKubeRequest, type KubeRequestObservation } from "../observability/kube-requests.js";
 import { recordOversized, recordUnreadableWatchLine } from "../observability/metrics.js";
 import { AgentPool } from "./agent-pool.js";
@@ -141,6 +142,9 @@ export class KubeClient {
     onOpen: () => void = () => {},
   ): Promise<"ended" | "expired"> {
     const full = { ...target, account: this.account };
+    // Observed until the API server answers: the request is then over, and the events flow.
+    const request = observeKubeRequest(full);
+    let answered = false;
     try {
       const cluster = this.kubeConfig.getCurrentCluster();
       if (!cluster) throw new Error("the kubeconfig has no current cluster");
@@ -150,22 +154,35 @@ export class KubeClient {
       const options = await this.kubeConfig.applyToFetchOptions({});
       identify(options.headers);
       const headers = Object.fromEntries((options.headers as unknown as { entries(): Iterable<[string, string]> }).entries());
+      request.sending({ method: "GET", url: url.toString(), setHeader: (name, value) => (headers[name] = value) });
       await streamWatch({
         url,
         headers,
         agent: this.agents.reuse(options.agent as never),
         signal,
         maxLineBytes: this.defaults.readLimits.maxWatchLineBytes,
-        opened: onOpen,
-        event: onEvent,
+        opened: () => {
+          answered = true;
+          request.answered(200);
+          request.end();
+          onOpen();
+        },
+        event: outsideTraces(onEvent),
         unreadable: () => recordUnreadableWatchLine(this.account, target.kind),
       });
+      if (!answered) request.end();
       return "ended";
     } catch (err) {
-      if (signal.aborted) return "ended";
-      if ((err as { code?: unknown }).code === 410) return "expired";
+      const status = (err as { code?: unknown }).code;
+      if (!answered && typeof status === "number") request.answered(status);
+      if (signal.aborted || status === 410) {
+        if (!answered) request.end();
+        return signal.aborted ? "ended" : "expired";
+      }
       if (err instanceof ResponseTooLargeError) recordOversized(this.account, target.kind, err.what);
-      throw toCoreError(err, full);
+      const core = toCoreError(err, full);
+      if (!answered) request.end(findKubedriverError(core)?.kind ?? "Unknown");
+      throw core;
     }
   }
 
@@ -205,6 +222,7 @@ export class KubeClient {
   }
 }
 
+/** The URL client-node's Watch requests for `path` and `query`. */
 function resourceVersionOf(result: unknown): bigint | undefined {
   const version = (result as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
   return version && /^\d+$/.test(version) ? BigInt(version) : undefined;
@@ -238,7 +256,7 @@ function requestOptions(signal: AbortSignal, agents: AgentPool, httpApi: Bounded
         pre: (ctx) => {
           ctx.setSignal(signal);
           ctx.setHeaderParam("User-Agent", userAgent);
-          request.inject((name, value) => ctx.setHeaderParam(name, value));
+          request.sending({ method: ctx.getHttpMethod(), url: ctx.getUrl(), setHeader: (name, value) => ctx.setHeaderParam(name, value) });
           // Authentication has run by now and chosen the request's TLS options.
           const agent = agents.reuse(ctx.getAgent());
           if (agent) ctx.setAgent(agent);

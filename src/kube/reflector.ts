@@ -1,4 +1,5 @@
 import { sleep } from "../common/sleep.js";
+import { traceViewSync } from "../observability/background-traces.js";
 import { recordSkippedObject, recordWatchRestart } from "../observability/metrics.js";
 import type { KubeClient } from "./client.js";
 import { collectionPath, listAt, type ListedKind } from "./kinds.js";
@@ -84,19 +85,24 @@ export class Reflector<T extends Watched> {
     let backoff = backoffMs;
     let healthy = false;
     while (!this.stop.signal.aborted) {
+      const sync = traceViewSync(this.spec, !this.resourceVersion);
       try {
         if (!this.resourceVersion) {
           const { client, kind, namespace, labelSelector } = this.spec;
-          const { items, resourceVersion } = await listAt(client, kind, namespace, labelSelector, { signal: this.stop.signal });
+          const { items, resourceVersion } = await sync.run(() => listAt(client, kind, namespace, labelSelector, { signal: this.stop.signal }));
           this.resourceVersion = resourceVersion;
           const named = items.filter(usable);
           if (named.length < items.length) recordSkippedObject(client.account, kind.plural, "no_name");
           this.sink.replace(named, resourceVersion);
         }
         const started = Date.now();
-        const outcome = await this.watchOnce(() => {
-          if (!healthy) this.sink.connected((healthy = true));
-        });
+        const outcome = await sync.run(() =>
+          this.watchOnce(() => {
+            sync.end();
+            if (!healthy) this.sink.connected((healthy = true));
+          }),
+        );
+        sync.end();
         if (outcome === "expired") this.resourceVersion = "";
         if (outcome === "silent") {
           // What the view holds may be old by now: readers go live until a new LIST has replaced it.
@@ -110,6 +116,7 @@ export class Reflector<T extends Watched> {
           backoff = Math.min(backoff * 2, maxBackoffMs);
         } else backoff = backoffMs;
       } catch (err) {
+        sync.end(err);
         if (this.stop.signal.aborted) break;
         if (healthy) this.sink.connected((healthy = false), err);
         // Full jitter, so that replicas and namespaces resuming together do not hit the API server in step.

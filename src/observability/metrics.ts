@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { buildInfo } from "../common/build-info.js";
 
 /**
  * kubedriver's Prometheus metrics: one registry per process, like the
@@ -26,8 +27,21 @@ const grpcSeconds = new Histogram({
   name: "grpc_server_handling_seconds",
   help: "Time from the start of an RPC to its status, in seconds.",
   labelNames: rpcLabels,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  // go-grpc-prometheus's defaults (to 10 s), then minutes to an hour: a WaitForServerGroup lasts
+  // up to its deadline, a WatchServerGroups or FollowInstanceLogs stream as long as its caller stays.
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600],
   registers,
+});
+
+new Gauge({
+  name: "kubedriver_build_info",
+  help: "Always 1; the labels say which kubedriver runs: its version and the git commit it was built from.",
+  labelNames: ["version", "commit"],
+  registers,
+  collect() {
+    const { version, commit } = buildInfo();
+    this.set({ version, commit }, 1);
+  },
 });
 
 const kubeRequests = new Counter({
@@ -132,6 +146,11 @@ export function collectProcessMetrics(): void {
   if (defaultsCollected) return;
   defaultsCollected = true;
   collectDefaultMetrics({ register: metricsRegistry });
+  // Gauges named like counters, which `promtool check metrics` refuses; each is the sum over the
+  // `type` label of its namesake without `_total` (sum(nodejs_active_handles)), which stays.
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    metricsRegistry.removeSingleMetric(name);
+  }
 }
 
 export type RpcType = "unary" | "server_stream";
@@ -143,10 +162,21 @@ export interface RpcLabels {
   grpc_method: string;
 }
 
-/** Creates every series of a method at 0, as go-grpc-prometheus does, so that rates exist before the first call. */
+/** Go's codes.Code.String() spellings, indexed by code, which go-grpc-prometheus puts in grpc_code. */
+export const goCodeNames = [
+  "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied",
+  "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss",
+  "Unauthenticated",
+];
+
+/**
+ * Creates every series of a method at 0, handled_total for every code, as
+ * go-grpc-prometheus does: a rate or ratio of errors then exists (at 0)
+ * before the first error, and an alert on it can be written and tested.
+ */
 export function initializeRpcMetrics(labels: RpcLabels): void {
   for (const counter of [grpcStarted, grpcReceived, grpcSent]) counter.labels(labels).inc(0);
-  grpcHandled.labels({ ...labels, grpc_code: "OK" }).inc(0);
+  for (const grpc_code of goCodeNames) grpcHandled.labels({ ...labels, grpc_code }).inc(0);
   grpcSeconds.zero(labels);
 }
 

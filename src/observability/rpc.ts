@@ -1,5 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type TextMapGetter } from "@opentelemetry/api";
-import { rpcMetrics, type RpcLabels, type RpcType } from "./metrics.js";
+import type { LogFields } from "./logger.js";
+import { goCodeNames, rpcMetrics, type RpcLabels, type RpcType } from "./metrics.js";
 import { tracer } from "./tracing.js";
 
 /** The parts of grpc-js's Metadata read here: the caller's `traceparent` and `tracestate`. */
@@ -16,13 +17,6 @@ const metadataGetter: TextMapGetter<MetadataLike> = {
   },
 };
 
-/** Go's codes.Code.String() spellings, which go-grpc-prometheus puts in grpc_code. */
-const goCodeNames = [
-  "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied",
-  "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss",
-  "Unauthenticated",
-];
-
 /** The codes that mean the server failed, not the caller (OpenTelemetry's rule for gRPC server spans). */
 const serverFaultCodes = new Set([2, 4, 12, 13, 14, 15]);
 
@@ -38,10 +32,57 @@ export interface RpcObservation {
   run<T>(fn: () => T): T;
   received(): void;
   sent(): void;
-  /** The account and namespace the request names, as span attributes (never as metric labels: the caller chose them). */
+  /** What the decoded request names (see `subjectOf`), on the span; never as metric labels: the caller chose them. */
   describe(request: unknown): void;
+  /** The answer of a call that succeeded: a create or clone names its new object only there. */
+  responded(response: unknown): void;
+  /** What the request (and its answer) named, for the call's log line: the audit trail. */
+  subject(): LogFields;
   /** The status sent; once per RPC. */
   end(code: number): void;
+}
+
+/**
+ * The fields of kubedriver's request messages that say what a call is about,
+ * as the log line names them; the same on every service, so one list serves
+ * every RPC. Nothing else of a request is ever read here: no spec, no env
+ * value, no label.
+ */
+const subjectFields = ["account", "namespace", "targetNamespace", "name", "names", "source", "serverGroup", "requestId"] as const;
+/** Longer than any name or request id kubedriver accepts, so only a request that will be refused is cut. */
+const maxValueLength = 253;
+/** A TerminateInstances of 500 pods is logged with the first names and the count. */
+const maxNames = 20;
+
+/**
+ * What a request names (account, namespace, object names, request id), each
+ * bounded, for an audit line; a create or clone names its object only in its
+ * answer (`serverGroup.name`), which is taken when the request names no object.
+ */
+export function subjectOf(request: unknown, response?: unknown): LogFields {
+  const subject: LogFields = {};
+  if (isRecord(request)) {
+    for (const key of subjectFields) {
+      const value = request[key];
+      if (typeof value === "string" && value) subject[key] = value.slice(0, maxValueLength);
+      else if (Array.isArray(value) && value.length > 0) {
+        subject[key] = value.slice(0, maxNames).map((v) => (typeof v === "string" ? v.slice(0, maxValueLength) : "?"));
+        if (value.length > maxNames) subject[`${key}Count`] = value.length;
+      }
+    }
+  }
+  const created = isRecord(response) && isRecord(response.serverGroup) ? response.serverGroup.name : undefined;
+  if (subject.name === undefined && subject.serverGroup === undefined && typeof created === "string" && created) subject.name = created.slice(0, maxValueLength);
+  return subject;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** `requestId` → `kubedriver.request_id`: OpenTelemetry spells attribute names in snake case. */
+function attributeOf(key: string): string {
+  return `kubedriver.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
 }
 
 /**
@@ -61,16 +102,27 @@ export function observeRpc(path: string, type: RpcType, metadata: MetadataLike):
   );
   const active = trace.setSpan(parent, span);
   let ended = false;
+  let request: unknown;
+  let response: unknown;
+  let described: LogFields = {};
+  const describeSpan = () => {
+    described = subjectOf(request, response);
+    if (!span.isRecording()) return;
+    for (const [key, value] of Object.entries(described)) span.setAttribute(attributeOf(key), value as string | string[] | number);
+  };
   return {
     run: (fn) => context.with(active, fn),
     received: () => rpcMetrics.received(labels),
     sent: () => rpcMetrics.sent(labels),
-    describe(request) {
-      if (!span.isRecording() || typeof request !== "object" || request === null) return;
-      const { account, namespace } = request as { account?: unknown; namespace?: unknown };
-      if (typeof account === "string" && account) span.setAttribute("kubedriver.account", account.slice(0, 253));
-      if (typeof namespace === "string" && namespace) span.setAttribute("kubedriver.namespace", namespace.slice(0, 253));
+    describe(decoded) {
+      request = decoded;
+      describeSpan();
     },
+    responded(answer) {
+      response = answer;
+      describeSpan();
+    },
+    subject: () => described,
     end(code) {
       if (ended) return;
       ended = true;

@@ -50,6 +50,33 @@ export interface TracingOptions {
   exporter?: SpanExporter;
 }
 
+/** A collector that is down fails every batch; one line per this long says so. */
+const exportFailureLogIntervalMs = 60_000;
+
+/**
+ * What the SDK's error handler receives (failed exports, mostly), as one
+ * warning line without a stack, at most once per interval; the failures in
+ * between are counted in the next line. The SDK's own handler logs each
+ * failure as a JSON dump of the error, stack included: one per batch, every
+ * few seconds, for as long as the collector is away.
+ */
+export function exportFailureReporter(log: Logger, intervalMs = exportFailureLogIntervalMs, now = () => performance.now()): (error: unknown) => void {
+  let loggedAt: number | undefined;
+  let unlogged = 0;
+  return (error) => {
+    unlogged++;
+    if (loggedAt !== undefined && now() - loggedAt < intervalMs) return;
+    loggedAt = now();
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ").slice(0, 300);
+    log.warn("OpenTelemetry: exporting traces failed; spans are dropped until the collector answers", {
+      error: message,
+      failures: unlogged,
+      nextReportInSeconds: intervalMs / 1000,
+    });
+    unlogged = 0;
+  };
+}
+
 /**
  * Registers a tracer provider, the W3C trace-context propagator and an
  * AsyncLocalStorage context manager when the environment asks for traces
@@ -62,11 +89,13 @@ export async function startTracing(env: NodeJS.ProcessEnv, log: Logger, options:
     if (wanted.problem) log.warn(wanted.problem);
     return undefined;
   }
-  const [{ NodeTracerProvider }, { BatchSpanProcessor, SimpleSpanProcessor }, resources] = await Promise.all([
+  const [{ NodeTracerProvider }, { BatchSpanProcessor, SimpleSpanProcessor }, resources, core] = await Promise.all([
     import("@opentelemetry/sdk-trace-node"),
     import("@opentelemetry/sdk-trace-base"),
     import("@opentelemetry/resources"),
+    import("@opentelemetry/core"),
   ]);
+  core.setGlobalErrorHandler(exportFailureReporter(log));
   let processor;
   if (options.exporter) processor = new SimpleSpanProcessor(options.exporter);
   else {
@@ -81,7 +110,7 @@ export async function startTracing(env: NodeJS.ProcessEnv, log: Logger, options:
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
   provider.register();
-  // The SDK reports failed exports here; without a logger they would vanish.
+  // The SDK's other warnings (a bad OTEL_* value, a partial success) come here; without a logger they would vanish.
   diag.setLogger(
     {
       error: (message) => log.warn(`OpenTelemetry: ${message}`),
@@ -100,6 +129,7 @@ export async function startTracing(env: NodeJS.ProcessEnv, log: Logger, options:
       propagation.disable();
       context.disable();
       diag.disable();
+      core.setGlobalErrorHandler(core.loggingErrorHandler());
     },
   };
 }

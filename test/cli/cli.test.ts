@@ -193,6 +193,17 @@ describe("the kubedriver CLI", () => {
     expect(cli.out.join("")).not.toContain("demo-password-not-secret");
   });
 
+  it("serves /metrics on --metrics-listen (or KUBEDRIVER_METRICS_LISTEN), the demo too", async () => {
+    const cli = startCli(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"], { KUBEDRIVER_METRICS_LISTEN: "nowhere" });
+    const serving = await waitForLog(cli.out, "serving");
+    const res = await fetch(`http://${serving.metricsAddress as string}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("grpc_server_handled_total");
+    cli.stop();
+    expect(await cli.exit).toBe(0);
+    expect(await startCli(["serve", "--listen", "127.0.0.1:0"], { KUBEDRIVER_METRICS_LISTEN: "nowhere" }).exit).toBe(2);
+  });
+
   it("runs the emulator alone and writes a kubeconfig that reaches it, creating its folder", async () => {
     const out = path.join(tmp.dir, "not-yet", "there", "emulator-kubeconfig");
     const cli = startCli(["emulator", "--listen", "127.0.0.1:0", "--kubeconfig-out", out]);

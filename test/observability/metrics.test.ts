@@ -1,9 +1,12 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startKubedriver, type Kubedriver } from "../../src/app.js";
 import { parseConfig } from "../../src/config/load.js";
 import { silentLogger } from "../../src/observability/logger.js";
 import { eventually, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { call, clientsFor, grpcError } from "../support/grpc.js";
+import { checkMetrics, promtool } from "./promtool.js";
 import { sample, samples, scrape } from "./scrape.js";
 
 let cluster: TestCluster;
@@ -12,6 +15,7 @@ let clients: ReturnType<typeof clientsFor>;
 let namespace: string;
 
 beforeAll(async () => {
+  promtool();
   cluster = await startTestCluster();
   namespace = cluster.uniqueNamespace("metrics");
   app = await startKubedriver(
@@ -32,7 +36,8 @@ dockerRegistry:
     const { account } = await call(clients.accounts.getAccount, clients.accounts, { account: "acct" });
     expect(account?.lastProvisioning?.succeeded).toBe(true);
   });
-});
+  // promtool is built when not cached yet: minutes, once per machine (CI builds it before the suite).
+}, 600_000);
 
 afterAll(async () => {
   clients?.close();
@@ -102,6 +107,43 @@ describe("Prometheus /metrics on server.metricsListen", () => {
       expect(sample(text, "grpc_server_handled_total", { ...watch, grpc_code: "Canceled" })).toBe(1);
       expect(sample(text, "grpc_server_msg_sent_total", watch)).toBeGreaterThanOrEqual(1);
     });
+  });
+
+  it("passes promtool check metrics, after calls of every outcome", async () => {
+    await call(clients.accounts.getAccount, clients.accounts, { account: "acct" });
+    await grpcError(call(clients.accounts.getAccount, clients.accounts, { account: "nope" }));
+    await call(clients.health.checkNamespaces, clients.health, { accounts: [], namespaces: [], fresh: true });
+    const { text } = await scrape(app.metrics!.address);
+    expect(checkMetrics(text)).toEqual({ status: 0, output: "" });
+    // What the `_total` gauges dropped for it said stays in their namesakes.
+    expect(samples(text, "nodejs_active_handles").length).toBeGreaterThan(0);
+  });
+
+  it("says which version and commit runs in kubedriver_build_info", async () => {
+    const { text } = await scrape(app.metrics!.address);
+    const { version } = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: new URL("../..", import.meta.url), encoding: "utf8" }).trim();
+    expect(samples(text, "kubedriver_build_info")).toEqual([{ labels: { version, commit }, value: 1 }]);
+  });
+
+  it("has handled_total at 0 for every code of every method before any call, as go-grpc-prometheus", async () => {
+    const { text } = await scrape(app.metrics!.address);
+    const destroy = { grpc_type: "unary", grpc_service: "kubedriver.v1.ServerGroups", grpc_method: "DestroyServerGroup" };
+    const codes = samples(text, "grpc_server_handled_total").filter((s) => Object.entries(destroy).every(([k, v]) => s.labels[k] === v));
+    expect(codes.map((s) => s.labels.grpc_code).sort()).toEqual(
+      ["OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted",
+        "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"].sort(),
+    );
+    expect(codes.every((s) => s.value === 0)).toBe(true);
+  });
+
+  it("has handling-time buckets up to an hour, for waits and streams", async () => {
+    const { text } = await scrape(app.metrics!.address);
+    const watch = { grpc_type: "server_stream", grpc_service: "kubedriver.v1.ServerGroups", grpc_method: "WatchServerGroups" };
+    const bounds = samples(text, "grpc_server_handling_seconds_bucket")
+      .filter((s) => Object.entries(watch).every(([k, v]) => s.labels[k] === v))
+      .map((s) => s.labels.le);
+    expect(bounds).toEqual(expect.arrayContaining(["60", "300", "900", "1800", "3600", "+Inf"]));
   });
 
   it("includes the process and Node.js defaults and the admission gauges", async () => {

@@ -7,18 +7,21 @@ import { startTracing, tracesExportFromEnv, type Tracing } from "../../src/obser
 import { eventually, onRealCluster, startTestCluster, type TestCluster } from "../support/cluster.js";
 import { call } from "../support/grpc.js";
 import { startKubedriverOn, type KubedriverOn } from "../support/kubedriver.js";
+import { aCreateRequest } from "../support/server-groups.js";
 
 const exporter = new InMemorySpanExporter();
 let tracing: Tracing | undefined;
 let cluster: TestCluster;
 let kd: KubedriverOn;
 let namespace: string;
+let second: string;
 
 beforeAll(async () => {
   tracing = await startTracing({}, silentLogger, { exporter });
   cluster = await startTestCluster();
   namespace = cluster.uniqueNamespace("traces");
-  kd = await startKubedriverOn(cluster, { accounts: [{ name: "acct", namespaces: [namespace] }], kubernetes: "healthCheckIntervalSeconds: 3600" });
+  second = cluster.uniqueNamespace("traces2");
+  kd = await startKubedriverOn(cluster, { accounts: [{ name: "acct", namespaces: [namespace, second] }], kubernetes: "healthCheckIntervalSeconds: 3600" });
   await eventually(async () => {
     const { account } = await call(kd.clients.accounts.getAccount, kd.clients.accounts, { account: "acct" });
     expect(account?.lastProvisioning?.succeeded).toBe(true);
@@ -32,9 +35,73 @@ afterAll(async () => {
 });
 
 const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+const childrenOf = (parent: ReadableSpan) =>
+  exporter.getFinishedSpans().filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId && s.spanContext().traceId === parent.spanContext().traceId);
 const callerSpanId = "00f067aa0ba902b7";
 
 describe("OpenTelemetry traces", () => {
+  // First: the views synced at start-up, before any test resets the exporter.
+  it("makes each view sync one trace, the LIST and the WATCH it opens under it", async () => {
+    await eventually(async () => {
+      const syncs = exporter.getFinishedSpans().filter((s) => s.name === "kubedriver.view.sync" && s.attributes["kubedriver.namespace"] === namespace);
+      const rcs = syncs.find((s) => s.attributes["kubedriver.kube.resource"] === "replicationcontrollers");
+      expect(rcs).toBeDefined();
+      expect(rcs!.parentSpanContext).toBeUndefined();
+      expect(rcs!.attributes).toMatchObject({ "kubedriver.account": "acct", "kubedriver.view.list": true });
+      expect(childrenOf(rcs!).map((s) => s.name).sort()).toEqual(["kube list replicationcontrollers", "kube watch replicationcontrollers"]);
+      const watch = childrenOf(rcs!).find((s) => s.name.startsWith("kube watch"))!;
+      expect(watch.attributes).toMatchObject({ "http.request.method": "GET", "http.response.status_code": 200 });
+      expect(watch.attributes["url.full"]).toContain("watch=true");
+    });
+  });
+
+  it("makes each probe round one trace, its namespace GETs under it, not under the call that asked for it", async () => {
+    exporter.reset();
+    await call(kd.clients.health.checkNamespaces, kd.clients.health, { accounts: [], namespaces: [], fresh: true });
+    await eventually(async () => {
+      const rounds = exporter.getFinishedSpans().filter((s) => s.name === "kubedriver.health.round");
+      expect(rounds).toHaveLength(1);
+      const round = rounds[0]!;
+      expect(round.parentSpanContext).toBeUndefined();
+      expect(round.attributes).toMatchObject({ "kubedriver.health.probes": 2, "kubedriver.health.unreachable": 0 });
+      const probes = childrenOf(round);
+      expect(probes.map((s) => s.name)).toEqual(["kube get namespaces", "kube get namespaces"]);
+      expect(probes.map((s) => s.attributes["kubedriver.kube.name"]).sort()).toEqual([namespace, second].sort());
+    });
+    const server = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
+    expect(childrenOf(server)).toEqual([]);
+  });
+
+  it("puts OpenTelemetry's HTTP client attributes on each Kubernetes request", async () => {
+    exporter.reset();
+    await call(kd.clients.accounts.syncAccount, kd.clients.accounts, { account: "acct" });
+    const get = exporter.getFinishedSpans().find((s) => s.name === "kube get namespaces")!;
+    const server = new URL(cluster.kubeConfig().getCurrentCluster()!.server);
+    expect(get.attributes).toMatchObject({
+      "http.request.method": "GET",
+      "server.address": server.hostname,
+      "server.port": Number(server.port || (server.protocol === "https:" ? 443 : 80)),
+      "http.response.status_code": 200,
+    });
+    expect(get.attributes["url.full"]).toMatch(new RegExp(`^${server.origin}/api/v1/namespaces/${namespace}|^${server.origin}/api/v1/namespaces/${second}`));
+  });
+
+  it("names the account, namespace, object and request id on a mutation's span", async () => {
+    exporter.reset();
+    const { serverGroup } = await call(
+      kd.clients.serverGroups.createServerGroup,
+      kd.clients.serverGroups,
+      aCreateRequest({ account: "acct", namespace, application: "traced", targetSize: 0, requestId: "traced-create-1" }),
+    );
+    const span = exporter.getFinishedSpans().find((s) => s.name === "kubedriver.v1.ServerGroups/CreateServerGroup")!;
+    expect(span.attributes).toMatchObject({
+      "kubedriver.account": "acct",
+      "kubedriver.namespace": namespace,
+      "kubedriver.name": serverGroup!.name,
+      "kubedriver.request_id": "traced-create-1",
+    });
+  });
+
   it("continues the caller's traceparent in a server span, with a client span per Kubernetes request under it", async () => {
     exporter.reset();
     const before = onRealCluster ? 0 : await cluster.requestCount({});

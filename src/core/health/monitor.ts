@@ -23,6 +23,7 @@ import {
 } from "rxjs";
 import type { NamespaceProbeOutcome } from "../../kube/namespace-probe.js";
 import type { Logger } from "../../observability/logger.js";
+import { traceProbeRound } from "../../observability/background-traces.js";
 import { recordProbeRound } from "../../observability/metrics.js";
 import { UnavailableError } from "../../common/errors.js";
 import { ReachabilityLog } from "./reachability-log.js";
@@ -199,25 +200,31 @@ export class NamespaceMonitor {
     let resolve!: (round: ProbeRound) => void;
     let reject!: (err: unknown) => void;
     const done = new Promise<ProbeRound>((res, rej) => ((resolve = res), (reject = rej)));
+    // One trace per round, its probes' requests under it.
+    const traced = traceProbeRound(number);
     // Registered before subscribing: a round with nothing to probe completes synchronously.
     const current = {
       done,
       cancel: () => {
         subscription.unsubscribe();
+        traced.end();
         this.current = undefined;
         reject(new UnavailableError(`namespace probe round ${number} was abandoned: the monitor stopped`));
       },
     };
     this.current = current;
-    const subscription = from(this.targets())
-      .pipe(
-        mergeMap(([account, namespace]) => this.probe(account, namespace, number), this.options.concurrency),
-        toArray(),
-      )
-      .subscribe((probes) => {
-        if (this.current === current) this.current = undefined;
-        resolve(this.publish({ number, startedAt, endedAt: new Date(this.scheduler.now()), probes: sortProbes(probes) }));
-      });
+    const subscription = traced.run(() =>
+      from(this.targets())
+        .pipe(
+          mergeMap(([account, namespace]) => this.probe(account, namespace, number), this.options.concurrency),
+          toArray(),
+        )
+        .subscribe((probes) => {
+          traced.end(probes);
+          if (this.current === current) this.current = undefined;
+          resolve(this.publish({ number, startedAt, endedAt: new Date(this.scheduler.now()), probes: sortProbes(probes) }));
+        }),
+    );
     return done;
   }
 
